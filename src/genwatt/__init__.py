@@ -1,0 +1,45 @@
+"""genwatt: measure, predict and cut the energy of generative AI inference.
+
+Public names are resolved lazily so that `import genwatt` (and `genwatt --help`)
+stays fast: the meter pulls in psutil and, on first use, NVML; the runner pulls in
+torch and diffusers only when a pipeline is actually instrumented.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Meter": "genwatt.meter.meter",
+    "WindowResult": "genwatt.meter.result",
+    "Provenance": "genwatt.meter.result",
+    "IdlePower": "genwatt.meter.result",
+    "ResultsStore": "genwatt.store.store",
+    "instrument": "genwatt.run.instrument",
+}
+
+if TYPE_CHECKING:
+    from genwatt.meter.meter import Meter
+    from genwatt.meter.result import IdlePower, Provenance, WindowResult
+    from genwatt.run.instrument import instrument
+    from genwatt.store.store import ResultsStore
+
+__all__ = [
+    "IdlePower",
+    "Meter",
+    "Provenance",
+    "ResultsStore",
+    "WindowResult",
+    "__version__",
+    "instrument",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'genwatt' has no attribute {name!r}")
+    return getattr(import_module(module), name)

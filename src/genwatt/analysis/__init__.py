@@ -1,0 +1,1 @@
+"""Analyses of stored measurements: scaling laws, summaries for tables and reports."""

@@ -1,0 +1,106 @@
+"""How energy (or latency) scales with frames, pixels and steps: fitted exponents.
+
+One multiplicative model fits all configurations of a sweep at once,
+
+    log E = c + k_frames log F + k_pixels log (H x W) + k_steps log S,
+
+by ordinary least squares, so each exponent is estimated holding the others fixed,
+with a 95 % confidence interval from Student's t. A variable with a single level in
+the data is left out (it has no slope to fit). Self-attention makes the transformer's
+cost quadratic in tokens, so on a large model k_frames and k_pixels approach 2 as
+sequences grow; fixed per-step costs, the text encoder and the VAE pull them below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+VARIABLES = ("num_frames", "pixels", "steps")
+
+
+@dataclass(frozen=True)
+class Exponent:
+    variable: str
+    value: float
+    ci_low: float
+    ci_high: float
+    levels: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "variable": self.variable,
+            "value": self.value,
+            "ci95": [self.ci_low, self.ci_high],
+            "levels": self.levels,
+        }
+
+
+@dataclass(frozen=True)
+class ScalingFit:
+    response: str
+    exponents: dict[str, Exponent]
+    r_squared: float
+    points: int
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "response": self.response,
+            "model": "log y = c + sum_k k_v log v (OLS, 95% CI from Student t)",
+            "exponents": {k: e.to_dict() for k, e in self.exponents.items()},
+            "r_squared": self.r_squared,
+            "points": self.points,
+            "note": self.note,
+        }
+
+
+def fit_power_law(
+    rows: Sequence[dict[str, float]], response: str, variables: Sequence[str] = VARIABLES
+) -> ScalingFit:
+    """Fit ``response`` against ``variables`` in log-log space over ``rows``.
+
+    Rows missing a variable or with a non-positive value are skipped. Each row is one
+    configuration (average repeats first: repeats are not independent levels).
+    """
+    from scipy import stats
+
+    usable = [
+        r
+        for r in rows
+        if r.get(response, 0) > 0 and all((r.get(v) or 0) > 0 for v in variables if v in r)
+    ]
+    varying = [v for v in variables if len({r.get(v) for r in usable if r.get(v)}) >= 2]
+    if not usable or not varying:
+        return ScalingFit(response, {}, float("nan"), len(usable), "no variable varies")
+    design = np.column_stack(
+        [np.ones(len(usable))] + [np.log([r[v] for r in usable]) for v in varying]
+    )
+    y = np.log([r[response] for r in usable])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    residuals = y - design @ coef
+    dof = len(y) - design.shape[1]
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    r2 = 1.0 - float(np.sum(residuals**2)) / ss_tot if ss_tot > 0 else float("nan")
+    if dof > 0:
+        sigma2 = float(residuals @ residuals) / dof
+        stderr = np.sqrt(np.diag(sigma2 * np.linalg.pinv(design.T @ design)))
+        t = float(stats.t.ppf(0.975, dof))
+        note = ""
+    else:
+        stderr, t = np.full(design.shape[1], np.inf), np.inf
+        note = "as many parameters as points: no confidence interval"
+    exponents = {
+        v: Exponent(
+            v,
+            float(coef[i + 1]),
+            float(coef[i + 1] - t * stderr[i + 1]),
+            float(coef[i + 1] + t * stderr[i + 1]),
+            len({r[v] for r in usable}),
+        )
+        for i, v in enumerate(varying)
+    }
+    return ScalingFit(response, exponents, r2, len(usable), note)

@@ -1,0 +1,45 @@
+"""``genwatt bench``: the main job. A frames x resolution x steps sweep, stored and fitted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from genwatt.cli import sweep_options as opt
+
+
+def bench(
+    model: str = typer.Option(
+        "wan-tiny", "--model", help="Registered model (see `genwatt models`)."
+    ),
+    weights: str | None = opt.WEIGHTS,
+    device: str = opt.DEVICE,
+    dtype: str | None = opt.DTYPE,
+    frames: str | None = opt.FRAMES,
+    height: str | None = opt.HEIGHTS,
+    width: str | None = opt.WIDTHS,
+    steps: str | None = opt.STEPS,
+    guidance: float | None = opt.GUIDANCE,
+    repeats: int = opt.REPEATS,
+    warmup: int = opt.WARMUP,
+    store: Path | None = opt.STORE,
+    json_out: bool = opt.JSON,
+    dry_run: bool = opt.DRY_RUN,
+) -> None:
+    """Benchmark a model over frames x resolution x steps (default: the tiny WAN model on CPU)."""
+    from genwatt.run.bench import bench_spec, new_bench_sweep_id
+
+    spec = bench_spec(
+        model,
+        weights=weights,
+        device=device,
+        dtype=dtype,
+        guidance=guidance,
+        repeats=repeats,
+        warmup=warmup,
+        **opt.grid_overrides(frames, height, width, steps),
+    )
+    from genwatt.cli.sweep import execute
+
+    execute(spec, store=store, sweep=new_bench_sweep_id(model), json_out=json_out, dry_run=dry_run)

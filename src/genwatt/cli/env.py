@@ -1,0 +1,22 @@
+"""``genwatt env``: which energy domains this machine has and how each is measured."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+
+def env(
+    json_out: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
+) -> None:
+    """List every energy domain found, its method, and why each missing counter is missing."""
+    from genwatt.meter.inventory import inventory
+
+    report = inventory()
+    if json_out:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    from genwatt.cli.render import print_inventory
+
+    print_inventory(report)

@@ -1,0 +1,219 @@
+"""Rich rendering shared by the commands: formatting is written once, here.
+
+Reports go to stderr when the command's stdout belongs to something else (the measured
+command's own output); tables always show the provenance next to every energy figure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from genwatt.units import format_energy_j
+
+PROVENANCE_STYLE = {"measured": "green", "estimated": "yellow", "predicted": "cyan"}
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False)
+
+
+def provenance_text(provenance: str) -> str:
+    style = PROVENANCE_STYLE.get(provenance, "white")
+    return f"[{style}]{provenance}[/]"
+
+
+def print_inventory(report: dict[str, Any]) -> None:
+    out = console()
+    table = Table(title="Energy domains on this machine", title_justify="left")
+    for column in ("domain", "method", "provenance", "device", "notes"):
+        table.add_column(column)
+    for d in report["domains"]:
+        notes = list(d["flags"])
+        if d["assumptions"]:
+            notes.append(_assumption_summary(d["assumptions"]))
+        table.add_row(
+            d["domain"],
+            d["method"],
+            provenance_text(d["provenance"]),
+            escape(d["device"]),
+            escape("\n".join(notes)),
+        )
+    out.print(table)
+    if report["missing"]:
+        missing = Table(title="Counters not available", title_justify="left")
+        for column in ("source", "why", "fix"):
+            missing.add_column(column)
+        for m in report["missing"]:
+            missing.add_row(m["source"], escape(m["reason"]), escape(m["fix"] or ""))
+        out.print(missing)
+    if not report["all_measured"]:
+        out.print(
+            "[yellow]Some domains have no hardware counter: their figures are estimates "
+            "(labelled 'estimated' everywhere they appear).[/]"
+        )
+
+
+def _assumption_summary(assumptions: dict[str, Any]) -> str:
+    keys = ("watts_per_thread", "tdp_w", "threads", "installed_gb", "watts_per_gb")
+    parts = [
+        f"{k}={assumptions[k]:.3g}" for k in keys if isinstance(assumptions.get(k), float | int)
+    ]
+    return (
+        "model: " + str(assumptions.get("model", "")) + (f" ({', '.join(parts)})" if parts else "")
+    )
+
+
+def energy_table(
+    energy_j: dict[str, float],
+    provenance: dict[str, str],
+    *,
+    title: str | None = None,
+    errors: dict[str, str] | None = None,
+    flags: dict[str, list[str]] | None = None,
+) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("domain")
+    table.add_column("energy", justify="right")
+    table.add_column("J", justify="right")
+    table.add_column("provenance")
+    table.add_column("notes")
+    for domain, value in energy_j.items():
+        notes = escape("\n".join((flags or {}).get(domain, [])))
+        table.add_row(
+            domain,
+            format_energy_j(value),
+            f"{value:.4g}",
+            provenance_text(provenance[domain]),
+            notes,
+        )
+    for domain, why in (errors or {}).items():
+        table.add_row(domain, "[red]n/a[/]", "", "", f"[red]{escape(why)}[/]")
+    return table
+
+
+def print_measurement(report: dict[str, Any], title: str) -> None:
+    out = console(stderr=True)
+    net = " (net of idle)" if report["net_of_idle"] else ""
+    out.print(
+        energy_table(
+            report["energy_j"],
+            report["provenance"],
+            title=escape(f"genwatt measure: {title}{net}"),
+            errors=report["errors"],
+            flags=report["flags"],
+        )
+    )
+    carbon = report["carbon"]
+    intensity = carbon["intensity"]
+    where = "world average (default)" if intensity["is_default"] else intensity["name"]
+    out.print(
+        f"duration [bold]{report['duration_s']:.3f} s[/]  ·  total "
+        f"[bold]{format_energy_j(report['energy_j_total'])}[/] "
+        f"({provenance_text(report['provenance_total'])})  ·  "
+        f"[bold]{report['co2e_g']:.3g} gCO2e[/] at {intensity['g_per_kwh']:.0f} g/kWh, "
+        f"{escape(where)}, PUE {carbon['pue']:g} ({escape(intensity['source'])}, "
+        f"{intensity['year']})"
+    )
+    if report["equivalents"]:
+        out.print(
+            "≈ "
+            + "  ·  ".join(f"{e['value']:.3g} {escape(e['label'])}" for e in report["equivalents"])
+        )
+    if report.get("run_id") is not None:
+        out.print(f"[dim]stored as run {report['run_id']} in {report['store']}[/]")
+    out.print(f"exit code {report['exit_code']}")
+
+
+def print_plan(plan: list[Any], spec: Any, sweep: str) -> None:
+    out = console()
+    table = Table(title=escape(f"Plan for sweep {sweep}: {spec.model}, {len(plan)} configurations"))
+    for column in ("#", "configuration", "requested", "prompt", "seed", "notes"):
+        table.add_column(column)
+    for i, config in enumerate(plan, 1):
+        requested = ", ".join(f"{k}={v}" for k, v in config.requested.items())
+        table.add_row(
+            str(i),
+            escape(config.label()),
+            escape(requested),
+            escape(config.prompt[:40]),
+            str(config.seed),
+            escape("; ".join(config.notes)),
+        )
+    out.print(table)
+    per = spec.adaptive.min_repeats if spec.adaptive else spec.repeats
+    out.print(
+        f"{len(plan) * per} runs ({per} per configuration), warm-up {spec.warmup} per configuration"
+    )
+
+
+def _j(value: float) -> str:
+    return "-" if value != value else f"{value:.3g}"  # NaN shows as a dash
+
+
+def print_sweep_report(report: Any) -> None:
+    from genwatt.run.phases import OTHER, PHASES
+
+    out = console()
+    table = Table(
+        title=escape(
+            f"{report.spec.model} ({report.spec.weights or 'default weights'}, "
+            f"{report.spec.device}) — energy per generation, joules"
+        ),
+        title_justify="left",
+    )
+    table.add_column("configuration")
+    table.add_column("runs", justify="right")
+    table.add_column("latency s", justify="right")
+    for phase in (*PHASES, OTHER):
+        table.add_column(phase, justify="right")
+    table.add_column("total", justify="right")
+    table.add_column("provenance")
+    for s in report.summaries:
+        if not s.runs:
+            table.add_row(
+                escape(s.label()),
+                f"0/{s.failed}",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "[red]failed[/]",
+                escape(s.errors[0][:60] if s.errors else ""),
+            )
+            continue
+        table.add_row(
+            escape(s.label()),
+            str(s.runs) + (f" ({s.failed} failed)" if s.failed else ""),
+            f"{s.mean_latency_s:.3f}",
+            *(_j(s.mean_phase_j(p)) for p in (*PHASES, OTHER)),
+            f"{s.mean_energy_j:.3g} ({format_energy_j(s.mean_energy_j)})",
+            provenance_text(str(s.provenance)),
+        )
+    out.print(table)
+    for fit, what in ((report.energy_fit, "energy"), (report.latency_fit, "latency")):
+        if not fit.exponents:
+            out.print(f"[dim]{what} scaling: {fit.note}[/]")
+            continue
+        parts = [
+            f"{name} [bold]{e.value:.2f}[/] (95% CI {e.ci_low:.2f}–{e.ci_high:.2f})"
+            for name, e in fit.exponents.items()
+        ]
+        out.print(
+            f"{what} ∝ " + " · ".join(parts) + f"   R²={fit.r_squared:.3f}, {fit.points} configs"
+        )
+    provenances = {s.provenance for s in report.summaries if s.provenance}
+    if any(str(p) != "measured" for p in provenances):
+        out.print(
+            "[yellow]Energy here is estimated (no hardware counter for some domains); "
+            "see `genwatt env`.[/]"
+        )
+    out.print(f"[dim]{escape(report.weights_note)}[/]")
+    done = f"{report.outcome.ran} run(s) now, {report.outcome.skipped} already stored"
+    if report.outcome.failed:
+        done += f", [red]{report.outcome.failed} failed[/]"
+    out.print(f"sweep [bold]{escape(report.sweep)}[/] in {escape(str(report.store))}: {done}")

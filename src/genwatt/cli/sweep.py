@@ -1,0 +1,67 @@
+"""``genwatt sweep SPEC.yaml``: run or resume a sweep described in YAML."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from genwatt.cli import sweep_options as opt
+from genwatt.run.spec import SweepSpec
+
+
+def sweep(
+    spec_path: Path = typer.Argument(..., help="YAML sweep spec.", exists=False),
+    store: Path | None = opt.STORE,
+    name: str | None = typer.Option(
+        None, "--name", help="Sweep id (default: the spec's name or file name)."
+    ),
+    fresh: bool = typer.Option(False, "--fresh", help="Start a new sweep instead of resuming."),
+    json_out: bool = opt.JSON,
+    dry_run: bool = opt.DRY_RUN,
+) -> None:
+    """Run a sweep; a sweep that was interrupted resumes where it stopped (by its id)."""
+    import time
+
+    from genwatt.run.spec import load_spec
+
+    spec = load_spec(spec_path)
+    sweep_id = name or spec.name or spec_path.stem
+    if fresh:
+        sweep_id = f"{sweep_id}-{time.strftime('%Y%m%d-%H%M%S')}"
+    execute(
+        spec, store=store, sweep=sweep_id, base=spec_path.parent, json_out=json_out, dry_run=dry_run
+    )
+
+
+def execute(
+    spec: SweepSpec,
+    *,
+    store: Path | None,
+    sweep: str,
+    base: Path | None = None,
+    json_out: bool,
+    dry_run: bool,
+) -> None:
+    from genwatt.cli import render
+
+    if dry_run:
+        from genwatt.run.plan import plan_sweep
+
+        plan = plan_sweep(spec, base)
+        if json_out:
+            typer.echo(json.dumps([c.as_config() | {"key": c.key} for c in plan], indent=2))
+        else:
+            render.print_plan(plan, spec, sweep)
+        return
+    from genwatt.cli.progress import RichSweepProgress
+    from genwatt.run.bench import run_sweep
+
+    if json_out:
+        report = run_sweep(spec, store=store, sweep=sweep, base=base)
+        typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
+        return
+    with RichSweepProgress(sweep) as progress:
+        report = run_sweep(spec, store=store, sweep=sweep, base=base, progress=progress)
+    render.print_sweep_report(report)

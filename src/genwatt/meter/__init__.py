@@ -1,0 +1,1 @@
+"""The energy meter: windows over cumulative energy counters from every source found."""

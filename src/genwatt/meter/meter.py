@@ -1,0 +1,342 @@
+"""The Meter: named windows over every energy source of the machine.
+
+A window is two readings of cumulative counters, so windows may nest and overlap
+freely at no extra cost. While any window is open, a sampling thread polls the sources
+that need it (RAPL wraparound, power sampling on GPUs without an energy counter) and,
+when asked, records a power timeline.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, ParamSpec, TypeVar
+
+from genwatt.errors import SourceReadError, WindowError
+from genwatt.meter.result import IdlePower, Method, PowerTimeline, Provenance, WindowResult
+from genwatt.meter.sources.base import Domain, EnergySource, MissingCounter, Reading
+from genwatt.meter.sources.discovery import discover_sources
+from genwatt.meter.sync import synchronize_accelerators
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DEFAULT_SAMPLE_PERIOD_S = 0.1
+
+
+@dataclass
+class Window:
+    """Handle of an open window; ``result`` is filled in when it closes."""
+
+    name: str
+    result: WindowResult | None = None
+
+
+@dataclass
+class _OpenWindow:
+    name: str
+    parent: str | None
+    t0: float
+    wall0: float
+    reading: Reading
+    handle: Window
+
+
+@dataclass
+class _Timeline:
+    t: list[float] = field(default_factory=list)
+    power_w: list[dict[str, float]] = field(default_factory=list)
+    last_t: float | None = None
+    last_reading: Reading | None = None
+
+
+class Meter:
+    """Measures the energy of code windows on every domain found on this machine.
+
+    ``sources`` defaults to everything discovery finds (counters first, estimates only
+    for domains with no counter). ``timeline=True`` keeps a power timeline with each
+    window, sampled every ``sample_period_s``.
+    """
+
+    def __init__(
+        self,
+        sources: list[EnergySource] | None = None,
+        *,
+        sample_period_s: float = DEFAULT_SAMPLE_PERIOD_S,
+        timeline: bool = False,
+        synchronize: bool = True,
+        include_estimates: bool = True,
+    ) -> None:
+        if sources is None:
+            discovery = discover_sources(include_estimates=include_estimates)
+            sources, self.missing = discovery.sources, discovery.missing
+        else:
+            self.missing: list[MissingCounter] = []
+        self.sources = sources
+        self.sample_period_s = sample_period_s
+        self.keep_timeline = timeline
+        self.synchronize = synchronize
+        self.results: list[WindowResult] = []
+        self.idle_power: IdlePower | None = None
+        self._domains = {d.name: (d, s) for s in sources for d in s.domains}
+        self._open: dict[int, _OpenWindow] = {}
+        self._by_name: dict[str, int] = {}
+        self._tokens = itertools.count()
+        self._lock = threading.RLock()
+        self._timeline = _Timeline()
+        self._stop = threading.Event()
+        self._sampler: threading.Thread | None = None
+
+    # ----------------------------------------------------------------- introspection
+    @property
+    def domains(self) -> list[Domain]:
+        return [d for d, _ in self._domains.values()]
+
+    def read_j(self) -> Reading:
+        """Cumulative joules per domain right now (after synchronising accelerators)."""
+        if self.synchronize:
+            synchronize_accelerators()
+        reading: Reading = {}
+        for source in self.sources:
+            reading.update(source.read_j())
+        return reading
+
+    # ----------------------------------------------------------------------- windows
+    def begin(self, name: str) -> Window:
+        """Open a window by name, for callbacks that cannot use ``with``."""
+        with self._lock:
+            if name in self._by_name:
+                raise WindowError(f"a window named {name!r} is already open; end it first")
+            token = self._open_window(name)
+            self._by_name[name] = token
+            return self._open[token].handle
+
+    def end(self, name: str) -> WindowResult:
+        with self._lock:
+            token = self._by_name.pop(name, None)
+            if token is None:
+                open_names = ", ".join(sorted(self._by_name)) or "none"
+                raise WindowError(f"no open window named {name!r} (open: {open_names})")
+            return self._close_window(token)
+
+    @contextmanager
+    def window(self, name: str) -> Iterator[Window]:
+        """``with meter.window("denoise") as w: ...``; then ``w.result``."""
+        token = self._open_window(name)
+        try:
+            yield self._open[token].handle
+        finally:
+            self._close_window(token)
+
+    def measure(self, name: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+        """Decorator: every call of the function is a window (results in ``.results``)."""
+
+        def decorate(func: Callable[P, R]) -> Callable[P, R]:
+            label = name or func.__qualname__
+
+            @functools.wraps(func)
+            def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+                with self.window(label):
+                    return func(*args, **kwargs)
+
+            return wrapper
+
+        return decorate
+
+    def idle(self, seconds: float) -> IdlePower:
+        """Measure each domain's power while this process does nothing.
+
+        Call it with no window open, on a machine that is otherwise quiet; the result
+        is kept as ``meter.idle_power`` and ``WindowResult.net_of_idle`` uses it.
+        """
+        with self._lock:
+            if self._open:
+                raise WindowError("idle power must be measured with no window open")
+        with self.window("idle") as w:
+            time.sleep(seconds)
+        result = w.result
+        assert result is not None
+        self.results.remove(result)
+        self.idle_power = IdlePower(
+            power_w={d: e / result.duration_s for d, e in result.energy_j.items()},
+            duration_s=result.duration_s,
+            provenance=dict(result.provenance),
+        )
+        return self.idle_power
+
+    def close(self) -> None:
+        self._stop_sampler()
+        for source in self.sources:
+            source.close()
+
+    def __enter__(self) -> Meter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --------------------------------------------------------------------- internals
+    def _open_window(self, name: str) -> int:
+        with self._lock:
+            parent = self._innermost_open_name()
+            reading = self.read_j()
+            now = time.perf_counter()
+            token = next(self._tokens)
+            self._open[token] = _OpenWindow(name, parent, now, time.time(), reading, Window(name))
+            if len(self._open) == 1:
+                self._start_sampler(now, reading)
+            return token
+
+    def _innermost_open_name(self) -> str | None:
+        if not self._open:
+            return None
+        return self._open[max(self._open)].name
+
+    def _close_window(self, token: int) -> WindowResult:
+        sampler = None
+        with self._lock:
+            reading = self.read_j()
+            now = time.perf_counter()
+            window = self._open.pop(token)
+            timeline = self._timeline_slice(window.t0, now) if self.keep_timeline else None
+            if not self._open:
+                sampler = self._detach_sampler()
+        # Joined outside the lock: the sampler may be waiting for it to record a sample.
+        _join(sampler)
+        result = self._build_result(window, reading, now - window.t0, timeline)
+        window.handle.result = result
+        self.results.append(result)
+        return result
+
+    def _build_result(
+        self,
+        window: _OpenWindow,
+        reading: Reading,
+        duration_s: float,
+        timeline: PowerTimeline | None,
+    ) -> WindowResult:
+        energy: dict[str, float] = {}
+        provenance: dict[str, Provenance] = {}
+        method: dict[str, Method] = {}
+        flags: dict[str, list[str]] = {}
+        errors: dict[str, str] = {}
+        assumptions: dict[str, dict[str, Any]] = {}
+        for name, (domain, source) in self._domains.items():
+            start, end = window.reading.get(name), reading.get(name)
+            domain_flags = list(domain.flags)
+            if isinstance(start, SourceReadError) or isinstance(end, SourceReadError):
+                errors[name] = str(start if isinstance(start, SourceReadError) else end)
+                continue
+            if start is None or end is None:
+                errors[name] = f"{domain.source} returned no reading for {name}"
+                continue
+            value, kind = end - start, domain.provenance
+            if value < 0:
+                errors[name] = f"counter went backwards by {-value:.3g} J (driver reset?)"
+                continue
+            if domain.resolution_s and duration_s < domain.resolution_s:
+                domain_flags.append(
+                    f"window of {duration_s * 1e3:.3g} ms is shorter than the counter's "
+                    f"update period (~{domain.resolution_s * 1e3:.3g} ms): figure is coarse"
+                )
+                if value == 0 and domain.method is not Method.ESTIMATE:
+                    power = source.power_w().get(name)
+                    if power is None:
+                        errors[name] = (
+                            "window too short for the counter to advance, and no "
+                            "instantaneous power reading to estimate from"
+                        )
+                        continue
+                    value, kind = power * duration_s, Provenance.ESTIMATED
+                    domain_flags.append(
+                        f"counter did not advance: estimated as instantaneous power "
+                        f"{power:.3g} W x duration"
+                    )
+            energy[name], provenance[name], method[name] = value, kind, domain.method
+            if domain_flags:
+                flags[name] = domain_flags
+            if domain.assumptions:
+                assumptions[name] = dict(domain.assumptions)
+        return WindowResult(
+            name=window.name,
+            started_at=window.wall0,
+            duration_s=duration_s,
+            energy_j=energy,
+            provenance=provenance,
+            method=method,
+            flags=flags,
+            errors=errors,
+            assumptions=assumptions,
+            parent=window.parent,
+            timeline=timeline,
+        )
+
+    # ------------------------------------------------------------------ the sampler
+    def _start_sampler(self, now: float, reading: Reading) -> None:
+        self._timeline = _Timeline(last_t=now, last_reading=reading)
+        # One stop event per thread: a sampler being stopped while a new one starts
+        # must not see the new one's event cleared.
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(
+            target=self._sample_loop, args=(self._stop,), name="genwatt-sampler"
+        )
+        self._sampler.daemon = True
+        self._sampler.start()
+
+    def _detach_sampler(self) -> threading.Thread | None:
+        """Tell the sampler to stop (call with the lock held) and hand it back to join."""
+        thread, self._sampler = self._sampler, None
+        self._stop.set()
+        return thread
+
+    def _stop_sampler(self) -> None:
+        with self._lock:
+            thread = self._detach_sampler()
+        _join(thread)
+
+    def _sample_loop(self, stop: threading.Event) -> None:
+        while not stop.wait(self.sample_period_s):
+            for source in self.sources:
+                source.poll()
+            if self.keep_timeline:
+                self._record_sample(stop)
+
+    def _record_sample(self, stop: threading.Event) -> None:
+        reading: Reading = {}
+        for source in self.sources:
+            reading.update(source.read_j())
+        now = time.perf_counter()
+        with self._lock:
+            if stop.is_set():  # stopped meanwhile: the timeline may be a newer sampler's
+                return
+            tl = self._timeline
+            if tl.last_reading is None or tl.last_t is None or now <= tl.last_t:
+                return
+            dt = now - tl.last_t
+            power: dict[str, float] = {}
+            for name, value in reading.items():
+                before = tl.last_reading.get(name)
+                if isinstance(value, float | int) and isinstance(before, float | int):
+                    power[name] = (value - before) / dt
+            tl.t.append(now)
+            tl.power_w.append(power)
+            tl.last_t, tl.last_reading = now, reading
+
+    def _timeline_slice(self, t0: float, t1: float) -> PowerTimeline:
+        tl = self._timeline
+        picked = [(t, p) for t, p in zip(tl.t, tl.power_w, strict=True) if t0 < t <= t1]
+        names = sorted({n for _, p in picked for n in p})
+        return PowerTimeline(
+            t_s=[t - t0 for t, _ in picked],
+            power_w={n: [p.get(n, float("nan")) for _, p in picked] for n in names},
+        )
+
+
+def _join(thread: threading.Thread | None) -> None:
+    if thread is not None and thread is not threading.current_thread():
+        thread.join()

@@ -1,0 +1,1 @@
+"""One module per architecture family: its real entries, their tiny form, their defaults."""

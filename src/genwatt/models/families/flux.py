@@ -1,0 +1,234 @@
+"""FLUX.1 (Black Forest Labs): 19 double-stream and 38 single-stream MMDiT blocks,
+12B parameters, conditioned by T5-XXL (sequence) and CLIP-L (pooled).
+
+[dev] is guidance-distilled: the scale is an input, one pass per step. [schnell] is
+timestep-distilled to 4 steps and ignores guidance.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from genwatt.models.families._encoders import (
+    TINY_TEXT_DIM,
+    clip_l,
+    sd_vae_config,
+    t5_xxl,
+    tiny_clip,
+    tiny_sd_vae,
+    tiny_t5,
+)
+from genwatt.models.spec import (
+    ComponentSpec,
+    Defaults,
+    ModelSpec,
+    SchedulerSpec,
+    SizeRule,
+    TokenizerSpec,
+)
+
+REPO_DEV = "black-forest-labs/FLUX.1-dev"
+REPO_SCHNELL = "black-forest-labs/FLUX.1-schnell"
+
+# config.json of the transformer/ folder in black-forest-labs/FLUX.1-dev: 24 heads x 128
+# = 3072, 64 input channels (16 latent channels packed 2x2), rope axes 16 + 56 + 56.
+TRANSFORMER_DEV: dict[str, Any] = {
+    "patch_size": 1,
+    "in_channels": 64,
+    "out_channels": None,
+    "num_layers": 19,
+    "num_single_layers": 38,
+    "attention_head_dim": 128,
+    "num_attention_heads": 24,
+    "joint_attention_dim": 4096,
+    "pooled_projection_dim": 768,
+    "guidance_embeds": True,
+    "axes_dims_rope": [16, 56, 56],
+}
+
+# config.json of the transformer/ folder in FLUX.1-schnell: no guidance embedder.
+TRANSFORMER_SCHNELL: dict[str, Any] = {**TRANSFORMER_DEV, "guidance_embeds": False}
+
+# config.json of the vae/ folder (both repos).
+VAE: dict[str, Any] = sd_vae_config(
+    latent_channels=16,
+    sample_size=1024,
+    scaling_factor=0.3611,
+    shift_factor=0.1159,
+    use_quant_conv=False,
+    use_post_quant_conv=False,
+    force_upcast=True,
+)
+
+# scheduler_config.json of the scheduler/ folder in FLUX.1-dev: the shift grows with the
+# image token count.
+SCHEDULER_DEV = SchedulerSpec(
+    class_name="FlowMatchEulerDiscreteScheduler",
+    config={
+        "num_train_timesteps": 1000,
+        "shift": 3.0,
+        "use_dynamic_shifting": True,
+        "base_shift": 0.5,
+        "max_shift": 1.15,
+        "base_image_seq_len": 256,
+        "max_image_seq_len": 4096,
+    },
+    source=f"scheduler_config.json of the scheduler/ folder in {REPO_DEV}",
+)
+
+# scheduler_config.json of the scheduler/ folder in FLUX.1-schnell.
+SCHEDULER_SCHNELL = SchedulerSpec(
+    class_name="FlowMatchEulerDiscreteScheduler",
+    config={"num_train_timesteps": 1000, "shift": 1.0, "use_dynamic_shifting": False},
+    source=f"scheduler_config.json of the scheduler/ folder in {REPO_SCHNELL}",
+)
+
+# FluxPipeline only warns and floors to a multiple of 16 (8x VAE, 2x2 packing); we
+# refuse instead, so that the size measured is the size asked for.
+_SIZE = SizeRule(16, reason="8x VAE times the 2x2 latent packing of FluxPipeline")
+_TOKENIZERS = (TokenizerSpec("tokenizer", "clip", 77), TokenizerSpec("tokenizer_2", "t5", 512))
+_FLUX_PARAMS = 11_901_408_320
+
+
+def _transformer(repo: str, config: dict[str, Any], params: int) -> ComponentSpec:
+    return ComponentSpec(
+        name="transformer",
+        role="denoiser",
+        library="diffusers",
+        class_name="FluxTransformer2DModel",
+        config=config,
+        source=f"config.json of the transformer/ folder in {repo}",
+        params=params,
+        published_params=12e9,
+        published_source=f"{repo} model card: '12 billion parameter rectified flow transformer'",
+    )
+
+
+def _vae(repo: str) -> ComponentSpec:
+    return ComponentSpec(
+        name="vae",
+        role="vae",
+        library="diffusers",
+        class_name="AutoencoderKL",
+        config=VAE,
+        source=f"config.json of the vae/ folder in {repo}",
+        params=83_819_683,
+    )
+
+
+FLUX_DEV = ModelSpec(
+    name="flux.1-dev",
+    repo_id=REPO_DEV,
+    task="t2i",
+    family="flux",
+    pipeline_class="FluxPipeline",
+    components=(
+        _transformer(REPO_DEV, TRANSFORMER_DEV, _FLUX_PARAMS),
+        _vae(REPO_DEV),
+        clip_l("text_encoder", REPO_DEV, "text_encoder"),
+        t5_xxl("text_encoder_2", REPO_DEV, "text_encoder_2"),
+    ),
+    tokenizers=_TOKENIZERS,
+    scheduler=SCHEDULER_DEV,
+    defaults=Defaults(
+        height=1024,
+        width=1024,
+        steps=50,
+        guidance=3.5,
+        max_text_tokens=512,
+        source=f"{REPO_DEV} model card (1024x1024, 50 steps, guidance 3.5, 512 tokens)",
+    ),
+    torch_dtype="bfloat16",
+    tiny_name="flux-tiny",
+    size_rule=_SIZE,
+    guidance_kind="embedded",
+    max_text_tokens_limit=512,
+    aliases=(REPO_DEV, "flux-dev"),
+    published_params=12e9,
+)
+
+FLUX_SCHNELL = ModelSpec(
+    name="flux.1-schnell",
+    repo_id=REPO_SCHNELL,
+    task="t2i",
+    family="flux",
+    pipeline_class="FluxPipeline",
+    components=(
+        _transformer(REPO_SCHNELL, TRANSFORMER_SCHNELL, _FLUX_PARAMS - 10_229_760),
+        _vae(REPO_SCHNELL),
+        clip_l("text_encoder", REPO_SCHNELL, "text_encoder"),
+        t5_xxl("text_encoder_2", REPO_SCHNELL, "text_encoder_2"),
+    ),
+    tokenizers=_TOKENIZERS,
+    scheduler=SCHEDULER_SCHNELL,
+    defaults=Defaults(
+        height=1024,
+        width=1024,
+        steps=4,
+        guidance=0.0,
+        max_text_tokens=256,
+        source=f"{REPO_SCHNELL} model card (4 steps, guidance 0, 256 tokens)",
+    ),
+    torch_dtype="bfloat16",
+    tiny_name="flux-tiny",
+    size_rule=_SIZE,
+    guidance_kind="none",
+    max_text_tokens_limit=512,
+    aliases=(REPO_SCHNELL, "flux-schnell"),
+    published_params=12e9,
+)
+
+# --- tiny ------------------------------------------------------------------------------
+# One block of each stream, 2 heads x 16 (rope axes 4 + 6 + 6), the [dev] layout with
+# its guidance embedder.
+
+TINY_TRANSFORMER: dict[str, Any] = {
+    **TRANSFORMER_DEV,
+    "num_layers": 1,
+    "num_single_layers": 1,
+    "attention_head_dim": 16,
+    "num_attention_heads": 2,
+    "joint_attention_dim": TINY_TEXT_DIM,
+    "pooled_projection_dim": TINY_TEXT_DIM,
+    "axes_dims_rope": [4, 6, 6],
+}
+
+FLUX_TINY = ModelSpec(
+    name="flux-tiny",
+    repo_id=None,
+    task="t2i",
+    family="flux",
+    pipeline_class="FluxPipeline",
+    components=(
+        ComponentSpec(
+            name="transformer",
+            role="denoiser",
+            library="diffusers",
+            class_name="FluxTransformer2DModel",
+            config=TINY_TRANSFORMER,
+            source="genwatt tiny form of " + REPO_DEV,
+            params=81_664,
+        ),
+        tiny_sd_vae(
+            REPO_DEV,
+            latent_channels=16,
+            scaling_factor=0.3611,
+            shift_factor=0.1159,
+            use_quant_conv=False,
+            use_post_quant_conv=False,
+        ),
+        tiny_clip("text_encoder"),
+        tiny_t5("text_encoder_2"),
+    ),
+    tokenizers=_TOKENIZERS,
+    scheduler=SCHEDULER_DEV,
+    defaults=Defaults(height=32, width=32, steps=2, guidance=3.5, max_text_tokens=16),
+    torch_dtype="float32",
+    tiny_name="flux-tiny",
+    size_rule=_SIZE,
+    guidance_kind="embedded",
+    max_text_tokens_limit=512,
+    default_weights="tiny",
+)
+
+SPECS: tuple[ModelSpec, ...] = (FLUX_DEV, FLUX_SCHNELL, FLUX_TINY)

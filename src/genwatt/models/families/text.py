@@ -1,0 +1,191 @@
+"""Text generation: a small model (Qwen2.5-0.5B-Instruct) and an 8B one (Llama 3.1).
+
+Decoder-only transformers; energy goes with prompt tokens (one parallel prefill) and new
+tokens (one sequential step each), which is why ``max_new_tokens`` is a parameter here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from genwatt.models.spec import ComponentSpec, Defaults, ModelSpec, TokenizerSpec
+from genwatt.models.tokenizer import TokenizerKind, token_id, vocab_size
+
+REPO_QWEN = "Qwen/Qwen2.5-0.5B-Instruct"
+REPO_LLAMA = "meta-llama/Llama-3.1-8B-Instruct"
+
+# config.json of Qwen/Qwen2.5-0.5B-Instruct: 24 layers, 14 query / 2 key-value heads of
+# 64, tied input and output embeddings.
+QWEN_0_5B: dict[str, Any] = {
+    "vocab_size": 151936,
+    "hidden_size": 896,
+    "intermediate_size": 4864,
+    "num_hidden_layers": 24,
+    "num_attention_heads": 14,
+    "num_key_value_heads": 2,
+    "hidden_act": "silu",
+    "max_position_embeddings": 32768,
+    "rms_norm_eps": 1e-6,
+    "rope_theta": 1000000.0,
+    "tie_word_embeddings": True,
+    "use_sliding_window": False,
+    "sliding_window": 32768,
+    "max_window_layers": 21,
+    "attention_dropout": 0.0,
+    "bos_token_id": 151643,
+    "eos_token_id": 151645,
+}
+
+# config.json of meta-llama/Llama-3.1-8B-Instruct: 32 layers, 32 query / 8 key-value
+# heads of 128, llama3 rope scaling to a 128k context.
+LLAMA_3_1_8B: dict[str, Any] = {
+    "vocab_size": 128256,
+    "hidden_size": 4096,
+    "intermediate_size": 14336,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "hidden_act": "silu",
+    "max_position_embeddings": 131072,
+    "rms_norm_eps": 1e-5,
+    "rope_theta": 500000.0,
+    "rope_scaling": {
+        "rope_type": "llama3",
+        "factor": 8.0,
+        "low_freq_factor": 1.0,
+        "high_freq_factor": 4.0,
+        "original_max_position_embeddings": 8192,
+    },
+    "attention_bias": False,
+    "mlp_bias": False,
+    "tie_word_embeddings": False,
+    "bos_token_id": 128000,
+    "eos_token_id": [128001, 128008, 128009],
+}
+
+QWEN = ModelSpec(
+    name="qwen2.5-0.5b-instruct",
+    repo_id=REPO_QWEN,
+    task="text",
+    family="qwen2",
+    components=(
+        ComponentSpec(
+            name="model",
+            role="lm",
+            library="transformers",
+            class_name="Qwen2ForCausalLM",
+            config_class="Qwen2Config",
+            config=QWEN_0_5B,
+            source=f"config.json of {REPO_QWEN}",
+            params=494_032_768,
+            published_params=0.49e9,
+            published_source=f"{REPO_QWEN} model card: 'Number of Parameters: 0.49B'",
+        ),
+    ),
+    tokenizers=(TokenizerSpec("tokenizer", "qwen2", 32768, padding_side="left"),),
+    defaults=Defaults(
+        max_text_tokens=512,
+        max_new_tokens=512,
+        source=f"{REPO_QWEN} model card example (max_new_tokens=512)",
+    ),
+    torch_dtype="bfloat16",
+    tiny_name="qwen2-tiny",
+    guidance_kind="none",
+    max_text_tokens_limit=32768,
+    aliases=(REPO_QWEN, "qwen2.5-0.5b"),
+    published_params=0.49e9,
+)
+
+LLAMA = ModelSpec(
+    name="llama-3.1-8b-instruct",
+    repo_id=REPO_LLAMA,
+    task="text",
+    family="llama",
+    components=(
+        ComponentSpec(
+            name="model",
+            role="lm",
+            library="transformers",
+            class_name="LlamaForCausalLM",
+            config_class="LlamaConfig",
+            config=LLAMA_3_1_8B,
+            source=f"config.json of {REPO_LLAMA}",
+            params=8_030_261_248,
+            published_params=8.03e9,
+            published_source=f"{REPO_LLAMA} model card (8B; 8.03B on the Hub)",
+        ),
+    ),
+    tokenizers=(TokenizerSpec("tokenizer", "llama3", 131072, padding_side="left"),),
+    defaults=Defaults(
+        max_text_tokens=512,
+        max_new_tokens=256,
+        source=f"{REPO_LLAMA} model card example (max_new_tokens=256)",
+    ),
+    torch_dtype="bfloat16",
+    tiny_name="llama-tiny",
+    guidance_kind="none",
+    max_text_tokens_limit=131072,
+    aliases=(REPO_LLAMA, "llama-3.1-8b", "meta-llama/Meta-Llama-3.1-8B-Instruct"),
+    published_params=8.03e9,
+)
+
+# --- tiny ------------------------------------------------------------------------------
+# Each architecture at 2 layers of 64 wide, grouped-query attention kept (4 q / 2 kv),
+# vocabulary of the built-in tokenizer.
+
+
+def _tiny_config(real: dict[str, Any], kind: TokenizerKind) -> dict[str, Any]:
+    config = {
+        **real,
+        "vocab_size": vocab_size(kind),
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 1024,
+        "bos_token_id": token_id(kind, "bos"),
+        "eos_token_id": token_id(kind, "eos"),
+        "pad_token_id": token_id(kind, "pad"),
+    }
+    if "rope_scaling" in config:
+        config["rope_scaling"] = {**config["rope_scaling"], "original_max_position_embeddings": 256}
+    if "sliding_window" in config:
+        config["sliding_window"] = 1024
+        config["max_window_layers"] = 2
+    return config
+
+
+def _tiny(name: str, family: str, real: ModelSpec, kind: TokenizerKind, params: int) -> ModelSpec:
+    comp = real.denoiser
+    return ModelSpec(
+        name=name,
+        repo_id=None,
+        task="text",
+        family=family,
+        components=(
+            ComponentSpec(
+                name="model",
+                role="lm",
+                library="transformers",
+                class_name=comp.class_name,
+                config_class=comp.config_class,
+                config=_tiny_config(dict(comp.config), kind),
+                source=f"genwatt tiny form of {real.repo_id}",
+                params=params,
+            ),
+        ),
+        tokenizers=(TokenizerSpec("tokenizer", kind, 1024, padding_side="left"),),
+        defaults=Defaults(max_text_tokens=64, max_new_tokens=16),
+        torch_dtype="float32",
+        tiny_name=name,
+        guidance_kind="none",
+        max_text_tokens_limit=1024,
+        default_weights="tiny",
+    )
+
+
+QWEN_TINY = _tiny("qwen2-tiny", "qwen2", QWEN, "qwen2", 101_120)
+LLAMA_TINY = _tiny("llama-tiny", "llama", LLAMA, "llama3", 127_936)
+
+SPECS: tuple[ModelSpec, ...] = (QWEN, LLAMA, QWEN_TINY, LLAMA_TINY)

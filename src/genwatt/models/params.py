@@ -1,0 +1,321 @@
+"""Generation parameters, checked and resolved before anything runs.
+
+A sweep should fail on its first line, not an hour in when the pipeline meets a height it
+cannot take. And a measurement must record what actually ran: when a pipeline rounds
+81 -> 81 but 50 -> 49 frames, the stored frame count has to be 49. So the rules here
+copy the installed diffusers pipelines (``check_inputs`` and the frame arithmetic in
+``__call__``), and every change to a request leaves a note.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from genwatt.errors import ConfigError
+from genwatt.models.spec import ModelSpec, SizeRule, Task
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedTokenizerBase
+
+
+@dataclass(frozen=True)
+class ResolvedParams:
+    """What was asked for (``requested_*``, None = use the default) and what will run.
+
+    ``num_frames`` is the number of frames the pipeline produces, ``latent_frames`` the
+    number the denoiser sees. ``denoiser_passes_per_step`` is 2 under classifier-free
+    guidance (cond + uncond; batched or in two calls, see ``ModelSpec.cfg_batched``).
+    """
+
+    model: str
+    task: Task
+    height: int | None
+    width: int | None
+    num_frames: int | None
+    steps: int | None
+    guidance: float | None
+    max_text_tokens: int
+    max_new_tokens: int | None
+    latent_frames: int | None
+    denoiser_passes_per_step: int
+    requested_height: int | None = None
+    requested_width: int | None = None
+    requested_num_frames: int | None = None
+    requested_steps: int | None = None
+    requested_guidance: float | None = None
+    requested_max_text_tokens: int | None = None
+    requested_max_new_tokens: int | None = None
+    notes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def _int(spec: ModelSpec, name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise ConfigError(f"{name} for {spec.name} must be a whole number, got {value!r}.")
+    if value < minimum:
+        raise ConfigError(f"{name} for {spec.name} must be at least {minimum}, got {value}.")
+    return int(value)
+
+
+def _reject(spec: ModelSpec, names: dict[str, Any], why: str) -> None:
+    given = [name for name, value in names.items() if value is not None]
+    if given:
+        raise ConfigError(f"{spec.name} {why}; remove {', '.join(given)}.")
+
+
+def _size(spec: ModelSpec, name: str, value: Any, rule: SizeRule) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value <= 0:
+        raise ConfigError(
+            f"{name} for {spec.name} must be a positive multiple of {rule.multiple_px} pixels, "
+            f"got {value!r}."
+        )
+    size = _int(spec, name, value)
+    m = rule.multiple_px
+    too_big = rule.max_px is not None and size > rule.max_px
+    if size % m == 0 and not too_big:
+        return size
+    if too_big:
+        raise ConfigError(
+            f"{name} {size} is too large for {spec.name}: at most {rule.max_px} px "
+            f"({rule.reason}). Use {rule.max_px} or less, in multiples of {m}."
+        )
+    lower, upper = size // m * m, size // m * m + m
+    nearest = f"{lower} or {upper}" if lower > 0 else f"{upper}"
+    raise ConfigError(
+        f"{name} {size} is not accepted by {spec.name}: it must be a multiple of {m} px "
+        f"({rule.reason}). Nearest valid: {nearest}."
+    )
+
+
+def _frames(spec: ModelSpec, requested: int, notes: list[str]) -> tuple[int, int]:
+    """(frames produced, latent frames) for a requested count, as the pipeline computes it."""
+    rule = spec.frame_rule
+    assert rule is not None
+    t = rule.temporal_factor
+    if rule.rounding == "exact":
+        if rule.max_frames is not None and requested > rule.max_frames:
+            raise ConfigError(
+                f"num_frames {requested} is too many for {spec.name}: its motion modules have "
+                f"{rule.max_frames} positions. Use at most {rule.max_frames}."
+            )
+        return requested, requested
+    if rule.rounding == "pipeline_rounds":
+        frames = requested
+        if requested % t != 1:
+            frames = max(requested // t * t + 1, 1)
+            notes.append(
+                f"num_frames {requested} is not {t}k+1; {spec.pipeline_class} rounds it to "
+                f"{frames} ({requested} // {t} * {t} + 1)."
+            )
+        return frames, (frames - 1) // t + 1
+    latent = (requested - 1) // t + 1
+    frames = rule.frames_from_latent(latent)
+    if frames != requested:
+        notes.append(
+            f"num_frames {requested} gives ({requested} - 1) // {t} + 1 = {latent} latent "
+            f"frames in {spec.pipeline_class}, which decode to {frames} frames."
+        )
+    return frames, latent
+
+
+def resolve_params(
+    spec: ModelSpec,
+    height: int | None = None,
+    width: int | None = None,
+    num_frames: int | None = None,
+    steps: int | None = None,
+    guidance: float | None = None,
+    max_text_tokens: int | None = None,
+    max_new_tokens: int | None = None,
+) -> ResolvedParams:
+    """Check a request against the model and fill in the authors' defaults.
+
+    Raises ConfigError for anything the pipeline would reject or crash on, naming the
+    values that would work. Frame counts are rounded exactly as the pipeline rounds them,
+    with a note in ``notes``.
+    """
+    d = spec.defaults
+    notes: list[str] = []
+    requested = {
+        "requested_height": height,
+        "requested_width": width,
+        "requested_num_frames": num_frames,
+        "requested_steps": steps,
+        "requested_guidance": guidance,
+        "requested_max_text_tokens": max_text_tokens,
+        "requested_max_new_tokens": max_new_tokens,
+    }
+
+    if spec.task == "text":
+        _reject(
+            spec,
+            {"height": height, "width": width, "num_frames": num_frames, "steps": steps,
+             "guidance": guidance},
+            "generates text and takes no image, video or diffusion settings",
+        )  # fmt: skip
+    else:
+        _reject(spec, {"max_new_tokens": max_new_tokens}, "is a diffusion model")
+    if spec.task == "t2i":
+        _reject(spec, {"num_frames": num_frames}, "makes single images, not videos")
+
+    text_tokens = d.max_text_tokens
+    if max_text_tokens is not None:
+        text_tokens = _int(spec, "max_text_tokens", max_text_tokens)
+        if spec.text_tokens_fixed and text_tokens != d.max_text_tokens:
+            raise ConfigError(
+                f"{spec.name} always encodes prompts as {d.max_text_tokens} tokens; "
+                f"max_text_tokens cannot be {text_tokens}. Leave it unset."
+            )
+        if text_tokens > spec.max_text_tokens_limit:
+            raise ConfigError(
+                f"max_text_tokens {text_tokens} is more than {spec.name} takes "
+                f"(at most {spec.max_text_tokens_limit})."
+            )
+
+    if spec.task == "text":
+        new_tokens = d.max_new_tokens if max_new_tokens is None else max_new_tokens
+        return ResolvedParams(
+            model=spec.name,
+            task=spec.task,
+            height=None,
+            width=None,
+            num_frames=None,
+            steps=None,
+            guidance=None,
+            max_text_tokens=text_tokens,
+            max_new_tokens=_int(spec, "max_new_tokens", new_tokens),
+            latent_frames=None,
+            denoiser_passes_per_step=1,
+            notes=tuple(notes),
+            **requested,
+        )
+
+    assert spec.size_rule is not None
+    h = _size(spec, "height", d.height if height is None else height, spec.size_rule)
+    w = _size(spec, "width", d.width if width is None else width, spec.size_rule)
+    n_steps = _int(spec, "steps", d.steps if steps is None else steps)
+    if n_steps < spec.min_steps:
+        raise ConfigError(
+            f"{spec.name} needs at least {spec.min_steps} steps: {spec.pipeline_class}'s "
+            f"sigma schedule divides by zero at {n_steps}."
+        )
+
+    g = d.guidance if guidance is None else guidance
+    if isinstance(g, bool) or not isinstance(g, numbers.Real) or g < 0:
+        raise ConfigError(f"guidance for {spec.name} must be a number >= 0, got {g!r}.")
+    g = float(g)
+    if spec.guidance_kind == "none" and g not in (0.0, 1.0):
+        notes.append(f"{spec.name} is guidance-distilled and ignores guidance {g}.")
+    uses_cfg = spec.guidance_kind == "cfg" and g > 1.0
+
+    frames = latent_frames = None
+    if spec.task == "t2v":
+        frames, latent_frames = _frames(
+            spec, _int(spec, "num_frames", d.num_frames if num_frames is None else num_frames),
+            notes,
+        )
+
+    return ResolvedParams(
+        model=spec.name,
+        task=spec.task,
+        height=h,
+        width=w,
+        num_frames=frames,
+        steps=n_steps,
+        guidance=g,
+        max_text_tokens=text_tokens,
+        max_new_tokens=None,
+        latent_frames=latent_frames,
+        denoiser_passes_per_step=2 if uses_cfg else 1,
+        notes=tuple(notes),
+        **requested,
+    )
+
+
+def _same_model(spec: ModelSpec, params: ResolvedParams) -> None:
+    if params.model != spec.name:
+        raise ConfigError(
+            f"These parameters were resolved for {params.model}, not {spec.name}; "
+            f"call resolve_params({spec.name!r} spec, ...) first."
+        )
+
+
+def pipeline_call_kwargs(
+    spec: ModelSpec,
+    params: ResolvedParams,
+    prompt: str | list[str],
+    generator: torch.Generator | None = None,
+    *,
+    negative_prompt: str | list[str] | None = None,
+    output_type: str = "np",
+) -> dict[str, Any]:
+    """Keyword arguments for ``pipe(**kwargs)``: our parameter names in the family's terms.
+
+    ``output_type="np"`` decodes with the VAE and skips PIL conversion; ``"latent"``
+    skips the VAE decode altogether.
+    """
+    _same_model(spec, params)
+    if spec.task == "text":
+        raise ConfigError(f"{spec.name} is a text model; use generate_kwargs for model.generate.")
+    kwargs: dict[str, Any] = {
+        "prompt": prompt,
+        "height": params.height,
+        "width": params.width,
+        "num_inference_steps": params.steps,
+        "guidance_scale": params.guidance,
+        "generator": generator,
+        "output_type": output_type,
+    }
+    if spec.task == "t2v":
+        kwargs["num_frames"] = params.num_frames
+    if spec.takes_max_sequence_length:
+        kwargs["max_sequence_length"] = params.max_text_tokens
+    if negative_prompt is not None:
+        kwargs["negative_prompt"] = negative_prompt
+    return kwargs
+
+
+def generate_kwargs(
+    spec: ModelSpec,
+    params: ResolvedParams,
+    prompt: str | list[str],
+    tokenizer: PreTrainedTokenizerBase,
+    *,
+    device: torch.device | str | None = None,
+) -> dict[str, Any]:
+    """Keyword arguments for ``model.generate(**kwargs)`` of a text model.
+
+    The prompt is truncated to ``max_text_tokens``; decoding is greedy and runs exactly
+    ``max_new_tokens`` steps (``min_new_tokens`` equals it), so that a measurement's
+    token count does not depend on when the model happens to stop.
+    """
+    _same_model(spec, params)
+    if spec.task != "text":
+        raise ConfigError(f"{spec.name} is a {spec.task} model; use pipeline_call_kwargs.")
+    encoded = tokenizer(
+        [prompt] if isinstance(prompt, str) else list(prompt),
+        truncation=True,
+        max_length=params.max_text_tokens,
+        padding=True,
+        return_tensors="pt",
+    )
+    if device is not None:
+        encoded = encoded.to(device)
+    return {
+        "input_ids": encoded["input_ids"],
+        "attention_mask": encoded["attention_mask"],
+        "max_new_tokens": params.max_new_tokens,
+        "min_new_tokens": params.max_new_tokens,
+        "do_sample": False,
+        "pad_token_id": tokenizer.pad_token_id,
+    }

@@ -1,0 +1,94 @@
+"""Every registered model, found by short name, Hugging Face repo id or tiny name.
+
+The family modules are plain data, so collecting them costs milliseconds and imports no
+torch: ``genwatt models`` and parameter checks stay fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import cache
+from types import ModuleType
+
+from genwatt.errors import ConfigError
+from genwatt.models.spec import ModelSpec, Task
+
+
+def _family_modules() -> tuple[ModuleType, ...]:
+    from genwatt.models.families import (
+        animatediff,
+        cogvideox,
+        flux,
+        hunyuanvideo,
+        ltx,
+        mochi,
+        sd3,
+        stable_diffusion,
+        text,
+        wan,
+    )
+
+    return (
+        wan,
+        cogvideox,
+        mochi,
+        ltx,
+        hunyuanvideo,
+        animatediff,
+        stable_diffusion,
+        sd3,
+        flux,
+        text,
+    )
+
+
+@cache
+def _specs() -> tuple[ModelSpec, ...]:
+    specs = tuple(spec for module in _family_modules() for spec in module.SPECS)
+    _check_consistent(specs)
+    return specs
+
+
+def _check_consistent(specs: tuple[ModelSpec, ...]) -> None:
+    """Fail at import, not at lookup, if two entries claim a name or a tiny is missing."""
+    seen: dict[str, str] = {}
+    for spec in specs:
+        for key in (spec.name, *spec.aliases):
+            owner = seen.setdefault(key.lower(), spec.name)
+            if owner != spec.name:
+                raise ValueError(f"model name {key!r} is claimed by {owner} and {spec.name}")
+    for spec in specs:
+        tiny = seen.get(spec.tiny_name.lower())
+        if tiny is None:
+            raise ValueError(f"{spec.name}: tiny form {spec.tiny_name!r} is not registered")
+
+
+@cache
+def _index() -> dict[str, tuple[str, ModelSpec]]:
+    """Lower-cased name -> (the name as written, its spec)."""
+    index: dict[str, tuple[str, ModelSpec]] = {}
+    for spec in _specs():
+        for key in (spec.name, *spec.aliases):
+            index[key.lower()] = (key, spec)
+    return index
+
+
+def list_models(task: Task | None = None, *, include_tiny: bool = True) -> list[ModelSpec]:
+    """All registered specs, real ones first in family order, then the tiny forms."""
+    specs = [s for s in _specs() if task is None or s.task == task]
+    if not include_tiny:
+        specs = [s for s in specs if not s.is_tiny]
+    return sorted(specs, key=lambda s: s.is_tiny)
+
+
+def get_model(name: str) -> ModelSpec:
+    """The spec registered as ``name``: short name, repo id or tiny name, any case."""
+    key = name.strip().lower()
+    index = _index()
+    if key in index:
+        return index[key][1]
+    close = difflib.get_close_matches(key, index.keys(), n=5, cutoff=0.5)
+    hint = f" Did you mean: {', '.join(index[k][0] for k in close)}?" if close else ""
+    raise ConfigError(
+        f"Unknown model {name!r}.{hint} Run `genwatt models` to list every registered model."
+    )

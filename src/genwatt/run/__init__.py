@@ -1,0 +1,1 @@
+"""Workloads run under a meter: arbitrary commands, instrumented pipelines, sweeps."""

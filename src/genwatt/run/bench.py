@@ -1,0 +1,133 @@
+"""The main job: a sweep over frames x resolution x steps, stored, summarised, fitted.
+
+``bench_spec`` builds the default sweep for a model: for the built-in tiny WAN model a
+grid that runs in well under a minute on two CPU cores; for a real model, points around
+its authors' defaults (a quarter, half and all of its frames, its resolution and a
+smaller one, half and all of its steps), which takes minutes per point on a GPU.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from genwatt.analysis.scaling import ScalingFit, fit_power_law
+from genwatt.analysis.summary import ConfigSummary, summarize_runs
+from genwatt.run.runner import SweepOutcome, SweepProgress, SweepRunner
+from genwatt.run.spec import Grid, SweepSpec
+from genwatt.run.workload import WEIGHTS_NOTES
+from genwatt.store.store import ResultsStore
+
+DEFAULT_BENCH_MODEL = "wan-tiny"
+# The tiny grid: 3 frame counts x 4 sizes x 2 step counts = 24 configurations.
+TINY_GRID = Grid(num_frames=[5, 9, 17], height=[32, 64], width=[32, 64], steps=[2, 4])
+
+
+@dataclass
+class SweepReport:
+    sweep: str
+    store: Path
+    spec: SweepSpec
+    outcome: SweepOutcome
+    summaries: list[ConfigSummary]
+    energy_fit: ScalingFit
+    latency_fit: ScalingFit
+    weights_note: str
+    missing_counters: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sweep": self.sweep,
+            "store": str(self.store),
+            "model": self.spec.model,
+            "weights": self.spec.weights,
+            "device": self.spec.device,
+            "weights_note": self.weights_note,
+            "ran": self.outcome.ran,
+            "skipped": self.outcome.skipped,
+            "failed": self.outcome.failed,
+            "configs": [s.to_dict() for s in self.summaries],
+            "scaling": {"energy": self.energy_fit.to_dict(), "latency": self.latency_fit.to_dict()},
+            "missing_counters": self.missing_counters,
+        }
+
+
+def default_grid(model_name: str) -> Grid:
+    from genwatt.models import get_model
+
+    model = get_model(model_name)
+    if model.is_tiny and model.family == "wan":
+        return TINY_GRID
+    d = model.defaults
+    grid: dict[str, list[int]] = {}
+    if d.num_frames:
+        grid["num_frames"] = sorted(
+            {max(2, d.num_frames // 4), max(2, d.num_frames // 2), d.num_frames}
+        )
+    if d.height and d.width:
+        multiple = model.size_rule.multiple_px if model.size_rule else 16
+        grid["height"] = sorted({_round_to(d.height // 2, multiple), d.height})
+        grid["width"] = sorted({_round_to(d.width // 2, multiple), d.width})
+    if d.steps:
+        grid["steps"] = sorted({max(1, d.steps // 2), d.steps})
+    return Grid(**grid)
+
+
+def _round_to(value: int, multiple: int) -> int:
+    return max(multiple, round(value / multiple) * multiple)
+
+
+def bench_spec(model: str = DEFAULT_BENCH_MODEL, **overrides: Any) -> SweepSpec:
+    """The default benchmark sweep for ``model``; keyword arguments override spec fields."""
+    grid_axes = {k: overrides.pop(k) for k in list(overrides) if k in Grid.model_fields}
+    grid = default_grid(model).model_dump()
+    grid.update({k: v for k, v in grid_axes.items() if v is not None})
+    fields = {k: v for k, v in overrides.items() if v is not None}
+    fields.setdefault("guidance", 5.0)
+    return SweepSpec(model=model, grid=Grid(**grid), **fields)
+
+
+def run_sweep(
+    spec: SweepSpec,
+    *,
+    store: Path | None = None,
+    sweep: str | None = None,
+    base: Path | None = None,
+    progress: SweepProgress | None = None,
+) -> SweepReport:
+    """Run (or resume) ``spec`` into the store and summarise every configuration."""
+    from genwatt.meter.meter import Meter
+
+    sweep_id = sweep or spec.name or f"{spec.model}-{spec.fingerprint()}"
+    with ResultsStore(store) as results:
+        meter = Meter(timeline=spec.timeline)
+        try:
+            runner = SweepRunner(
+                spec, results, sweep=sweep_id, base=base, meter=meter, progress=progress
+            )
+            outcome = runner.run()
+        finally:
+            meter.close()
+        records = results.runs(sweep=sweep_id)
+        path = results.path
+    summaries = summarize_runs(records)
+    rows = [s.scaling_row() for s in summaries if s.runs]
+    weights = runner.plan[0].weights if runner.plan else (spec.weights or "pretrained")
+    return SweepReport(
+        sweep=sweep_id,
+        store=path,
+        spec=spec,
+        outcome=outcome,
+        summaries=summaries,
+        energy_fit=fit_power_law(rows, "energy_j"),
+        latency_fit=fit_power_law(rows, "latency_s"),
+        weights_note=WEIGHTS_NOTES[weights],
+        missing_counters=[m.to_dict() for m in meter.missing],
+    )
+
+
+def new_bench_sweep_id(model: str) -> str:
+    """Each ``genwatt bench`` is a fresh measurement: its own sweep id."""
+    return f"bench-{model}-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -1,0 +1,77 @@
+"""A model built once for a sweep, and one instrumented generation per call.
+
+The weights note says what the numbers mean: with random or tiny weights the compute
+(and so latency and energy) is that of the real architecture at the given size, but
+the output is noise, so no quality figure may be drawn from it.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+from genwatt.meter.meter import Meter
+from genwatt.run.instrument import GenerationRecord, instrument
+from genwatt.run.plan import RESOLVABLE, PlannedConfig
+from genwatt.run.spec import SweepSpec
+
+WEIGHTS_NOTES = {
+    "pretrained": "pretrained weights",
+    "random": (
+        "random weights at the real architecture's size: latency and energy are those of the "
+        "real model (compute does not depend on weight values); the output is noise"
+    ),
+    "tiny": (
+        "built-in miniature of the architecture with random weights: for exercising the "
+        "pipeline and the meter, not for real-model figures"
+    ),
+}
+
+
+class DiffusionWorkload:
+    def __init__(self, spec: SweepSpec, first: PlannedConfig, meter: Meter) -> None:
+        from genwatt.models import build_pipeline, get_model
+
+        self.model = get_model(first.model)
+        self.device = first.device
+        self.weights_note = WEIGHTS_NOTES[first.weights]
+        self.pipe = build_pipeline(
+            self.model, first.weights, device=first.device, dtype=first.dtype
+        )
+        if hasattr(self.pipe, "set_progress_bar_config"):
+            self.pipe.set_progress_bar_config(disable=True)
+        self.instrumented = instrument(self.pipe, meter, per_forward=spec.per_forward)
+
+    def _call_kwargs(self, config: PlannedConfig) -> dict[str, Any]:
+        import torch
+
+        from genwatt.models import pipeline_call_kwargs, resolve_params
+
+        effective = {k: config.effective.get(k) for k in RESOLVABLE}
+        params = resolve_params(self.model, **{k: v for k, v in effective.items() if v is not None})
+        generator = torch.Generator(device="cpu").manual_seed(config.seed)
+        prompt: str | list[str] = config.prompt
+        batch = config.effective.get("batch_size") or 1
+        if batch > 1:
+            prompt = [config.prompt] * batch
+        return pipeline_call_kwargs(self.model, params, prompt, generator)
+
+    def warm_up(self, config: PlannedConfig) -> None:
+        """One unrecorded generation (the meter still runs; its results are dropped)."""
+        self.pipe(**self._call_kwargs(config))
+
+    def generate(self, config: PlannedConfig) -> GenerationRecord:
+        self.instrumented(**self._call_kwargs(config))
+        return self.instrumented.last
+
+    def recover(self) -> None:
+        """After a failure: free what the failed call held (CUDA cache above all)."""
+        gc.collect()
+        import torch
+
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            torch.cuda.empty_cache()
+
+
+def build_workload(spec: SweepSpec, first: PlannedConfig, meter: Meter) -> DiffusionWorkload:
+    return DiffusionWorkload(spec, first, meter)

@@ -1,0 +1,133 @@
+"""Every real-size component builds on the meta device, fast, at its published size.
+
+``params`` in a spec is the exact count of its config (a regression guard: any edit to a
+config shows up here); ``published_params`` is what the authors state, which is what
+catches a config that is wrong in the first place.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from genwatt.errors import ConfigError
+from genwatt.models import build_component, get_model, list_models
+from genwatt.models.spec import ComponentSpec, ModelSpec
+
+# Published figures are rounded ("1.3B" for 1.42B, "2B" for CogVideoX's 1.69B).
+PUBLISHED_TOLERANCE = 0.2
+
+REAL_COMPONENTS = [
+    pytest.param(spec, comp, id=f"{spec.name}/{comp.name}")
+    for spec in list_models(include_tiny=False)
+    for comp in spec.components
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _import_once() -> None:
+    """Pay the diffusers and transformers imports once, outside the timed builds."""
+    import diffusers  # noqa: F401
+    import transformers  # noqa: F401
+
+
+def _count(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+@pytest.mark.parametrize(("spec", "comp"), REAL_COMPONENTS)
+def test_real_component_builds_on_meta_at_its_size(spec: ModelSpec, comp: ComponentSpec) -> None:
+    start = time.perf_counter()
+    module = build_component(spec, comp.name, "random", "meta")
+    elapsed_s = time.perf_counter() - start
+
+    assert type(module).__name__ == comp.class_name
+    assert all(p.device.type == "meta" for p in module.parameters())
+    n = _count(module)
+    assert comp.params is not None, "real components record their exact size"
+    assert n == comp.params
+    if comp.published_params is not None:
+        assert abs(n / comp.published_params - 1) <= PUBLISHED_TOLERANCE, (n, comp.published_params)
+    assert elapsed_s < 10, f"meta build took {elapsed_s:.1f} s"
+
+
+def test_every_real_denoiser_and_text_encoder_has_a_published_size() -> None:
+    for spec in list_models(include_tiny=False):
+        for comp in spec.components:
+            if comp.role in ("denoiser", "lm", "text_encoder"):
+                assert comp.published_params and comp.published_source, f"{spec.name}/{comp.name}"
+
+
+@pytest.mark.parametrize(
+    ("name", "low", "high"),
+    [
+        ("wan2.1-t2v-1.3b", 1.3e9, 1.6e9),
+        ("wan2.1-t2v-14b", 13.5e9, 15e9),
+        ("cogvideox-2b", 1.6e9, 1.8e9),
+        ("cogvideox-5b", 5e9, 6e9),
+        ("mochi-1-preview", 9.5e9, 10.5e9),
+        ("ltx-video", 1.8e9, 2.1e9),
+        ("hunyuanvideo", 12.5e9, 13.5e9),
+        ("sd1.5", 0.85e9, 0.87e9),
+        ("sdxl-base-1.0", 2.5e9, 2.65e9),
+        ("sd3-medium", 1.95e9, 2.1e9),
+        ("flux.1-dev", 11.5e9, 12.5e9),
+        ("qwen2.5-0.5b-instruct", 0.45e9, 0.55e9),
+        ("llama-3.1-8b-instruct", 7.9e9, 8.1e9),
+    ],
+)
+def test_denoiser_sizes_match_the_headline_figures(name: str, low: float, high: float) -> None:
+    spec = get_model(name)
+    assert low <= _count(build_component(spec, spec.denoiser.name)) <= high
+
+
+def test_the_14b_transformer_has_the_documented_shape() -> None:
+    module = build_component(get_model("wan2.1-t2v-14b"), "transformer")
+    assert len(module.blocks) == 40
+    assert module.blocks[0].attn1.to_q.weight.shape == (5120, 5120)
+    assert module.blocks[0].ffn.net[0].proj.weight.shape == (13824, 5120)
+    assert module.patch_embedding.weight.shape == (5120, 16, 1, 2, 2)
+
+
+def test_meta_builds_take_the_authors_dtype_and_keep_fp32_modules_like_from_pretrained() -> None:
+    module = build_component(get_model("wan2.1-t2v-1.3b"), "transformer")
+    assert module.blocks[0].attn1.to_q.weight.dtype == torch.bfloat16
+    # WanTransformer3DModel._keep_in_fp32_modules: norms, time embedder, scale-shift tables.
+    assert module.blocks[0].norm2.weight.dtype == torch.float32
+    assert module.blocks[0].scale_shift_table.dtype == torch.float32
+    assert module.condition_embedder.time_embedder.linear_1.weight.dtype == torch.float32
+    vae = build_component(get_model("wan2.1-t2v-1.3b"), "vae")
+    assert next(vae.parameters()).dtype == torch.float32  # the model card's fp32 VAE
+
+
+def test_transformers_fp32_modules_only_under_float16() -> None:
+    spec = get_model("cogvideox-2b")  # float16 model: T5's "wo" stays in float32
+    t5 = build_component(spec, "text_encoder")
+    assert t5.encoder.block[0].layer[1].DenseReluDense.wo.weight.dtype == torch.float32
+    assert t5.encoder.block[0].layer[0].SelfAttention.q.weight.dtype == torch.float16
+    t5_bf16 = build_component(get_model("cogvideox-5b"), "text_encoder")
+    assert t5_bf16.encoder.block[0].layer[1].DenseReluDense.wo.weight.dtype == torch.bfloat16
+
+
+def test_an_explicit_dtype_overrides_the_authors_choice() -> None:
+    spec = get_model("sd1.5")
+    assert next(build_component(spec, "unet", dtype="float32").parameters()).dtype == torch.float32
+    with pytest.raises(ConfigError, match="dtype"):
+        build_component(spec, "unet", dtype="float12")
+
+
+def test_unknown_component_and_weights_are_config_errors() -> None:
+    spec = get_model("sd1.5")
+    with pytest.raises(ConfigError, match="unet, vae, text_encoder"):
+        build_component(spec, "transformer")
+    with pytest.raises(ConfigError, match="pretrained"):
+        build_component(spec, "unet", weights="pretrained")
+    with pytest.raises(ConfigError, match="random, tiny"):
+        build_component(spec, "unet", weights="zeros")
+
+
+def test_tiny_weights_of_a_real_spec_build_its_miniature() -> None:
+    module = build_component(get_model("wan2.1-t2v-14b"), "transformer", weights="tiny")
+    assert _count(module) == get_model("wan-tiny").denoiser.params

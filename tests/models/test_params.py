@@ -1,0 +1,261 @@
+"""resolve_params and pipeline_call_kwargs: defaults, rounding, refusals, and mapping.
+
+That the rounding matches what the installed pipelines really do is checked end to end
+in test_tiny_generate.py; here are the rules and the messages.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from genwatt.errors import ConfigError
+from genwatt.models import get_model, list_models, pipeline_call_kwargs, resolve_params
+
+WAN = get_model("wan2.1-t2v-1.3b")
+
+
+def test_defaults_come_from_the_spec_and_nothing_is_recorded_as_requested() -> None:
+    p = resolve_params(WAN)
+    assert (p.height, p.width, p.num_frames, p.steps, p.guidance) == (480, 832, 81, 50, 5.0)
+    assert p.max_text_tokens == 512
+    assert p.latent_frames == 21
+    assert p.requested_height is None and p.requested_num_frames is None
+    assert p.notes == ()
+    assert p.model == WAN.name and p.task == "t2v"
+
+
+def test_requested_values_are_kept_next_to_the_effective_ones() -> None:
+    p = resolve_params(WAN, height=320, width=512, num_frames=50, steps=10, guidance=1.0)
+    assert (p.requested_height, p.requested_width, p.requested_num_frames) == (320, 512, 50)
+    assert (p.height, p.width, p.num_frames, p.steps) == (320, 512, 49, 10)
+    assert p.requested_steps == 10 and p.requested_guidance == 1.0
+
+
+@pytest.mark.parametrize(
+    ("requested", "expected"),
+    [(81, 81), (80, 81), (82, 81), (79, 77), (8, 9), (6, 5), (5, 5), (1, 1), (2, 1), (4, 5)],
+)
+def test_wan_rounds_frames_like_wanpipeline(requested: int, expected: int) -> None:
+    # WanPipeline: if num_frames % 4 != 1: num_frames = num_frames // 4 * 4 + 1
+    p = resolve_params(WAN, num_frames=requested)
+    assert p.num_frames == expected
+    assert p.latent_frames == (expected - 1) // 4 + 1
+    assert bool(p.notes) == (requested != expected)
+    if p.notes:
+        assert "WanPipeline" in p.notes[0] and str(expected) in p.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("model", "requested", "expected", "latent"),
+    [
+        ("cogvideox-5b", 49, 49, 13),
+        ("cogvideox-5b", 50, 49, 13),
+        # The CogVideoX VAE decodes latents in pairs: an even latent count gives 4L frames.
+        ("cogvideox-5b", 8, 8, 2),
+        ("cogvideox-5b", 6, 8, 2),
+        ("cogvideox-5b", 53, 56, 14),
+        ("cogvideox-2b", 1, 1, 1),
+        ("mochi-1-preview", 163, 163, 28),
+        ("mochi-1-preview", 84, 79, 14),
+        ("ltx-video", 161, 161, 21),
+        ("ltx-video", 100, 97, 13),
+        ("hunyuanvideo", 129, 129, 33),
+        ("hunyuanvideo", 60, 57, 15),
+        ("animatediff-v1-5-2", 7, 7, 7),
+    ],
+)
+def test_latent_frame_arithmetic_of_the_other_video_pipelines(
+    model: str, requested: int, expected: int, latent: int
+) -> None:
+    p = resolve_params(get_model(model), num_frames=requested)
+    assert (p.num_frames, p.latent_frames) == (expected, latent)
+    assert bool(p.notes) == (requested != expected)
+
+
+@given(st.integers(min_value=1, max_value=400))
+def test_wan_frames_are_always_4k_plus_1_near_the_request(n: int) -> None:
+    p = resolve_params(WAN, num_frames=n)
+    assert p.num_frames is not None and p.latent_frames is not None
+    assert p.num_frames % 4 == 1
+    assert abs(p.num_frames - n) <= 3
+    assert p.latent_frames == (p.num_frames - 1) // 4 + 1
+
+
+@given(st.integers(min_value=1, max_value=300), st.integers(min_value=0, max_value=40))
+def test_more_frames_never_mean_fewer_latent_frames(n: int, extra: int) -> None:
+    for name in ("wan2.1-t2v-1.3b", "cogvideox-5b", "mochi-1-preview", "ltx-video"):
+        spec = get_model(name)
+        assert (
+            resolve_params(spec, num_frames=n).latent_frames
+            <= resolve_params(spec, num_frames=n + extra).latent_frames
+        )
+
+
+@pytest.mark.parametrize(
+    ("model", "size", "nearest"),
+    [
+        ("wan2.1-t2v-1.3b", 500, "496 or 512"),
+        ("wan2.1-t2v-1.3b", 8, "16"),
+        ("ltx-video", 48, "32 or 64"),
+        ("cogvideox-2b", 488, "480 or 496"),
+        ("sd1.5", 513, "512 or 520"),
+        ("flux.1-dev", 1000, "992 or 1008"),
+    ],
+)
+def test_sizes_the_model_cannot_take_name_the_nearest_valid_ones(
+    model: str, size: int, nearest: str
+) -> None:
+    spec = get_model(model)
+    with pytest.raises(ConfigError, match=f"Nearest valid: {nearest}"):
+        resolve_params(spec, height=size)
+    with pytest.raises(ConfigError, match="width"):
+        resolve_params(spec, width=size)
+
+
+@pytest.mark.parametrize("bad", [0, -16, 12.5, "512", True, None])
+def test_non_positive_or_non_integer_sizes_are_refused(bad: object) -> None:
+    if bad is None:
+        assert resolve_params(WAN, height=bad).height == 480  # None means default
+        return
+    with pytest.raises(ConfigError, match="height"):
+        resolve_params(WAN, height=bad)  # type: ignore[arg-type]
+
+
+def test_integral_floats_from_a_yaml_file_are_accepted() -> None:
+    assert resolve_params(WAN, height=320.0).height == 320  # type: ignore[arg-type]
+
+
+def test_sd3_caps_the_size_at_its_position_table() -> None:
+    spec = get_model("sd3-medium")
+    assert resolve_params(spec, height=3072).height == 3072
+    with pytest.raises(ConfigError, match="at most 3072"):
+        resolve_params(spec, height=3088)
+
+
+def test_animatediff_caps_frames_at_its_motion_positions() -> None:
+    spec = get_model("animatediff-v1-5-2")
+    assert resolve_params(spec, num_frames=32).num_frames == 32
+    with pytest.raises(ConfigError, match="at most 32"):
+        resolve_params(spec, num_frames=33)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5])
+def test_frames_and_steps_must_be_positive_integers(bad: object) -> None:
+    with pytest.raises(ConfigError, match="num_frames"):
+        resolve_params(WAN, num_frames=bad)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="steps"):
+        resolve_params(WAN, steps=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("model", ["mochi-1-preview", "ltx-video", "mochi-tiny", "ltx-tiny"])
+def test_models_whose_schedules_break_at_one_step_refuse_it(model: str) -> None:
+    spec = get_model(model)
+    assert resolve_params(spec, steps=2).steps == 2
+    with pytest.raises(ConfigError, match="at least 2 steps"):
+        resolve_params(spec, steps=1)
+
+
+def test_negative_guidance_is_refused() -> None:
+    with pytest.raises(ConfigError, match="guidance"):
+        resolve_params(WAN, guidance=-1)
+
+
+def test_image_models_refuse_num_frames_and_text_models_refuse_pixels() -> None:
+    for spec in list_models("t2i"):
+        with pytest.raises(ConfigError, match="num_frames"):
+            resolve_params(spec, num_frames=16)
+        assert resolve_params(spec).num_frames is None
+    for spec in list_models("text"):
+        with pytest.raises(ConfigError, match="height"):
+            resolve_params(spec, height=512)
+        with pytest.raises(ConfigError, match="steps"):
+            resolve_params(spec, steps=4)
+    with pytest.raises(ConfigError, match="max_new_tokens"):
+        resolve_params(WAN, max_new_tokens=10)
+
+
+def test_text_models_resolve_token_budgets() -> None:
+    spec = get_model("llama-3.1-8b-instruct")
+    p = resolve_params(spec)
+    assert (p.max_new_tokens, p.max_text_tokens, p.height, p.steps) == (256, 512, None, None)
+    p = resolve_params(spec, max_new_tokens=32, max_text_tokens=1000)
+    assert (p.max_new_tokens, p.max_text_tokens) == (32, 1000)
+    with pytest.raises(ConfigError, match="max_new_tokens"):
+        resolve_params(spec, max_new_tokens=0)
+
+
+def test_clip_only_models_always_encode_77_tokens() -> None:
+    spec = get_model("sdxl-base-1.0")
+    assert resolve_params(spec, max_text_tokens=77).max_text_tokens == 77
+    with pytest.raises(ConfigError, match="77"):
+        resolve_params(spec, max_text_tokens=128)
+
+
+def test_text_token_limit() -> None:
+    assert resolve_params(WAN, max_text_tokens=226).max_text_tokens == 226
+    with pytest.raises(ConfigError, match="at most 512"):
+        resolve_params(WAN, max_text_tokens=1024)
+
+
+@pytest.mark.parametrize(
+    ("model", "guidance", "passes"),
+    [
+        ("wan2.1-t2v-1.3b", 5.0, 2),
+        ("wan2.1-t2v-1.3b", 1.0, 1),  # the pipelines skip the uncond pass at guidance <= 1
+        ("sd1.5", 7.5, 2),
+        ("flux.1-dev", 3.5, 1),  # guidance-distilled: one pass
+        ("hunyuanvideo", 6.0, 1),
+        ("flux.1-schnell", 0.0, 1),
+    ],
+)
+def test_denoiser_passes_per_step(model: str, guidance: float, passes: int) -> None:
+    assert resolve_params(get_model(model), guidance=guidance).denoiser_passes_per_step == passes
+
+
+def test_guidance_on_a_model_that_ignores_it_leaves_a_note() -> None:
+    p = resolve_params(get_model("flux.1-schnell"), guidance=3.5)
+    assert any("ignores guidance" in n for n in p.notes)
+
+
+def test_call_kwargs_for_a_t5_video_pipeline() -> None:
+    p = resolve_params(WAN, num_frames=50)
+    kwargs = pipeline_call_kwargs(WAN, p, "a cat", None, negative_prompt="blurry")
+    assert kwargs == {
+        "prompt": "a cat",
+        "negative_prompt": "blurry",
+        "height": 480,
+        "width": 832,
+        "num_frames": 49,
+        "num_inference_steps": 50,
+        "guidance_scale": 5.0,
+        "max_sequence_length": 512,
+        "generator": None,
+        "output_type": "np",
+    }
+
+
+def test_call_kwargs_for_clip_image_pipelines_have_no_frames_or_sequence_length() -> None:
+    spec = get_model("sdxl-base-1.0")
+    kwargs = pipeline_call_kwargs(spec, resolve_params(spec), "a cat", output_type="latent")
+    assert "num_frames" not in kwargs and "max_sequence_length" not in kwargs
+    assert kwargs["output_type"] == "latent"
+    assert kwargs["height"] == kwargs["width"] == 1024
+
+
+def test_call_kwargs_refuse_params_resolved_for_another_model() -> None:
+    p = resolve_params(get_model("wan2.1-t2v-14b"))
+    with pytest.raises(ConfigError, match="wan2.1-t2v-14b"):
+        pipeline_call_kwargs(WAN, p, "a cat")
+
+
+def test_text_models_use_generate_kwargs_instead() -> None:
+    spec = get_model("qwen2-tiny")
+    with pytest.raises(ConfigError, match="generate_kwargs"):
+        pipeline_call_kwargs(spec, resolve_params(spec), "hi")
+
+
+def test_every_registered_model_resolves_its_own_defaults_without_notes() -> None:
+    for spec in list_models():
+        assert resolve_params(spec).notes == (), spec.name
