@@ -28,9 +28,13 @@ REAL_COMPONENTS = [
 
 @pytest.fixture(scope="module", autouse=True)
 def _import_once() -> None:
-    """Pay the diffusers and transformers imports once, outside the timed builds."""
-    import diffusers  # noqa: F401
-    import transformers  # noqa: F401
+    """Pay the (lazy) diffusers and transformers imports once, outside the timed builds."""
+    import diffusers
+    import transformers
+
+    for spec in list_models():
+        for comp in spec.components:
+            getattr(diffusers if comp.library == "diffusers" else transformers, comp.class_name)
 
 
 def _count(module: torch.nn.Module) -> int:
@@ -131,3 +135,14 @@ def test_unknown_component_and_weights_are_config_errors() -> None:
 def test_tiny_weights_of_a_real_spec_build_its_miniature() -> None:
     module = build_component(get_model("wan2.1-t2v-14b"), "transformer", weights="tiny")
     assert _count(module) == get_model("wan-tiny").denoiser.params
+
+
+@pytest.mark.slow
+def test_random_weights_on_a_real_device_are_allocated_seeded_and_cast() -> None:
+    spec = get_model("sd1.5")
+    module = build_component(spec, "text_encoder", "random", "cpu")
+    weight = module.get_input_embeddings().weight
+    assert weight.device.type == "cpu" and weight.dtype == torch.float16
+    assert _count(module) == spec.component("text_encoder").params
+    assert torch.isfinite(weight).all() and weight.float().std() > 0
+    assert not module.training and not weight.requires_grad

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from genwatt.errors import ConfigError
 from genwatt.models import get_model, list_models, pipeline_call_kwargs, resolve_params
+from genwatt.models.spec import ModelSpec
 
 WAN = get_model("wan2.1-t2v-1.3b")
 
@@ -91,6 +92,20 @@ def test_more_frames_never_mean_fewer_latent_frames(n: int, extra: int) -> None:
             resolve_params(spec, num_frames=n).latent_frames
             <= resolve_params(spec, num_frames=n + extra).latent_frames
         )
+
+
+VIDEO_MODELS = list_models("t2v")
+
+
+@given(st.integers(min_value=1, max_value=200), st.sampled_from(VIDEO_MODELS))
+def test_resolving_the_effective_frames_again_changes_nothing(n: int, spec: ModelSpec) -> None:
+    """A runner re-resolves stored effective values: that must be a fixed point."""
+    assert spec.frame_rule is not None
+    n = min(n, spec.frame_rule.max_frames or n)
+    first = resolve_params(spec, num_frames=n)
+    again = resolve_params(spec, num_frames=first.num_frames)
+    assert (again.num_frames, again.latent_frames) == (first.num_frames, first.latent_frames)
+    assert again.notes == ()
 
 
 @pytest.mark.parametrize(
@@ -246,7 +261,7 @@ def test_call_kwargs_for_clip_image_pipelines_have_no_frames_or_sequence_length(
 
 def test_call_kwargs_refuse_params_resolved_for_another_model() -> None:
     p = resolve_params(get_model("wan2.1-t2v-14b"))
-    with pytest.raises(ConfigError, match="wan2.1-t2v-14b"):
+    with pytest.raises(ConfigError, match=r"wan2\.1-t2v-14b"):
         pipeline_call_kwargs(WAN, p, "a cat")
 
 

@@ -66,8 +66,8 @@ def test_tiny_form_generates_through_the_real_pipeline(spec: ModelSpec) -> None:
     else:
         assert out.shape == (1, d.height, d.width, 3)
     assert np.isfinite(out).all()
-    assert 0.0 <= out.min() and out.max() <= 1.0
-    assert elapsed_s < 5, f"tiny generation took {elapsed_s:.2f} s"
+    assert out.min() >= 0.0 and out.max() <= 1.0
+    assert elapsed_s < 10, f"tiny generation took {elapsed_s:.2f} s"
 
 
 @pytest.mark.parametrize("spec", TINY_DIFFUSION)
@@ -112,9 +112,7 @@ def test_two_builds_have_identical_weights_and_leave_the_global_rng_alone() -> N
         a.transformer.state_dict().items(), b.transformer.state_dict().values(), strict=True
     ):
         assert torch.equal(pa, pb), name
-    assert torch.equal(
-        next(a.text_encoder.parameters()), next(b.text_encoder.parameters())
-    )
+    assert torch.equal(next(a.text_encoder.parameters()), next(b.text_encoder.parameters()))
 
 
 def test_tiny_weights_for_a_real_model_build_its_miniature() -> None:
@@ -169,7 +167,9 @@ def test_wan_tiny_runs_once_per_step_without_guidance() -> None:
     pipe = build_pipeline(spec)
     counter = _TokenCounter(pipe.transformer)
     _run(spec, pipe, steps=3, guidance=1.0)
-    assert len(counter.calls) == 3 == 3 * resolve_params(spec, guidance=1.0).denoiser_passes_per_step
+    assert (
+        len(counter.calls) == 3 == 3 * resolve_params(spec, guidance=1.0).denoiser_passes_per_step
+    )
 
 
 @pytest.mark.slow

@@ -58,6 +58,7 @@ class ConfigSummary:
             "pixels": self.pixels or 0,
             "steps": self.config.get("steps") or 0,
             "energy_j": self.mean_energy_j if self.energy_j else 0.0,
+            "denoise_j": self.mean_phase_j("denoise") if self.phases_j.get("denoise") else 0.0,
             "latency_s": self.mean_latency_s if self.latency_s else 0.0,
         }
 

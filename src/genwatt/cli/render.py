@@ -17,8 +17,14 @@ from genwatt.units import format_energy_j
 PROVENANCE_STYLE = {"measured": "green", "estimated": "yellow", "predicted": "cyan"}
 
 
+# When output is piped (CI logs, files) rich assumes 80 columns, which folds every table.
+PIPED_WIDTH = 120
+
+
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False)
+    probe = Console(stderr=stderr)
+    width = None if probe.is_terminal else PIPED_WIDTH
+    return Console(stderr=stderr, highlight=False, width=width)
 
 
 def provenance_text(provenance: str) -> str:
@@ -165,25 +171,19 @@ def print_sweep_report(report: Any) -> None:
         ),
         title_justify="left",
     )
-    table.add_column("configuration")
+    table.add_column("configuration", no_wrap=True)
     table.add_column("runs", justify="right")
     table.add_column("latency s", justify="right")
     for phase in (*PHASES, OTHER):
         table.add_column(phase, justify="right")
+    table.add_column("total J", justify="right")
     table.add_column("total", justify="right")
     table.add_column("provenance")
     for s in report.summaries:
         if not s.runs:
+            why = escape(s.errors[0][:60] if s.errors else "")
             table.add_row(
-                escape(s.label()),
-                f"0/{s.failed}",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "[red]failed[/]",
-                escape(s.errors[0][:60] if s.errors else ""),
+                escape(s.label()), f"0 ({s.failed} failed)", *[""] * 6, "", f"[red]{why}[/]"
             )
             continue
         table.add_row(
@@ -191,11 +191,17 @@ def print_sweep_report(report: Any) -> None:
             str(s.runs) + (f" ({s.failed} failed)" if s.failed else ""),
             f"{s.mean_latency_s:.3f}",
             *(_j(s.mean_phase_j(p)) for p in (*PHASES, OTHER)),
-            f"{s.mean_energy_j:.3g} ({format_energy_j(s.mean_energy_j)})",
+            f"{s.mean_energy_j:.3g}",
+            format_energy_j(s.mean_energy_j),
             provenance_text(str(s.provenance)),
         )
     out.print(table)
-    for fit, what in ((report.energy_fit, "energy"), (report.latency_fit, "latency")):
+    fits = (
+        (report.energy_fit, "energy"),
+        (report.denoise_fit, "denoise energy"),
+        (report.latency_fit, "latency"),
+    )
+    for fit, what in fits:
         if not fit.exponents:
             out.print(f"[dim]{what} scaling: {fit.note}[/]")
             continue

@@ -26,8 +26,12 @@ GUIDANCE = typer.Option(None, "--guidance", help="Guidance scale (default 5.0)."
 WEIGHTS = typer.Option(None, "--weights", help="pretrained | random | tiny.")
 DEVICE = typer.Option("cpu", "--device", help="torch device, e.g. cpu or cuda.")
 DTYPE = typer.Option(None, "--dtype", help="float32 | bfloat16 | float16.")
-REPEATS = typer.Option(1, "--repeats", min=1, help="Measured runs per configuration.")
-WARMUP = typer.Option(0, "--warmup", min=0, help="Unrecorded runs before each configuration.")
+REPEATS = typer.Option(
+    None, "--repeats", min=1, help="Measured runs per configuration [tiny: 3, real: 1]."
+)
+WARMUP = typer.Option(
+    None, "--warmup", min=0, help="Unrecorded runs before each configuration [default 1]."
+)
 STORE = typer.Option(
     None, "--store", help="Results store [env: GENWATT_STORE; default ./genwatt.db]."
 )

@@ -95,7 +95,10 @@ def build_component(
 
     ``weights`` is ``random`` (the spec's own config) or ``tiny`` (its family's miniature).
     On ``meta`` the module has shapes but no storage: count parameters, trace FLOPs.
-    ``dtype`` defaults to the dtype the authors run this component in.
+    Elsewhere it is built directly on ``device`` in float32 and then cast, so the peak
+    memory is the component at 4 bytes per parameter (57 GB for WAN-14B's transformer).
+    ``dtype`` defaults to the dtype the authors run this component in; modules that
+    ``from_pretrained`` keeps in float32 stay in float32 here too.
     """
     import torch
 
@@ -131,21 +134,20 @@ def _fp32_module_names(module: torch.nn.Module, dtype: torch.dtype) -> frozenset
     """Submodules that ``from_pretrained`` would keep in float32 at ``dtype``.
 
     diffusers keeps ``_keep_in_fp32_modules`` at any dtype (WAN's norms and rope);
-    transformers keeps them only under float16 (T5's ``wo``), and the ``_strict`` ones
+    transformers keeps them only under float16 (T5's ``wo``), and its ``_strict`` ones
     under float16 and bfloat16.
     """
     import torch
 
-    names: set[str] = set()
     if dtype == torch.float32:
         return frozenset()
-    from_diffusers = type(module).__module__.startswith("diffusers")
-    names.update(getattr(module, "_keep_in_fp32_modules", None) or ())
-    if not from_diffusers and dtype != torch.float16:
-        names.clear()
-    if not from_diffusers:
-        names.update(getattr(module, "_keep_in_fp32_modules_strict", None) or ())
-    return frozenset(names)
+    keep = set(getattr(module, "_keep_in_fp32_modules", None) or ())
+    if type(module).__module__.startswith("diffusers"):
+        return frozenset(keep)
+    if dtype != torch.float16:
+        keep.clear()
+    keep.update(getattr(module, "_keep_in_fp32_modules_strict", None) or ())
+    return frozenset(keep)
 
 
 def _cast_like_from_pretrained(module: torch.nn.Module, dtype: torch.dtype | None) -> None:

@@ -1,16 +1,17 @@
 """Generation parameters, checked and resolved before anything runs.
 
 A sweep should fail on its first line, not an hour in when the pipeline meets a height it
-cannot take. And a measurement must record what actually ran: when a pipeline rounds
-81 -> 81 but 50 -> 49 frames, the stored frame count has to be 49. So the rules here
-copy the installed diffusers pipelines (``check_inputs`` and the frame arithmetic in
-``__call__``), and every change to a request leaves a note.
+cannot take. And a measurement must record what actually ran: when a pipeline turns a
+request for 50 frames into 49, the stored frame count has to be 49. So the rules here
+copy the installed diffusers pipelines (``check_inputs``, the frame arithmetic in
+``__call__``, the VAE's decode), and every change to a request leaves a note. The tests
+hold them to what the pipelines really produce.
 """
 
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from genwatt.errors import ConfigError
@@ -51,8 +52,6 @@ class ResolvedParams:
     notes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
         return asdict(self)
 
 
@@ -128,6 +127,43 @@ def _frames(spec: ModelSpec, requested: int, notes: list[str]) -> tuple[int, int
     return frames, latent
 
 
+def _text_tokens(spec: ModelSpec, max_text_tokens: int | None) -> int:
+    default = spec.defaults.max_text_tokens
+    if max_text_tokens is None:
+        return default
+    tokens = _int(spec, "max_text_tokens", max_text_tokens)
+    if spec.text_tokens_fixed and tokens != default:
+        raise ConfigError(
+            f"{spec.name} always encodes prompts as {default} tokens; "
+            f"max_text_tokens cannot be {tokens}. Leave it unset."
+        )
+    if tokens > spec.max_text_tokens_limit:
+        raise ConfigError(
+            f"max_text_tokens {tokens} is more than {spec.name} takes "
+            f"(at most {spec.max_text_tokens_limit})."
+        )
+    return tokens
+
+
+def _guidance(spec: ModelSpec, guidance: Any, notes: list[str]) -> float:
+    if isinstance(guidance, bool) or not isinstance(guidance, numbers.Real) or guidance < 0:
+        raise ConfigError(f"guidance for {spec.name} must be a number >= 0, got {guidance!r}.")
+    value = float(guidance)
+    if spec.guidance_kind == "none" and value not in (0.0, 1.0):
+        notes.append(f"{spec.name} is guidance-distilled and ignores guidance {value:g}.")
+    return value
+
+
+def _steps(spec: ModelSpec, steps: Any) -> int:
+    value = _int(spec, "steps", steps)
+    if value < spec.min_steps:
+        raise ConfigError(
+            f"{spec.name} needs at least {spec.min_steps} steps: {spec.pipeline_class}'s "
+            f"sigma schedule divides by zero at {value}."
+        )
+    return value
+
+
 def resolve_params(
     spec: ModelSpec,
     height: int | None = None,
@@ -142,10 +178,11 @@ def resolve_params(
 
     Raises ConfigError for anything the pipeline would reject or crash on, naming the
     values that would work. Frame counts are rounded exactly as the pipeline rounds them,
-    with a note in ``notes``.
+    with a note in ``notes``. ``max_text_tokens`` is the prompt length the text encoder
+    sees (diffusion) or the prompt's truncation length (text); ``max_new_tokens`` is for
+    text models only.
     """
     d = spec.defaults
-    notes: list[str] = []
     requested = {
         "requested_height": height,
         "requested_width": width,
@@ -155,35 +192,13 @@ def resolve_params(
         "requested_max_text_tokens": max_text_tokens,
         "requested_max_new_tokens": max_new_tokens,
     }
-
     if spec.task == "text":
+        pixels = {"height": height, "width": width, "num_frames": num_frames}
         _reject(
             spec,
-            {"height": height, "width": width, "num_frames": num_frames, "steps": steps,
-             "guidance": guidance},
+            {**pixels, "steps": steps, "guidance": guidance},
             "generates text and takes no image, video or diffusion settings",
-        )  # fmt: skip
-    else:
-        _reject(spec, {"max_new_tokens": max_new_tokens}, "is a diffusion model")
-    if spec.task == "t2i":
-        _reject(spec, {"num_frames": num_frames}, "makes single images, not videos")
-
-    text_tokens = d.max_text_tokens
-    if max_text_tokens is not None:
-        text_tokens = _int(spec, "max_text_tokens", max_text_tokens)
-        if spec.text_tokens_fixed and text_tokens != d.max_text_tokens:
-            raise ConfigError(
-                f"{spec.name} always encodes prompts as {d.max_text_tokens} tokens; "
-                f"max_text_tokens cannot be {text_tokens}. Leave it unset."
-            )
-        if text_tokens > spec.max_text_tokens_limit:
-            raise ConfigError(
-                f"max_text_tokens {text_tokens} is more than {spec.name} takes "
-                f"(at most {spec.max_text_tokens_limit})."
-            )
-
-    if spec.task == "text":
-        new_tokens = d.max_new_tokens if max_new_tokens is None else max_new_tokens
+        )
         return ResolvedParams(
             model=spec.name,
             task=spec.task,
@@ -192,51 +207,39 @@ def resolve_params(
             num_frames=None,
             steps=None,
             guidance=None,
-            max_text_tokens=text_tokens,
-            max_new_tokens=_int(spec, "max_new_tokens", new_tokens),
+            max_text_tokens=_text_tokens(spec, max_text_tokens),
+            max_new_tokens=_int(
+                spec,
+                "max_new_tokens",
+                d.max_new_tokens if max_new_tokens is None else max_new_tokens,
+            ),
             latent_frames=None,
             denoiser_passes_per_step=1,
-            notes=tuple(notes),
             **requested,
         )
 
+    _reject(spec, {"max_new_tokens": max_new_tokens}, "is a diffusion model")
+    if spec.task == "t2i":
+        _reject(spec, {"num_frames": num_frames}, "makes single images, not videos")
     assert spec.size_rule is not None
-    h = _size(spec, "height", d.height if height is None else height, spec.size_rule)
-    w = _size(spec, "width", d.width if width is None else width, spec.size_rule)
-    n_steps = _int(spec, "steps", d.steps if steps is None else steps)
-    if n_steps < spec.min_steps:
-        raise ConfigError(
-            f"{spec.name} needs at least {spec.min_steps} steps: {spec.pipeline_class}'s "
-            f"sigma schedule divides by zero at {n_steps}."
-        )
-
-    g = d.guidance if guidance is None else guidance
-    if isinstance(g, bool) or not isinstance(g, numbers.Real) or g < 0:
-        raise ConfigError(f"guidance for {spec.name} must be a number >= 0, got {g!r}.")
-    g = float(g)
-    if spec.guidance_kind == "none" and g not in (0.0, 1.0):
-        notes.append(f"{spec.name} is guidance-distilled and ignores guidance {g}.")
-    uses_cfg = spec.guidance_kind == "cfg" and g > 1.0
-
+    notes: list[str] = []
+    g = _guidance(spec, d.guidance if guidance is None else guidance, notes)
     frames = latent_frames = None
     if spec.task == "t2v":
-        frames, latent_frames = _frames(
-            spec, _int(spec, "num_frames", d.num_frames if num_frames is None else num_frames),
-            notes,
-        )
-
+        requested_frames = d.num_frames if num_frames is None else num_frames
+        frames, latent_frames = _frames(spec, _int(spec, "num_frames", requested_frames), notes)
     return ResolvedParams(
         model=spec.name,
         task=spec.task,
-        height=h,
-        width=w,
+        height=_size(spec, "height", d.height if height is None else height, spec.size_rule),
+        width=_size(spec, "width", d.width if width is None else width, spec.size_rule),
         num_frames=frames,
-        steps=n_steps,
+        steps=_steps(spec, d.steps if steps is None else steps),
         guidance=g,
-        max_text_tokens=text_tokens,
+        max_text_tokens=_text_tokens(spec, max_text_tokens),
         max_new_tokens=None,
         latent_frames=latent_frames,
-        denoiser_passes_per_step=2 if uses_cfg else 1,
+        denoiser_passes_per_step=2 if spec.guidance_kind == "cfg" and g > 1.0 else 1,
         notes=tuple(notes),
         **requested,
     )

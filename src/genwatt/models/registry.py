@@ -50,7 +50,8 @@ def _specs() -> tuple[ModelSpec, ...]:
 
 
 def _check_consistent(specs: tuple[ModelSpec, ...]) -> None:
-    """Fail at import, not at lookup, if two entries claim a name or a tiny is missing."""
+    """Fail on first use, for every lookup alike, if two entries claim one name or a
+    tiny form is missing: a registry error is a bug in the family modules."""
     seen: dict[str, str] = {}
     for spec in specs:
         for key in (spec.name, *spec.aliases):

@@ -111,11 +111,12 @@ class FrameRule:
 
     def frames_from_latent(self, latent_frames: int) -> int:
         """Frames the VAE decodes from ``latent_frames``."""
+        t = self.temporal_factor
         if self.rounding == "exact":
             return latent_frames
         if self.rounding == "cogvideox_decode" and latent_frames > 1:
-            return 4 * latent_frames - (3 if latent_frames % 2 else 0)
-        return (latent_frames - 1) * self.temporal_factor + 1
+            return t * latent_frames - (t - 1 if latent_frames % 2 else 0)
+        return (latent_frames - 1) * t + 1
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ TokenizerKind = Literal["t5", "clip", "llama3", "qwen2"]
 
 # Common English words plus the words of typical video and image prompts. Order is
 # fixed: ids are positions in this list, and tiny checkpoints depend on them.
-_WORDS = """
+_WORD_TEXT = """
 a an the and or but if then than so of to in on at by for with from into onto over under
 above below up down out off near far between through across along around behind beside
 is are was were be been being am has have had do does did will would can could should may
@@ -52,7 +52,8 @@ background foreground center left right top bottom front back side middle edge
 describe detailing following aspects main content theme color shape size texture
 quantity text spatial relationships objects actions events behaviors temporal physical
 changes camera angles movements user assistant system
-""".split()
+"""
+_WORDS = _WORD_TEXT.split()
 
 # Punctuation keeps its own ids: the whitespace pre-tokenizer splits it off words, and
 # SDXL's second CLIP tokenizer pads with "!".
@@ -76,22 +77,63 @@ class _Specials:
 
 _SPECIALS: dict[str, _Specials] = {
     # google/t5-v1_1-xxl and google/umt5-xxl: pad=0, eos=1, unk=2; "</s>" appended.
-    "t5": _Specials(("<pad>", "</s>", "<unk>"), True, "<unk>", "<pad>", "</s>", None, False, True,
-                    "right"),
+    "t5": _Specials(
+        tokens=("<pad>", "</s>", "<unk>"),
+        at_start=True,
+        unk="<unk>",
+        pad="<pad>",
+        eos="</s>",
+        bos=None,
+        add_bos=False,
+        add_eos=True,
+        padding_side="right",
+    ),
     # openai/clip-vit-large-patch14: bos 49406 and eos 49407 are the last two ids, the
     # end-of-text token doubles as unk and pad.
-    "clip": _Specials(("<|startoftext|>", "<|endoftext|>"), False, "<|endoftext|>",
-                      "<|endoftext|>", "<|endoftext|>", "<|startoftext|>", True, True, "right"),
+    "clip": _Specials(
+        tokens=("<|startoftext|>", "<|endoftext|>"),
+        at_start=False,
+        unk="<|endoftext|>",
+        pad="<|endoftext|>",
+        eos="<|endoftext|>",
+        bos="<|startoftext|>",
+        add_bos=True,
+        add_eos=True,
+        padding_side="right",
+    ),
     # meta-llama/Llama-3.1-8B-Instruct: specials from id 128000 on; bos prepended only.
-    # Llama 3 is byte-level BPE and has no unk, a word-level vocabulary needs one.
+    # Llama 3 is byte-level BPE and has no unk; a word-level vocabulary needs one.
     "llama3": _Specials(
-        ("<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
-         "<|eot_id|>", "<unk>"),
-        False, "<unk>", "<|end_of_text|>", "<|eot_id|>", "<|begin_of_text|>", True, False, "right"),
+        tokens=(
+            "<|begin_of_text|>",
+            "<|end_of_text|>",
+            "<|start_header_id|>",
+            "<|end_header_id|>",
+            "<|eot_id|>",
+            "<unk>",
+        ),
+        at_start=False,
+        unk="<unk>",
+        pad="<|end_of_text|>",
+        eos="<|eot_id|>",
+        bos="<|begin_of_text|>",
+        add_bos=True,
+        add_eos=False,
+        padding_side="right",
+    ),
     # Qwen/Qwen2.5-0.5B-Instruct: no bos, pad "<|endoftext|>", eos "<|im_end|>".
-    "qwen2": _Specials(("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<unk>"), False, "<unk>",
-                       "<|endoftext|>", "<|im_end|>", None, False, False, "right"),
-}  # fmt: skip
+    "qwen2": _Specials(
+        tokens=("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<unk>"),
+        at_start=False,
+        unk="<unk>",
+        pad="<|endoftext|>",
+        eos="<|im_end|>",
+        bos=None,
+        add_bos=False,
+        add_eos=False,
+        padding_side="right",
+    ),
+}
 
 
 def _specials(kind: str) -> _Specials:

@@ -21,8 +21,13 @@ from genwatt.run.workload import WEIGHTS_NOTES
 from genwatt.store.store import ResultsStore
 
 DEFAULT_BENCH_MODEL = "wan-tiny"
-# The tiny grid: 3 frame counts x 4 sizes x 2 step counts = 24 configurations.
+# The tiny grid: 3 frame counts x 4 sizes x 2 step counts = 24 configurations. On a
+# CPU a new tensor shape pays one-off costs (kernel selection, allocations) on its first
+# call, and a shared machine adds noise: one warm-up and three repeats per configuration
+# keep the fitted exponents' intervals narrow while the sweep stays under a minute.
 TINY_GRID = Grid(num_frames=[5, 9, 17], height=[32, 64], width=[32, 64], steps=[2, 4])
+TINY_DEFAULTS = {"warmup": 1, "repeats": 3}
+REAL_DEFAULTS = {"warmup": 1, "repeats": 1}
 
 
 @dataclass
@@ -33,6 +38,7 @@ class SweepReport:
     outcome: SweepOutcome
     summaries: list[ConfigSummary]
     energy_fit: ScalingFit
+    denoise_fit: ScalingFit
     latency_fit: ScalingFit
     weights_note: str
     missing_counters: list[dict[str, Any]] = field(default_factory=list)
@@ -49,7 +55,11 @@ class SweepReport:
             "skipped": self.outcome.skipped,
             "failed": self.outcome.failed,
             "configs": [s.to_dict() for s in self.summaries],
-            "scaling": {"energy": self.energy_fit.to_dict(), "latency": self.latency_fit.to_dict()},
+            "scaling": {
+                "energy": self.energy_fit.to_dict(),
+                "denoise_energy": self.denoise_fit.to_dict(),
+                "latency": self.latency_fit.to_dict(),
+            },
             "missing_counters": self.missing_counters,
         }
 
@@ -84,7 +94,10 @@ def bench_spec(model: str = DEFAULT_BENCH_MODEL, **overrides: Any) -> SweepSpec:
     grid_axes = {k: overrides.pop(k) for k in list(overrides) if k in Grid.model_fields}
     grid = default_grid(model).model_dump()
     grid.update({k: v for k, v in grid_axes.items() if v is not None})
-    fields = {k: v for k, v in overrides.items() if v is not None}
+    from genwatt.models import get_model
+
+    defaults = TINY_DEFAULTS if get_model(model).is_tiny else REAL_DEFAULTS
+    fields = {**defaults, **{k: v for k, v in overrides.items() if v is not None}}
     fields.setdefault("guidance", 5.0)
     return SweepSpec(model=model, grid=Grid(**grid), **fields)
 
@@ -122,6 +135,7 @@ def run_sweep(
         outcome=outcome,
         summaries=summaries,
         energy_fit=fit_power_law(rows, "energy_j"),
+        denoise_fit=fit_power_law(rows, "denoise_j"),
         latency_fit=fit_power_law(rows, "latency_s"),
         weights_note=WEIGHTS_NOTES[weights],
         missing_counters=[m.to_dict() for m in meter.missing],

@@ -21,7 +21,15 @@ from genwatt.run.spec import SweepSpec
 
 PARAMS = ("num_frames", "height", "width", "steps", "guidance", "batch_size")
 # What a resolved configuration records as "effective": the values the pipeline runs.
-EFFECTIVE = ("num_frames", "latent_frames", "height", "width", "steps", "guidance", "max_text_tokens")
+EFFECTIVE = (
+    "num_frames",
+    "latent_frames",
+    "height",
+    "width",
+    "steps",
+    "guidance",
+    "max_text_tokens",
+)
 # The subset that can be fed back into ``resolve_params`` to rebuild the call.
 RESOLVABLE = ("num_frames", "height", "width", "steps", "guidance", "max_text_tokens")
 

@@ -28,12 +28,26 @@ WEIGHTS_NOTES = {
 }
 
 
+# Miniature models are too small to gain from intra-op parallelism: on a 2-vCPU machine
+# two torch threads made them 5-10x slower and erratic (thread hand-offs dominate).
+TINY_CPU_THREADS = 1
+
+
+def _pin_threads_for_tiny(config: PlannedConfig) -> int:
+    import torch
+
+    if config.weights == "tiny" and config.device == "cpu":
+        torch.set_num_threads(TINY_CPU_THREADS)
+    return torch.get_num_threads()
+
+
 class DiffusionWorkload:
     def __init__(self, spec: SweepSpec, first: PlannedConfig, meter: Meter) -> None:
         from genwatt.models import build_pipeline, get_model
 
         self.model = get_model(first.model)
         self.device = first.device
+        self.torch_threads = _pin_threads_for_tiny(first)
         self.weights_note = WEIGHTS_NOTES[first.weights]
         self.pipe = build_pipeline(
             self.model, first.weights, device=first.device, dtype=first.dtype

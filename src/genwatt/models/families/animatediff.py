@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from genwatt.models.families._encoders import clip_l, sd_vae_config, tiny_clip, tiny_sd_vae
-from genwatt.models.families.stable_diffusion import REPO_SD15, TINY_UNET_SD15, UNET_SD15
+from genwatt.models.families._shared import (
+    CLIP_ONLY_PROMPTS,
+    diffusers_part,
+    hub_source,
+    tiny_part,
+    tiny_spec,
+)
+from genwatt.models.families.stable_diffusion import REPO_SD15, SD15, SD_TINY, TINY_UNET_SD15
 from genwatt.models.spec import (
-    ComponentSpec,
     Defaults,
     FrameRule,
     ModelSpec,
     SchedulerSpec,
     SizeRule,
-    TokenizerSpec,
 )
 
 REPO = "guoyww/animatediff-motion-adapter-v1-5-2"
@@ -59,6 +63,7 @@ _SIZE = SizeRule(8, reason="AnimateDiffPipeline.check_inputs requires multiples 
 _FRAMES = FrameRule(1, "exact", max_frames=32)
 _KWARGS = {"feature_extractor": None, "image_encoder": None}
 
+# The UNet, VAE and text encoder are SD 1.5's own, from its repo.
 ANIMATEDIFF = ModelSpec(
     name="animatediff-v1-5-2",
     repo_id=REPO,
@@ -67,41 +72,22 @@ ANIMATEDIFF = ModelSpec(
     pipeline_class="AnimateDiffPipeline",
     pipeline_repo_id=REPO_SD15,
     components=(
-        ComponentSpec(
-            name="unet",
-            role="denoiser",
-            library="diffusers",
-            class_name="UNet2DConditionModel",
-            config=UNET_SD15,
-            source=f"config.json of the unet/ folder in {REPO_SD15}",
-            params=859_520_964,
-            published_params=860e6,
-            published_source=f"{REPO_SD15} model card: '860M UNet'",
-        ),
-        ComponentSpec(
-            name="motion_adapter",
-            role="adapter",
-            library="diffusers",
-            class_name="MotionAdapter",
-            config=MOTION_ADAPTER,
-            source=f"config.json of {REPO}",
+        SD15.component("unet"),
+        diffusers_part(
+            "motion_adapter",
+            "adapter",
+            "MotionAdapter",
+            MOTION_ADAPTER,
+            hub_source(REPO),
             params=453_209_280,
             published_params=453e6,
             published_source="mm_sd_v15_v2.ckpt in guoyww/animatediff: 1.82 GB at 4 bytes each",
             repo_id=REPO,
         ),
-        ComponentSpec(
-            name="vae",
-            role="vae",
-            library="diffusers",
-            class_name="AutoencoderKL",
-            config=sd_vae_config(),
-            source=f"config.json of the vae/ folder in {REPO_SD15}",
-            params=83_653_863,
-        ),
-        clip_l("text_encoder", REPO_SD15, "text_encoder"),
+        SD15.component("vae"),
+        SD15.component("text_encoder"),
     ),
-    tokenizers=(TokenizerSpec("tokenizer", "clip", 77),),
+    tokenizers=SD15.tokenizers,
     scheduler=SCHEDULER,
     defaults=Defaults(
         height=512,
@@ -117,14 +103,11 @@ ANIMATEDIFF = ModelSpec(
     size_rule=_SIZE,
     frame_rule=_FRAMES,
     guidance_kind="cfg",
-    cfg_batched=True,
-    max_text_tokens_limit=77,
-    text_tokens_fixed=True,
-    takes_max_sequence_length=False,
     pipeline_kwargs=_KWARGS,
     aliases=(REPO, "animatediff"),
     published_params=1.31e9,
     notes="The denoiser the pipeline runs is the UNet and the motion adapter merged.",
+    **CLIP_ONLY_PROMPTS,
 )
 
 # --- tiny ------------------------------------------------------------------------------
@@ -137,48 +120,18 @@ TINY_MOTION_ADAPTER: dict[str, Any] = {
     "motion_num_attention_heads": 2,
 }
 
-ANIMATEDIFF_TINY = ModelSpec(
-    name="animatediff-tiny",
-    repo_id=None,
-    task="t2v",
-    family="animatediff",
-    pipeline_class="AnimateDiffPipeline",
+ANIMATEDIFF_TINY = tiny_spec(
+    ANIMATEDIFF,
+    "animatediff-tiny",
     components=(
-        ComponentSpec(
-            name="unet",
-            role="denoiser",
-            library="diffusers",
-            class_name="UNet2DConditionModel",
-            config=TINY_UNET_SD15,
-            source="genwatt tiny form of " + REPO_SD15,
-            params=792_964,
+        SD_TINY.component("unet"),
+        tiny_part(
+            ANIMATEDIFF.component("motion_adapter"), TINY_MOTION_ADAPTER, REPO, params=435_424
         ),
-        ComponentSpec(
-            name="motion_adapter",
-            role="adapter",
-            library="diffusers",
-            class_name="MotionAdapter",
-            config=TINY_MOTION_ADAPTER,
-            source="genwatt tiny form of " + REPO,
-            params=435_424,
-        ),
-        tiny_sd_vae(REPO_SD15),
-        tiny_clip("text_encoder"),
+        SD_TINY.component("vae"),
+        SD_TINY.component("text_encoder"),
     ),
-    tokenizers=(TokenizerSpec("tokenizer", "clip", 77),),
-    scheduler=SCHEDULER,
     defaults=Defaults(height=32, width=32, num_frames=8, steps=2, guidance=7.5, max_text_tokens=77),
-    torch_dtype="float32",
-    tiny_name="animatediff-tiny",
-    size_rule=_SIZE,
-    frame_rule=_FRAMES,
-    guidance_kind="cfg",
-    cfg_batched=True,
-    max_text_tokens_limit=77,
-    text_tokens_fixed=True,
-    takes_max_sequence_length=False,
-    pipeline_kwargs=_KWARGS,
-    default_weights="tiny",
 )
 
 SPECS: tuple[ModelSpec, ...] = (ANIMATEDIFF, ANIMATEDIFF_TINY)

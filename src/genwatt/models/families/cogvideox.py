@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from genwatt.models.families._encoders import TINY_TEXT_DIM, t5_xxl, tiny_t5
+from genwatt.models.families._shared import (
+    TINY_TEXT_DIM,
+    diffusers_part,
+    hub_source,
+    t5_xxl,
+    tiny_part,
+    tiny_spec,
+    tiny_t5,
+)
 from genwatt.models.spec import (
-    ComponentSpec,
     Defaults,
     FrameRule,
     ModelSpec,
@@ -134,24 +141,22 @@ def _real(
         family="cogvideox",
         pipeline_class="CogVideoXPipeline",
         components=(
-            ComponentSpec(
-                name="transformer",
-                role="denoiser",
-                library="diffusers",
-                class_name="CogVideoXTransformer3DModel",
-                config=transformer,
-                source=f"config.json of the transformer/ folder in {repo}",
+            diffusers_part(
+                "transformer",
+                "denoiser",
+                "CogVideoXTransformer3DModel",
+                transformer,
+                hub_source(repo, "transformer"),
                 params=params,
                 published_params=published,
                 published_source=f"the model name and the {repo} model card",
             ),
-            ComponentSpec(
-                name="vae",
-                role="vae",
-                library="diffusers",
-                class_name="AutoencoderKLCogVideoX",
-                config=vae,
-                source=f"config.json of the vae/ folder in {repo}",
+            diffusers_part(
+                "vae",
+                "vae",
+                "AutoencoderKLCogVideoX",
+                vae,
+                hub_source(repo, "vae"),
                 params=215_583_907,
             ),
             t5_xxl("text_encoder", repo, "text_encoder"),
@@ -172,8 +177,8 @@ def _real(
         size_rule=_SIZE,
         frame_rule=_FRAMES,
         guidance_kind="cfg",
-        cfg_batched=True,
-        # The text length is baked into the joint positional table of the transformer.
+        # 2B bakes the text length into its joint positional table, and the pipeline asks
+        # both models for max_sequence_length == the transformer's max_text_seq_length.
         max_text_tokens_limit=226,
         text_tokens_fixed=True,
         aliases=(repo,),
@@ -216,46 +221,19 @@ TINY_VAE: dict[str, Any] = {
     "sample_width": 32,
 }
 
-COGVIDEOX_TINY = ModelSpec(
-    name="cogvideox-tiny",
-    repo_id=None,
-    task="t2v",
-    family="cogvideox",
-    pipeline_class="CogVideoXPipeline",
+COGVIDEOX_TINY = tiny_spec(
+    COGVIDEOX_5B,
+    "cogvideox-tiny",
     components=(
-        ComponentSpec(
-            name="transformer",
-            role="denoiser",
-            library="diffusers",
-            class_name="CogVideoXTransformer3DModel",
-            config=TINY_TRANSFORMER,
-            source="genwatt tiny form of " + REPO_5B,
-            params=60_480,
-        ),
-        ComponentSpec(
-            name="vae",
-            role="vae",
-            library="diffusers",
-            class_name="AutoencoderKLCogVideoX",
-            config=TINY_VAE,
-            source="genwatt tiny form of " + REPO_5B,
-        ),
+        tiny_part(COGVIDEOX_5B.component("transformer"), TINY_TRANSFORMER, REPO_5B, params=60_480),
+        tiny_part(COGVIDEOX_5B.component("vae"), TINY_VAE, REPO_5B),
         tiny_t5("text_encoder"),
     ),
-    tokenizers=(TokenizerSpec("tokenizer", "t5", _TINY_TOKENS),),
-    scheduler=_scheduler(REPO_5B, 1.0),
     defaults=Defaults(
         height=32, width=32, num_frames=9, steps=2, guidance=6.0, max_text_tokens=_TINY_TOKENS
     ),
-    torch_dtype="float32",
-    tiny_name="cogvideox-tiny",
-    size_rule=_SIZE,
-    frame_rule=_FRAMES,
-    guidance_kind="cfg",
-    cfg_batched=True,
+    tokenizers=(TokenizerSpec("tokenizer", "t5", _TINY_TOKENS),),
     max_text_tokens_limit=_TINY_TOKENS,
-    text_tokens_fixed=True,
-    default_weights="tiny",
 )
 
 SPECS: tuple[ModelSpec, ...] = (COGVIDEOX_2B, COGVIDEOX_5B, COGVIDEOX_TINY)

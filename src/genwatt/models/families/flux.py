@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from genwatt.models.families._encoders import (
+from genwatt.models.families._shared import (
     TINY_TEXT_DIM,
     clip_l,
+    diffusers_part,
+    hub_source,
     sd_vae_config,
     t5_xxl,
     tiny_clip,
+    tiny_part,
     tiny_sd_vae,
+    tiny_spec,
     tiny_t5,
 )
 from genwatt.models.spec import (
@@ -46,7 +50,8 @@ TRANSFORMER_DEV: dict[str, Any] = {
     "axes_dims_rope": [16, 56, 56],
 }
 
-# config.json of the transformer/ folder in FLUX.1-schnell: no guidance embedder.
+# config.json of the transformer/ folder in FLUX.1-schnell: no guidance embedder (its two
+# linear layers, 256 -> 3072 -> 3072, are the 10.2M parameters schnell has less).
 TRANSFORMER_SCHNELL: dict[str, Any] = {**TRANSFORMER_DEV, "guidance_embeds": False}
 
 # config.json of the vae/ folder (both repos).
@@ -87,17 +92,15 @@ SCHEDULER_SCHNELL = SchedulerSpec(
 # refuse instead, so that the size measured is the size asked for.
 _SIZE = SizeRule(16, reason="8x VAE times the 2x2 latent packing of FluxPipeline")
 _TOKENIZERS = (TokenizerSpec("tokenizer", "clip", 77), TokenizerSpec("tokenizer_2", "t5", 512))
-_FLUX_PARAMS = 11_901_408_320
 
 
 def _transformer(repo: str, config: dict[str, Any], params: int) -> ComponentSpec:
-    return ComponentSpec(
-        name="transformer",
-        role="denoiser",
-        library="diffusers",
-        class_name="FluxTransformer2DModel",
-        config=config,
-        source=f"config.json of the transformer/ folder in {repo}",
+    return diffusers_part(
+        "transformer",
+        "denoiser",
+        "FluxTransformer2DModel",
+        config,
+        hub_source(repo, "transformer"),
         params=params,
         published_params=12e9,
         published_source=f"{repo} model card: '12 billion parameter rectified flow transformer'",
@@ -105,14 +108,8 @@ def _transformer(repo: str, config: dict[str, Any], params: int) -> ComponentSpe
 
 
 def _vae(repo: str) -> ComponentSpec:
-    return ComponentSpec(
-        name="vae",
-        role="vae",
-        library="diffusers",
-        class_name="AutoencoderKL",
-        config=VAE,
-        source=f"config.json of the vae/ folder in {repo}",
-        params=83_819_683,
+    return diffusers_part(
+        "vae", "vae", "AutoencoderKL", VAE, hub_source(repo, "vae"), params=83_819_683
     )
 
 
@@ -123,7 +120,7 @@ FLUX_DEV = ModelSpec(
     family="flux",
     pipeline_class="FluxPipeline",
     components=(
-        _transformer(REPO_DEV, TRANSFORMER_DEV, _FLUX_PARAMS),
+        _transformer(REPO_DEV, TRANSFORMER_DEV, 11_901_408_320),
         _vae(REPO_DEV),
         clip_l("text_encoder", REPO_DEV, "text_encoder"),
         t5_xxl("text_encoder_2", REPO_DEV, "text_encoder_2"),
@@ -154,7 +151,7 @@ FLUX_SCHNELL = ModelSpec(
     family="flux",
     pipeline_class="FluxPipeline",
     components=(
-        _transformer(REPO_SCHNELL, TRANSFORMER_SCHNELL, _FLUX_PARAMS - 10_229_760),
+        _transformer(REPO_SCHNELL, TRANSFORMER_SCHNELL, 11_891_178_560),
         _vae(REPO_SCHNELL),
         clip_l("text_encoder", REPO_SCHNELL, "text_encoder"),
         t5_xxl("text_encoder_2", REPO_SCHNELL, "text_encoder_2"),
@@ -193,42 +190,16 @@ TINY_TRANSFORMER: dict[str, Any] = {
     "axes_dims_rope": [4, 6, 6],
 }
 
-FLUX_TINY = ModelSpec(
-    name="flux-tiny",
-    repo_id=None,
-    task="t2i",
-    family="flux",
-    pipeline_class="FluxPipeline",
+FLUX_TINY = tiny_spec(
+    FLUX_DEV,
+    "flux-tiny",
     components=(
-        ComponentSpec(
-            name="transformer",
-            role="denoiser",
-            library="diffusers",
-            class_name="FluxTransformer2DModel",
-            config=TINY_TRANSFORMER,
-            source="genwatt tiny form of " + REPO_DEV,
-            params=81_664,
-        ),
-        tiny_sd_vae(
-            REPO_DEV,
-            latent_channels=16,
-            scaling_factor=0.3611,
-            shift_factor=0.1159,
-            use_quant_conv=False,
-            use_post_quant_conv=False,
-        ),
+        tiny_part(FLUX_DEV.component("transformer"), TINY_TRANSFORMER, REPO_DEV, params=81_664),
+        tiny_sd_vae(FLUX_DEV.component("vae"), REPO_DEV),
         tiny_clip("text_encoder"),
         tiny_t5("text_encoder_2"),
     ),
-    tokenizers=_TOKENIZERS,
-    scheduler=SCHEDULER_DEV,
     defaults=Defaults(height=32, width=32, steps=2, guidance=3.5, max_text_tokens=16),
-    torch_dtype="float32",
-    tiny_name="flux-tiny",
-    size_rule=_SIZE,
-    guidance_kind="embedded",
-    max_text_tokens_limit=512,
-    default_weights="tiny",
 )
 
 SPECS: tuple[ModelSpec, ...] = (FLUX_DEV, FLUX_SCHNELL, FLUX_TINY)

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from genwatt.models.families._encoders import TINY_TEXT_DIM, clip_l, tiny_clip
+from genwatt.models.families._shared import (
+    TINY_TEXT_DIM,
+    clip_l,
+    diffusers_part,
+    hub_source,
+    tiny_clip,
+    tiny_part,
+    tiny_spec,
+)
 from genwatt.models.spec import (
     ComponentSpec,
     Defaults,
@@ -97,24 +105,22 @@ HUNYUANVIDEO = ModelSpec(
     family="hunyuanvideo",
     pipeline_class="HunyuanVideoPipeline",
     components=(
-        ComponentSpec(
-            name="transformer",
-            role="denoiser",
-            library="diffusers",
-            class_name="HunyuanVideoTransformer3DModel",
-            config=TRANSFORMER,
-            source=f"config.json of the transformer/ folder in {REPO}",
+        diffusers_part(
+            "transformer",
+            "denoiser",
+            "HunyuanVideoTransformer3DModel",
+            TRANSFORMER,
+            hub_source(REPO, "transformer"),
             params=12_821_012_544,
             published_params=13e9,
             published_source="Kong et al. 2024, 'HunyuanVideo': 'over 13 billion parameters'",
         ),
-        ComponentSpec(
-            name="vae",
-            role="vae",
-            library="diffusers",
-            class_name="AutoencoderKLHunyuanVideo",
-            config=VAE,
-            source=f"config.json of the vae/ folder in {REPO}",
+        diffusers_part(
+            "vae",
+            "vae",
+            "AutoencoderKLHunyuanVideo",
+            VAE,
+            hub_source(REPO, "vae"),
             params=246_478_803,
         ),
         ComponentSpec(
@@ -124,7 +130,7 @@ HUNYUANVIDEO = ModelSpec(
             class_name="LlamaModel",
             config_class="LlamaConfig",
             config=LLAMA_ENCODER,
-            source=f"config.json of the text_encoder/ folder in {REPO}",
+            source=hub_source(REPO, "text_encoder"),
             params=7_505_186_816,
             published_params=8e9,
             published_source="xtuner/llava-llama-3-8b-v1_1 (Llama-3-8B language model)",
@@ -151,7 +157,8 @@ HUNYUANVIDEO = ModelSpec(
     size_rule=_SIZE,
     frame_rule=_FRAMES,
     guidance_kind="embedded",
-    cfg_batched=True,
+    # HunyuanVideoPipeline puts a 95-token prompt template in front, so its Llama encodes
+    # max_text_tokens + 95 tokens and keeps the last max_text_tokens.
     max_text_tokens_limit=512,
     aliases=(REPO,),
     published_params=13e9,
@@ -193,55 +200,21 @@ TINY_LLAMA: dict[str, Any] = {
     "eos_token_id": token_id("llama3", "eos"),
 }
 
-HUNYUANVIDEO_TINY = ModelSpec(
-    name="hunyuanvideo-tiny",
-    repo_id=None,
-    task="t2v",
-    family="hunyuanvideo",
-    pipeline_class="HunyuanVideoPipeline",
+HUNYUANVIDEO_TINY = tiny_spec(
+    HUNYUANVIDEO,
+    "hunyuanvideo-tiny",
     components=(
-        ComponentSpec(
-            name="transformer",
-            role="denoiser",
-            library="diffusers",
-            class_name="HunyuanVideoTransformer3DModel",
-            config=TINY_TRANSFORMER,
-            source="genwatt tiny form of " + REPO,
-            params=107_872,
-        ),
-        ComponentSpec(
-            name="vae",
-            role="vae",
-            library="diffusers",
-            class_name="AutoencoderKLHunyuanVideo",
-            config=TINY_VAE,
-            source="genwatt tiny form of " + REPO,
-        ),
-        ComponentSpec(
-            name="text_encoder",
-            role="text_encoder",
-            library="transformers",
-            class_name="LlamaModel",
-            config_class="LlamaConfig",
-            config=TINY_LLAMA,
-            source="genwatt tiny form of " + REPO,
-        ),
+        tiny_part(HUNYUANVIDEO.component("transformer"), TINY_TRANSFORMER, REPO, params=107_872),
+        tiny_part(HUNYUANVIDEO.component("vae"), TINY_VAE, REPO),
+        tiny_part(HUNYUANVIDEO.component("text_encoder"), TINY_LLAMA, REPO),
         tiny_clip("text_encoder_2"),
     ),
+    defaults=Defaults(height=32, width=32, num_frames=9, steps=2, guidance=6.0, max_text_tokens=16),
     tokenizers=(
         TokenizerSpec("tokenizer", "llama3", 512),
         TokenizerSpec("tokenizer_2", "clip", 77),
     ),
-    scheduler=SCHEDULER,
-    defaults=Defaults(height=32, width=32, num_frames=9, steps=2, guidance=6.0, max_text_tokens=16),
-    torch_dtype="float32",
-    tiny_name="hunyuanvideo-tiny",
-    size_rule=_SIZE,
-    frame_rule=_FRAMES,
-    guidance_kind="embedded",
-    cfg_batched=True,
-    max_text_tokens_limit=256,
-    default_weights="tiny",
+    max_text_tokens_limit=256,  # + the 95-token template within the tiny Llama's 512
 )
 
 SPECS: tuple[ModelSpec, ...] = (HUNYUANVIDEO, HUNYUANVIDEO_TINY)

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from genwatt.models.families._encoders import TINY_TEXT_DIM, t5_xxl, tiny_t5
+from genwatt.models.families._shared import (
+    TINY_TEXT_DIM,
+    diffusers_part,
+    hub_source,
+    t5_xxl,
+    tiny_part,
+    tiny_spec,
+    tiny_t5,
+)
 from genwatt.models.spec import (
-    ComponentSpec,
     Defaults,
     FrameRule,
     ModelSpec,
@@ -93,25 +100,18 @@ LTX = ModelSpec(
     family="ltx",
     pipeline_class="LTXPipeline",
     components=(
-        ComponentSpec(
-            name="transformer",
-            role="denoiser",
-            library="diffusers",
-            class_name="LTXVideoTransformer3DModel",
-            config=TRANSFORMER,
-            source=f"config.json of the transformer/ folder in {REPO}",
+        diffusers_part(
+            "transformer",
+            "denoiser",
+            "LTXVideoTransformer3DModel",
+            TRANSFORMER,
+            hub_source(REPO, "transformer"),
             params=1_923_385_472,
             published_params=1.9e9,
             published_source="HaCohen et al. 2024, 'LTX-Video: Realtime Video Latent Diffusion'",
         ),
-        ComponentSpec(
-            name="vae",
-            role="vae",
-            library="diffusers",
-            class_name="AutoencoderKLLTXVideo",
-            config=VAE,
-            source=f"config.json of the vae/ folder in {REPO}",
-            params=419_193_649,
+        diffusers_part(
+            "vae", "vae", "AutoencoderKLLTXVideo", VAE, hub_source(REPO, "vae"), params=419_193_649
         ),
         t5_xxl("text_encoder", REPO, "text_encoder"),
     ),
@@ -131,8 +131,8 @@ LTX = ModelSpec(
     size_rule=_SIZE,
     frame_rule=_FRAMES,
     guidance_kind="cfg",
-    cfg_batched=True,
     max_text_tokens_limit=512,
+    # LTX's terminal shift (shift_terminal) divides by zero with a single sigma.
     min_steps=2,
     aliases=(REPO,),
     published_params=1.9e9,
@@ -158,44 +158,15 @@ TINY_VAE: dict[str, Any] = {
     "decoder_layers_per_block": [1, 1, 1, 1, 1],
 }
 
-LTX_TINY = ModelSpec(
-    name="ltx-tiny",
-    repo_id=None,
-    task="t2v",
-    family="ltx",
-    pipeline_class="LTXPipeline",
+LTX_TINY = tiny_spec(
+    LTX,
+    "ltx-tiny",
     components=(
-        ComponentSpec(
-            name="transformer",
-            role="denoiser",
-            library="diffusers",
-            class_name="LTXVideoTransformer3DModel",
-            config=TINY_TRANSFORMER,
-            source="genwatt tiny form of " + REPO,
-            params=60_384,
-        ),
-        ComponentSpec(
-            name="vae",
-            role="vae",
-            library="diffusers",
-            class_name="AutoencoderKLLTXVideo",
-            config=TINY_VAE,
-            source="genwatt tiny form of " + REPO,
-        ),
+        tiny_part(LTX.component("transformer"), TINY_TRANSFORMER, REPO, params=60_384),
+        tiny_part(LTX.component("vae"), TINY_VAE, REPO),
         tiny_t5("text_encoder"),
     ),
-    tokenizers=(TokenizerSpec("tokenizer", "t5", 128),),
-    scheduler=SCHEDULER,
     defaults=Defaults(height=64, width=64, num_frames=9, steps=2, guidance=3.0, max_text_tokens=16),
-    torch_dtype="float32",
-    tiny_name="ltx-tiny",
-    size_rule=_SIZE,
-    frame_rule=_FRAMES,
-    guidance_kind="cfg",
-    cfg_batched=True,
-    max_text_tokens_limit=512,
-    min_steps=2,
-    default_weights="tiny",
 )
 
 SPECS: tuple[ModelSpec, ...] = (LTX, LTX_TINY)

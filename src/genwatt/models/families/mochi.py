@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from genwatt.models.families._encoders import TINY_TEXT_DIM, t5_xxl, tiny_t5
+from genwatt.models.families._shared import (
+    TINY_TEXT_DIM,
+    diffusers_part,
+    hub_source,
+    t5_xxl,
+    tiny_part,
+    tiny_spec,
+    tiny_t5,
+)
 from genwatt.models.spec import (
-    ComponentSpec,
     Defaults,
     FrameRule,
     ModelSpec,
@@ -73,25 +80,19 @@ MOCHI = ModelSpec(
     family="mochi",
     pipeline_class="MochiPipeline",
     components=(
-        ComponentSpec(
-            name="transformer",
-            role="denoiser",
-            library="diffusers",
-            class_name="MochiTransformer3DModel",
-            config=TRANSFORMER,
-            source=f"config.json of the transformer/ folder in {REPO}",
+        diffusers_part(
+            "transformer",
+            "denoiser",
+            "MochiTransformer3DModel",
+            TRANSFORMER,
+            hub_source(REPO, "transformer"),
             params=10_027_677_744,
             published_params=10e9,
             published_source="Genmo's Mochi 1 announcement: '10 billion parameter diffusion model'",
         ),
-        ComponentSpec(
-            name="vae",
-            role="vae",
-            library="diffusers",
-            class_name="AutoencoderKLMochi",
-            config=VAE,
-            source=f"config.json of the vae/ folder in {REPO}",
-            params=459_748_611,
+        # 97M encoder + 363M decoder; Genmo's "362M" for the VAE counts the decoder alone.
+        diffusers_part(
+            "vae", "vae", "AutoencoderKLMochi", VAE, hub_source(REPO, "vae"), params=459_748_611
         ),
         t5_xxl("text_encoder", REPO, "text_encoder"),
     ),
@@ -114,8 +115,8 @@ MOCHI = ModelSpec(
     size_rule=_SIZE,
     frame_rule=_FRAMES,
     guidance_kind="cfg",
-    cfg_batched=True,
     max_text_tokens_limit=512,
+    # MochiPipeline's linear-quadratic sigma schedule divides by num_steps // 2.
     min_steps=2,
     aliases=(REPO,),
     published_params=10e9,
@@ -143,44 +144,17 @@ TINY_VAE: dict[str, Any] = {
     "layers_per_block": [1, 1, 1, 1, 1],
 }
 
-MOCHI_TINY = ModelSpec(
-    name="mochi-tiny",
-    repo_id=None,
-    task="t2v",
-    family="mochi",
-    pipeline_class="MochiPipeline",
+MOCHI_TINY = tiny_spec(
+    MOCHI,
+    "mochi-tiny",
     components=(
-        ComponentSpec(
-            name="transformer",
-            role="denoiser",
-            library="diffusers",
-            class_name="MochiTransformer3DModel",
-            config=TINY_TRANSFORMER,
-            source="genwatt tiny form of " + REPO,
-            params=53_584,
-        ),
-        ComponentSpec(
-            name="vae",
-            role="vae",
-            library="diffusers",
-            class_name="AutoencoderKLMochi",
-            config=TINY_VAE,
-            source="genwatt tiny form of " + REPO,
-        ),
+        tiny_part(MOCHI.component("transformer"), TINY_TRANSFORMER, REPO, params=53_584),
+        tiny_part(MOCHI.component("vae"), TINY_VAE, REPO),
         tiny_t5("text_encoder"),
     ),
-    tokenizers=(TokenizerSpec("tokenizer", "t5", 256),),
-    scheduler=SCHEDULER,
-    defaults=Defaults(height=32, width=32, num_frames=13, steps=2, guidance=4.5, max_text_tokens=16),
-    torch_dtype="float32",
-    tiny_name="mochi-tiny",
-    size_rule=_SIZE,
-    frame_rule=_FRAMES,
-    guidance_kind="cfg",
-    cfg_batched=True,
-    max_text_tokens_limit=512,
-    min_steps=2,
-    default_weights="tiny",
+    defaults=Defaults(
+        height=32, width=32, num_frames=13, steps=2, guidance=4.5, max_text_tokens=16
+    ),
 )
 
 SPECS: tuple[ModelSpec, ...] = (MOCHI, MOCHI_TINY)

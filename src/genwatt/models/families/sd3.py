@@ -6,18 +6,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from genwatt.models.families._encoders import (
+from genwatt.models.families._shared import (
     TINY_TEXT_DIM,
     clip_g,
     clip_l,
+    diffusers_part,
+    hub_source,
     sd_vae_config,
     t5_xxl,
     tiny_clip,
+    tiny_part,
     tiny_sd_vae,
+    tiny_spec,
     tiny_t5,
 )
 from genwatt.models.spec import (
-    ComponentSpec,
     Defaults,
     ModelSpec,
     SchedulerSpec,
@@ -79,25 +82,18 @@ SD3_MEDIUM = ModelSpec(
     family="sd3",
     pipeline_class="StableDiffusion3Pipeline",
     components=(
-        ComponentSpec(
-            name="transformer",
-            role="denoiser",
-            library="diffusers",
-            class_name="SD3Transformer2DModel",
-            config=TRANSFORMER,
-            source=f"config.json of the transformer/ folder in {REPO}",
+        diffusers_part(
+            "transformer",
+            "denoiser",
+            "SD3Transformer2DModel",
+            TRANSFORMER,
+            hub_source(REPO, "transformer"),
             params=2_028_328_000,
             published_params=2e9,
             published_source=f"{REPO} model card: '2 billion parameter' MMDiT",
         ),
-        ComponentSpec(
-            name="vae",
-            role="vae",
-            library="diffusers",
-            class_name="AutoencoderKL",
-            config=VAE,
-            source=f"config.json of the vae/ folder in {REPO}",
-            params=83_819_683,
+        diffusers_part(
+            "vae", "vae", "AutoencoderKL", VAE, hub_source(REPO, "vae"), params=83_819_683
         ),
         clip_l("text_encoder", REPO, "text_encoder", with_projection=True),
         clip_g("text_encoder_2", REPO, "text_encoder_2"),
@@ -121,7 +117,6 @@ SD3_MEDIUM = ModelSpec(
     tiny_name="sd3-tiny",
     size_rule=_size_rule(192),
     guidance_kind="cfg",
-    cfg_batched=True,
     max_text_tokens_limit=512,
     aliases=(REPO, "stabilityai/stable-diffusion-3-medium", "sd3"),
     published_params=2e9,
@@ -145,48 +140,18 @@ TINY_TRANSFORMER: dict[str, Any] = {
     "pos_embed_max_size": 16,
 }
 
-SD3_TINY = ModelSpec(
-    name="sd3-tiny",
-    repo_id=None,
-    task="t2i",
-    family="sd3",
-    pipeline_class="StableDiffusion3Pipeline",
+SD3_TINY = tiny_spec(
+    SD3_MEDIUM,
+    "sd3-tiny",
     components=(
-        ComponentSpec(
-            name="transformer",
-            role="denoiser",
-            library="diffusers",
-            class_name="SD3Transformer2DModel",
-            config=TINY_TRANSFORMER,
-            source="genwatt tiny form of " + REPO,
-            params=82_816,
-        ),
-        tiny_sd_vae(
-            REPO,
-            latent_channels=16,
-            scaling_factor=1.5305,
-            shift_factor=0.0609,
-            use_quant_conv=False,
-            use_post_quant_conv=False,
-        ),
+        tiny_part(SD3_MEDIUM.component("transformer"), TINY_TRANSFORMER, REPO, params=82_816),
+        tiny_sd_vae(SD3_MEDIUM.component("vae"), REPO),
         tiny_clip("text_encoder", with_projection=True),
         tiny_clip("text_encoder_2", with_projection=True),
         tiny_t5("text_encoder_3", d_model=_TINY_T5_DIM),
     ),
-    tokenizers=(
-        TokenizerSpec("tokenizer", "clip", 77),
-        TokenizerSpec("tokenizer_2", "clip", 77, pad_token="!"),
-        TokenizerSpec("tokenizer_3", "t5", 512),
-    ),
-    scheduler=SCHEDULER,
     defaults=Defaults(height=32, width=32, steps=2, guidance=7.0, max_text_tokens=16),
-    torch_dtype="float32",
-    tiny_name="sd3-tiny",
-    size_rule=_size_rule(16),
-    guidance_kind="cfg",
-    cfg_batched=True,
-    max_text_tokens_limit=512,
-    default_weights="tiny",
+    size_rule=_size_rule(TINY_TRANSFORMER["pos_embed_max_size"]),
 )
 
 SPECS: tuple[ModelSpec, ...] = (SD3_MEDIUM, SD3_TINY)

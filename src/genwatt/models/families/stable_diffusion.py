@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from genwatt.models.families._encoders import (
+from genwatt.models.families._shared import (
+    CLIP_ONLY_PROMPTS,
     TINY_TEXT_DIM,
     clip_g,
     clip_l,
+    diffusers_part,
+    hub_source,
     sd_vae_config,
     tiny_clip,
+    tiny_part,
     tiny_sd_vae,
+    tiny_spec,
 )
 from genwatt.models.spec import (
-    ComponentSpec,
     Defaults,
     ModelSpec,
     SchedulerSpec,
@@ -42,7 +46,12 @@ UNET_SD15: dict[str, Any] = {
         "CrossAttnDownBlock2D",
         "DownBlock2D",
     ],
-    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
+    "up_block_types": [
+        "UpBlock2D",
+        "CrossAttnUpBlock2D",
+        "CrossAttnUpBlock2D",
+        "CrossAttnUpBlock2D",
+    ],
     "block_out_channels": [320, 640, 1280, 1280],
     "layers_per_block": 2,
     "downsample_padding": 1,
@@ -126,24 +135,22 @@ SD15 = ModelSpec(
     family="sd",
     pipeline_class="StableDiffusionPipeline",
     components=(
-        ComponentSpec(
-            name="unet",
-            role="denoiser",
-            library="diffusers",
-            class_name="UNet2DConditionModel",
-            config=UNET_SD15,
-            source=f"config.json of the unet/ folder in {REPO_SD15}",
+        diffusers_part(
+            "unet",
+            "denoiser",
+            "UNet2DConditionModel",
+            UNET_SD15,
+            hub_source(REPO_SD15, "unet"),
             params=859_520_964,
             published_params=860e6,
             published_source=f"{REPO_SD15} model card: '860M UNet and 123M text encoder'",
         ),
-        ComponentSpec(
-            name="vae",
-            role="vae",
-            library="diffusers",
-            class_name="AutoencoderKL",
-            config=sd_vae_config(),
-            source=f"config.json of the vae/ folder in {REPO_SD15}",
+        diffusers_part(
+            "vae",
+            "vae",
+            "AutoencoderKL",
+            sd_vae_config(),
+            hub_source(REPO_SD15, "vae"),
             params=83_653_863,
         ),
         clip_l("text_encoder", REPO_SD15, "text_encoder"),
@@ -162,13 +169,10 @@ SD15 = ModelSpec(
     tiny_name="sd-tiny",
     size_rule=_SIZE,
     guidance_kind="cfg",
-    cfg_batched=True,
-    max_text_tokens_limit=77,
-    text_tokens_fixed=True,
-    takes_max_sequence_length=False,
     pipeline_kwargs=_SD15_KWARGS,
     aliases=(REPO_SD15, "runwayml/stable-diffusion-v1-5", "stable-diffusion-v1-5"),
     published_params=860e6,
+    **CLIP_ONLY_PROMPTS,
 )
 
 SDXL = ModelSpec(
@@ -178,24 +182,22 @@ SDXL = ModelSpec(
     family="sdxl",
     pipeline_class="StableDiffusionXLPipeline",
     components=(
-        ComponentSpec(
-            name="unet",
-            role="denoiser",
-            library="diffusers",
-            class_name="UNet2DConditionModel",
-            config=UNET_SDXL,
-            source=f"config.json of the unet/ folder in {REPO_SDXL}",
+        diffusers_part(
+            "unet",
+            "denoiser",
+            "UNet2DConditionModel",
+            UNET_SDXL,
+            hub_source(REPO_SDXL, "unet"),
             params=2_567_463_684,
             published_params=2.6e9,
             published_source="Podell et al. 2023 (SDXL paper): '2.6B parameters' in the UNet",
         ),
-        ComponentSpec(
-            name="vae",
-            role="vae",
-            library="diffusers",
-            class_name="AutoencoderKL",
-            config=sd_vae_config(sample_size=1024, scaling_factor=0.13025, force_upcast=True),
-            source=f"config.json of the vae/ folder in {REPO_SDXL}",
+        diffusers_part(
+            "vae",
+            "vae",
+            "AutoencoderKL",
+            sd_vae_config(sample_size=1024, scaling_factor=0.13025, force_upcast=True),
+            hub_source(REPO_SDXL, "vae"),
             params=83_653_863,
         ),
         clip_l("text_encoder", REPO_SDXL, "text_encoder"),
@@ -218,13 +220,10 @@ SDXL = ModelSpec(
     tiny_name="sdxl-tiny",
     size_rule=_SIZE,
     guidance_kind="cfg",
-    cfg_batched=True,
-    max_text_tokens_limit=77,
-    text_tokens_fixed=True,
-    takes_max_sequence_length=False,
     pipeline_kwargs=_SDXL_KWARGS,
     aliases=(REPO_SDXL, "sdxl"),
     published_params=2.6e9,
+    **CLIP_ONLY_PROMPTS,
 )
 
 # --- tiny ------------------------------------------------------------------------------
@@ -257,73 +256,27 @@ TINY_UNET_SDXL: dict[str, Any] = {
     "projection_class_embeddings_input_dim": 6 * 8 + TINY_TEXT_DIM,
 }
 
-
-def _tiny_unet(config: dict[str, Any], of: str, params: int) -> ComponentSpec:
-    return ComponentSpec(
-        name="unet",
-        role="denoiser",
-        library="diffusers",
-        class_name="UNet2DConditionModel",
-        config=config,
-        source="genwatt tiny form of " + of,
-        params=params,
-    )
-
-
-SD_TINY = ModelSpec(
-    name="sd-tiny",
-    repo_id=None,
-    task="t2i",
-    family="sd",
-    pipeline_class="StableDiffusionPipeline",
+SD_TINY = tiny_spec(
+    SD15,
+    "sd-tiny",
     components=(
-        _tiny_unet(TINY_UNET_SD15, REPO_SD15, 792_964),
-        tiny_sd_vae(REPO_SD15),
+        tiny_part(SD15.component("unet"), TINY_UNET_SD15, REPO_SD15, params=792_964),
+        tiny_sd_vae(SD15.component("vae"), REPO_SD15),
         tiny_clip("text_encoder"),
     ),
-    tokenizers=(TokenizerSpec("tokenizer", "clip", 77),),
-    scheduler=SCHEDULER_SD15,
     defaults=Defaults(height=32, width=32, steps=2, guidance=7.5, max_text_tokens=77),
-    torch_dtype="float32",
-    tiny_name="sd-tiny",
-    size_rule=_SIZE,
-    guidance_kind="cfg",
-    cfg_batched=True,
-    max_text_tokens_limit=77,
-    text_tokens_fixed=True,
-    takes_max_sequence_length=False,
-    pipeline_kwargs=_SD15_KWARGS,
-    default_weights="tiny",
 )
 
-SDXL_TINY = ModelSpec(
-    name="sdxl-tiny",
-    repo_id=None,
-    task="t2i",
-    family="sdxl",
-    pipeline_class="StableDiffusionXLPipeline",
+SDXL_TINY = tiny_spec(
+    SDXL,
+    "sdxl-tiny",
     components=(
-        _tiny_unet(TINY_UNET_SDXL, REPO_SDXL, 1_360_740),
-        tiny_sd_vae(REPO_SDXL),
+        tiny_part(SDXL.component("unet"), TINY_UNET_SDXL, REPO_SDXL, params=1_360_740),
+        tiny_sd_vae(SDXL.component("vae"), REPO_SDXL),
         tiny_clip("text_encoder"),
         tiny_clip("text_encoder_2", with_projection=True),
     ),
-    tokenizers=(
-        TokenizerSpec("tokenizer", "clip", 77),
-        TokenizerSpec("tokenizer_2", "clip", 77, pad_token="!"),
-    ),
-    scheduler=SCHEDULER_SDXL,
     defaults=Defaults(height=32, width=32, steps=2, guidance=5.0, max_text_tokens=77),
-    torch_dtype="float32",
-    tiny_name="sdxl-tiny",
-    size_rule=_SIZE,
-    guidance_kind="cfg",
-    cfg_batched=True,
-    max_text_tokens_limit=77,
-    text_tokens_fixed=True,
-    takes_max_sequence_length=False,
-    pipeline_kwargs=_SDXL_KWARGS,
-    default_weights="tiny",
 )
 
 SPECS: tuple[ModelSpec, ...] = (SD15, SDXL, SD_TINY, SDXL_TINY)

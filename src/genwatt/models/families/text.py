@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from genwatt.models.families._shared import hub_source, tiny_part, tiny_spec
 from genwatt.models.spec import ComponentSpec, Defaults, ModelSpec, TokenizerSpec
 from genwatt.models.tokenizer import TokenizerKind, token_id, vocab_size
 
@@ -76,7 +77,7 @@ QWEN = ModelSpec(
             class_name="Qwen2ForCausalLM",
             config_class="Qwen2Config",
             config=QWEN_0_5B,
-            source=f"config.json of {REPO_QWEN}",
+            source=hub_source(REPO_QWEN),
             params=494_032_768,
             published_params=0.49e9,
             published_source=f"{REPO_QWEN} model card: 'Number of Parameters: 0.49B'",
@@ -109,7 +110,7 @@ LLAMA = ModelSpec(
             class_name="LlamaForCausalLM",
             config_class="LlamaConfig",
             config=LLAMA_3_1_8B,
-            source=f"config.json of {REPO_LLAMA}",
+            source=hub_source(REPO_LLAMA),
             params=8_030_261_248,
             published_params=8.03e9,
             published_source=f"{REPO_LLAMA} model card (8B; 8.03B on the Hub)",
@@ -156,36 +157,21 @@ def _tiny_config(real: dict[str, Any], kind: TokenizerKind) -> dict[str, Any]:
     return config
 
 
-def _tiny(name: str, family: str, real: ModelSpec, kind: TokenizerKind, params: int) -> ModelSpec:
-    comp = real.denoiser
-    return ModelSpec(
-        name=name,
-        repo_id=None,
-        task="text",
-        family=family,
+def _tiny(name: str, real: ModelSpec, kind: TokenizerKind, params: int) -> ModelSpec:
+    lm = real.denoiser
+    return tiny_spec(
+        real,
+        name,
         components=(
-            ComponentSpec(
-                name="model",
-                role="lm",
-                library="transformers",
-                class_name=comp.class_name,
-                config_class=comp.config_class,
-                config=_tiny_config(dict(comp.config), kind),
-                source=f"genwatt tiny form of {real.repo_id}",
-                params=params,
-            ),
+            tiny_part(lm, _tiny_config(dict(lm.config), kind), real.repo_id or "", params),
         ),
-        tokenizers=(TokenizerSpec("tokenizer", kind, 1024, padding_side="left"),),
         defaults=Defaults(max_text_tokens=64, max_new_tokens=16),
-        torch_dtype="float32",
-        tiny_name=name,
-        guidance_kind="none",
+        tokenizers=(TokenizerSpec("tokenizer", kind, 1024, padding_side="left"),),
         max_text_tokens_limit=1024,
-        default_weights="tiny",
     )
 
 
-QWEN_TINY = _tiny("qwen2-tiny", "qwen2", QWEN, "qwen2", 101_120)
-LLAMA_TINY = _tiny("llama-tiny", "llama", LLAMA, "llama3", 127_936)
+QWEN_TINY = _tiny("qwen2-tiny", QWEN, "qwen2", 101_120)
+LLAMA_TINY = _tiny("llama-tiny", LLAMA, "llama3", 127_936)
 
 SPECS: tuple[ModelSpec, ...] = (QWEN, LLAMA, QWEN_TINY, LLAMA_TINY)

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from genwatt.models.families._encoders import TINY_TEXT_DIM, tiny_t5, umt5_xxl
+from genwatt.models.families._shared import (
+    TINY_TEXT_DIM,
+    diffusers_part,
+    hub_source,
+    tiny_part,
+    tiny_spec,
+    tiny_t5,
+    umt5_xxl,
+)
 from genwatt.models.spec import (
-    ComponentSpec,
     Defaults,
     FrameRule,
     ModelSpec,
@@ -121,26 +128,24 @@ def _real(
         family="wan",
         pipeline_class="WanPipeline",
         components=(
-            ComponentSpec(
-                name="transformer",
-                role="denoiser",
-                library="diffusers",
-                class_name="WanTransformer3DModel",
-                config=transformer,
-                source=f"config.json of the transformer/ folder in {repo}",
+            diffusers_part(
+                "transformer",
+                "denoiser",
+                "WanTransformer3DModel",
+                transformer,
+                hub_source(repo, "transformer"),
                 params=params,
                 published_params=published,
                 published_source=f"the model name and the {repo} model card",
             ),
-            ComponentSpec(
-                name="vae",
-                role="vae",
-                library="diffusers",
-                class_name="AutoencoderKLWan",
-                config=VAE,
-                source=f"config.json of the vae/ folder in {repo}",
+            # The model card loads the VAE in float32 and the rest in bfloat16.
+            diffusers_part(
+                "vae",
+                "vae",
+                "AutoencoderKLWan",
+                VAE,
+                hub_source(repo, "vae"),
                 params=126_892_531,
-                # The model card loads the VAE in float32 and the rest in bfloat16.
                 torch_dtype="float32",
             ),
             umt5_xxl(repo),
@@ -186,48 +191,19 @@ TINY_TRANSFORMER: dict[str, Any] = {
     "freq_dim": 32,
     "ffn_dim": 64,
     "num_layers": 2,
-    "rope_max_seq_len": 256,
 }
 
 TINY_VAE: dict[str, Any] = {**VAE, "base_dim": 8, "num_res_blocks": 1}
 
-WAN_TINY = ModelSpec(
-    name="wan-tiny",
-    repo_id=None,
-    task="t2v",
-    family="wan",
-    pipeline_class="WanPipeline",
+WAN_TINY = tiny_spec(
+    WAN_1_3B,
+    "wan-tiny",
     components=(
-        ComponentSpec(
-            name="transformer",
-            role="denoiser",
-            library="diffusers",
-            class_name="WanTransformer3DModel",
-            config=TINY_TRANSFORMER,
-            source="genwatt tiny form of " + REPO_1_3B,
-            params=40_864,
-        ),
-        ComponentSpec(
-            name="vae",
-            role="vae",
-            library="diffusers",
-            class_name="AutoencoderKLWan",
-            config=TINY_VAE,
-            source="genwatt tiny form of " + REPO_1_3B,
-        ),
+        tiny_part(WAN_1_3B.component("transformer"), TINY_TRANSFORMER, REPO_1_3B, params=40_864),
+        tiny_part(WAN_1_3B.component("vae"), TINY_VAE, REPO_1_3B),
         tiny_t5("text_encoder", umt5=True),
     ),
-    tokenizers=_TOKENIZER,
-    scheduler=_scheduler(REPO_1_3B, 3.0),
     defaults=Defaults(height=32, width=32, num_frames=9, steps=2, guidance=5.0, max_text_tokens=16),
-    torch_dtype="float32",
-    tiny_name="wan-tiny",
-    size_rule=_SIZE,
-    frame_rule=_FRAMES,
-    guidance_kind="cfg",
-    cfg_batched=False,
-    max_text_tokens_limit=512,
-    default_weights="tiny",
 )
 
 SPECS: tuple[ModelSpec, ...] = (WAN_1_3B, WAN_14B, WAN_TINY)

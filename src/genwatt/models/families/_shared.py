@@ -1,15 +1,90 @@
-"""Text encoders and VAEs that several families share, real and tiny.
+"""What the families share: text encoders, the image VAE, and the way a tiny form is
+derived from a real entry.
 
 T5-XXL alone conditions CogVideoX, Mochi, LTX-Video, SD3 and FLUX; CLIP ViT-L/14 four
-families. Writing each config once keeps them from drifting apart.
+families. Writing each config once keeps them from drifting apart. A tiny spec is the
+real one with smaller configs, so it inherits the family's rules (sizes, frames,
+guidance, scheduler) instead of restating them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from genwatt.models.spec import ComponentSpec
+from genwatt.models.spec import ComponentSpec, Defaults, ModelSpec, Role
 from genwatt.models.tokenizer import token_id, vocab_size
+
+# Pipelines whose only text encoders are CLIP pad every prompt to 77 tokens and take no
+# max_sequence_length argument (SD 1.5, SDXL, AnimateDiff).
+CLIP_ONLY_PROMPTS: dict[str, Any] = {
+    "max_text_tokens_limit": 77,
+    "text_tokens_fixed": True,
+    "takes_max_sequence_length": False,
+}
+
+
+def hub_source(repo: str, folder: str | None = None) -> str:
+    """The citation of a config: "config.json of the vae/ folder in <repo>"."""
+    return f"config.json of the {folder}/ folder in {repo}" if folder else f"config.json of {repo}"
+
+
+def diffusers_part(
+    name: str, role: Role, class_name: str, config: dict[str, Any], source: str, **extra: Any
+) -> ComponentSpec:
+    """A component built by a diffusers class (transformer, UNet, VAE, motion adapter)."""
+    return ComponentSpec(
+        name=name,
+        role=role,
+        library="diffusers",
+        class_name=class_name,
+        config=config,
+        source=source,
+        **extra,
+    )
+
+
+def tiny_part(
+    real: ComponentSpec, config: dict[str, Any], of: str, params: int | None = None
+) -> ComponentSpec:
+    """The miniature of a real component: same slot, role and class, a tiny config."""
+    return ComponentSpec(
+        name=real.name,
+        role=real.role,
+        library=real.library,
+        class_name=real.class_name,
+        config_class=real.config_class,
+        config=config,
+        source=f"genwatt tiny form of {of}",
+        params=params,
+    )
+
+
+def tiny_spec(
+    real: ModelSpec,
+    name: str,
+    components: tuple[ComponentSpec, ...],
+    defaults: Defaults,
+    **changes: Any,
+) -> ModelSpec:
+    """The tiny form of ``real``: its pipeline, rules and scheduler, tiny components,
+    float32, no repo; ``changes`` overrides anything else that must differ."""
+    return dataclasses.replace(
+        real,
+        name=name,
+        repo_id=None,
+        pipeline_repo_id=None,
+        components=components,
+        defaults=defaults,
+        torch_dtype="float32",
+        tiny_name=name,
+        default_weights="tiny",
+        aliases=(),
+        published_params=None,
+        notes="",
+        **changes,
+    )
+
 
 # --- real text encoders ------------------------------------------------------------
 
@@ -33,22 +108,9 @@ T5_XXL_CONFIG: dict[str, Any] = {
 }
 
 # config.json of google/umt5-xxl, shipped as text_encoder/ of
-# Wan-AI/Wan2.1-T2V-1.3B-Diffusers (the encoder half only).
-UMT5_XXL_CONFIG: dict[str, Any] = {
-    "vocab_size": 256384,
-    "d_model": 4096,
-    "d_kv": 64,
-    "d_ff": 10240,
-    "num_layers": 24,
-    "num_heads": 64,
-    "relative_attention_num_buckets": 32,
-    "relative_attention_max_distance": 128,
-    "dropout_rate": 0.1,
-    "layer_norm_epsilon": 1e-6,
-    "feed_forward_proj": "gated-gelu",
-    "pad_token_id": 0,
-    "eos_token_id": 1,
-}
+# Wan-AI/Wan2.1-T2V-1.3B-Diffusers (the encoder half only): T5-XXL's shape with a
+# 256k multilingual vocabulary (UMT5 also gives every layer its own position bias).
+UMT5_XXL_CONFIG: dict[str, Any] = {**T5_XXL_CONFIG, "vocab_size": 256384}
 
 # config.json of text_encoder/ in stable-diffusion-v1-5/stable-diffusion-v1-5 (the text
 # tower of openai/clip-vit-large-patch14). Its legacy eos_token_id 2 makes CLIPTextModel
@@ -96,7 +158,7 @@ def t5_xxl(name: str, repo: str, folder: str) -> ComponentSpec:
         class_name="T5EncoderModel",
         config_class="T5Config",
         config=T5_XXL_CONFIG,
-        source=f"config.json of the {folder}/ folder in {repo} (google/t5-v1_1-xxl)",
+        source=hub_source(repo, folder) + " (google/t5-v1_1-xxl)",
         params=4_762_310_656,
         published_params=4.7e9,
         published_source=_SD3_PAPER + ": T5-XXL encoder 4.7B",
@@ -111,7 +173,7 @@ def umt5_xxl(repo: str) -> ComponentSpec:
         class_name="UMT5EncoderModel",
         config_class="UMT5Config",
         config=UMT5_XXL_CONFIG,
-        source=f"config.json of the text_encoder/ folder in {repo} (google/umt5-xxl)",
+        source=hub_source(repo, "text_encoder") + " (google/umt5-xxl)",
         params=5_680_910_336,
         published_params=5.7e9,
         published_source=(
@@ -129,7 +191,7 @@ def clip_l(name: str, repo: str, folder: str, *, with_projection: bool = False) 
         class_name="CLIPTextModelWithProjection" if with_projection else "CLIPTextModel",
         config_class="CLIPTextConfig",
         config=CLIP_L_CONFIG,
-        source=f"config.json of the {folder}/ folder in {repo} (openai/clip-vit-large-patch14)",
+        source=hub_source(repo, folder) + " (openai/clip-vit-large-patch14)",
         params=123_650_304 if with_projection else 123_060_480,
         published_params=123e6,
         published_source="stable-diffusion-v1-5 model card: '123M text encoder'",
@@ -144,7 +206,7 @@ def clip_g(name: str, repo: str, folder: str) -> ComponentSpec:
         class_name="CLIPTextModelWithProjection",
         config_class="CLIPTextConfig",
         config=CLIP_G_CONFIG,
-        source=f"config.json of the {folder}/ folder in {repo} (OpenCLIP ViT-bigG/14)",
+        source=hub_source(repo, folder) + " (OpenCLIP ViT-bigG/14)",
         params=694_659_840,
         published_params=695e6,
         published_source=_SD3_PAPER + ": CLIP-G/14 695M",
@@ -231,20 +293,13 @@ def tiny_clip(
     )
 
 
-def tiny_sd_vae(of: str, **overrides: Any) -> ComponentSpec:
+def tiny_sd_vae(real: ComponentSpec, of: str) -> ComponentSpec:
     """The image VAE at 1/16 of the width, still four levels (8x spatial compression)."""
-    config = sd_vae_config(
-        block_out_channels=[8, 16, 32, 32],
-        layers_per_block=1,
-        norm_num_groups=8,
-        sample_size=64,
-        **overrides,
-    )
-    return ComponentSpec(
-        name="vae",
-        role="vae",
-        library="diffusers",
-        class_name="AutoencoderKL",
-        config=config,
-        source="genwatt tiny form of " + of,
-    )
+    config = {
+        **real.config,
+        "block_out_channels": [8, 16, 32, 32],
+        "layers_per_block": 1,
+        "norm_num_groups": 8,
+        "sample_size": 64,
+    }
+    return tiny_part(real, config, of)
