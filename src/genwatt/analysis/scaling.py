@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-VARIABLES = ("num_frames", "pixels", "steps")
+VARIABLES = ("num_frames", "pixels", "steps", "max_text_tokens", "max_new_tokens")
 
 
 @dataclass(frozen=True)
@@ -63,17 +63,17 @@ def fit_power_law(
 ) -> ScalingFit:
     """Fit ``response`` against ``variables`` in log-log space over ``rows``.
 
-    Rows missing a variable or with a non-positive value are skipped. Each row is one
-    configuration (average repeats first: repeats are not independent levels).
+    Only variables with two or more levels are fitted; rows missing one of those (or
+    with a non-positive value) are skipped. Each row is one configuration (average
+    repeats first: repeats are not independent levels).
     """
     from scipy import stats
 
-    usable = [
-        r
-        for r in rows
-        if r.get(response, 0) > 0 and all((r.get(v) or 0) > 0 for v in variables if v in r)
+    with_response = [r for r in rows if (r.get(response) or 0) > 0]
+    varying = [
+        v for v in variables if len({r[v] for r in with_response if (r.get(v) or 0) > 0}) >= 2
     ]
-    varying = [v for v in variables if len({r.get(v) for r in usable if r.get(v)}) >= 2]
+    usable = [r for r in with_response if all((r.get(v) or 0) > 0 for v in varying)]
     if not usable or not varying:
         return ScalingFit(response, {}, float("nan"), len(usable), "no variable varies")
     design = np.column_stack(

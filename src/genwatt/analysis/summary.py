@@ -8,7 +8,7 @@ from typing import Any
 
 from genwatt.meter.aggregate import weakest
 from genwatt.meter.result import Provenance
-from genwatt.run.phases import OTHER, PHASES, breakdown
+from genwatt.run.phases import OTHER, breakdown
 from genwatt.store.records import RunRecord
 
 
@@ -50,17 +50,26 @@ class ConfigSummary:
             parts.append(f"{c['width']}x{c['height']}")
         if c.get("steps"):
             parts.append(f"{c['steps']} st")
+        if c.get("max_new_tokens"):
+            parts.append(f"{c.get('max_text_tokens')}→{c['max_new_tokens']} tok")
         return " ".join(parts) or self.key
 
     def scaling_row(self) -> dict[str, float]:
-        return {
-            "num_frames": self.config.get("num_frames") or 0,
-            "pixels": self.pixels or 0,
-            "steps": self.config.get("steps") or 0,
-            "energy_j": self.mean_energy_j if self.energy_j else 0.0,
-            "denoise_j": self.mean_phase_j("denoise") if self.phases_j.get("denoise") else 0.0,
-            "latency_s": self.mean_latency_s if self.latency_s else 0.0,
+        """The configuration's variables and mean responses, for ``fit_power_law``."""
+        c = self.config
+        row = {
+            "num_frames": c.get("num_frames"),
+            "pixels": self.pixels,
+            "steps": c.get("steps"),
+            "max_text_tokens": c.get("max_text_tokens"),
+            "max_new_tokens": c.get("max_new_tokens"),
+            "energy_j": self.mean_energy_j if self.energy_j else None,
+            "latency_s": self.mean_latency_s if self.latency_s else None,
         }
+        for phase in ("denoise", "decode"):
+            if self.phases_j.get(phase):
+                row[f"{phase}_j"] = self.mean_phase_j(phase)
+        return {k: float(v) for k, v in row.items() if v}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,7 +100,7 @@ def summarize_runs(records: list[RunRecord]) -> list[ConfigSummary]:
         parts = breakdown(record.windows)
         summary.latency_s.append(parts.total.duration_s)
         summary.energy_j.append(parts.total.total_energy_j)
-        for phase in (*PHASES, OTHER):
+        for phase in (*parts.phases, OTHER):
             summary.phases_j.setdefault(phase, []).append(parts.energy_j(phase))
         kind = parts.total.overall_provenance()
         summary.provenance = weakest(summary.provenance or kind, kind)

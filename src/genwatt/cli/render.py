@@ -174,7 +174,8 @@ def print_sweep_report(report: Any) -> None:
     table.add_column("configuration", no_wrap=True)
     table.add_column("runs", justify="right")
     table.add_column("latency s", justify="right")
-    for phase in (*PHASES, OTHER):
+    shown = [p for p in PHASES if any(s.phases_j.get(p) for s in report.summaries)] + [OTHER]
+    for phase in shown:
         table.add_column(phase, justify="right")
     table.add_column("total J", justify="right")
     table.add_column("total", justify="right")
@@ -190,7 +191,7 @@ def print_sweep_report(report: Any) -> None:
             escape(s.label()),
             str(s.runs) + (f" ({s.failed} failed)" if s.failed else ""),
             f"{s.mean_latency_s:.3f}",
-            *(_j(s.mean_phase_j(p)) for p in (*PHASES, OTHER)),
+            *(_j(s.mean_phase_j(p)) for p in shown),
             f"{s.mean_energy_j:.3g}",
             format_energy_j(s.mean_energy_j),
             provenance_text(str(s.provenance)),
@@ -198,7 +199,7 @@ def print_sweep_report(report: Any) -> None:
     out.print(table)
     fits = (
         (report.energy_fit, "energy"),
-        (report.denoise_fit, "denoise energy"),
+        (report.phase_fit, report.phase_fit.response.removesuffix("_j") + " energy"),
         (report.latency_fit, "latency"),
     )
     for fit, what in fits:

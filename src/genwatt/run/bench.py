@@ -38,7 +38,7 @@ class SweepReport:
     outcome: SweepOutcome
     summaries: list[ConfigSummary]
     energy_fit: ScalingFit
-    denoise_fit: ScalingFit
+    phase_fit: ScalingFit  # the iterative phase: denoise (diffusion) or decode (text)
     latency_fit: ScalingFit
     weights_note: str
     missing_counters: list[dict[str, Any]] = field(default_factory=list)
@@ -57,7 +57,7 @@ class SweepReport:
             "configs": [s.to_dict() for s in self.summaries],
             "scaling": {
                 "energy": self.energy_fit.to_dict(),
-                "denoise_energy": self.denoise_fit.to_dict(),
+                f"{self.phase_fit.response.removesuffix('_j')}_energy": self.phase_fit.to_dict(),
                 "latency": self.latency_fit.to_dict(),
             },
             "missing_counters": self.missing_counters,
@@ -72,6 +72,14 @@ def default_grid(model_name: str) -> Grid:
         return TINY_GRID
     d = model.defaults
     grid: dict[str, list[int]] = {}
+    if model.task == "text":
+        tokens_in, tokens_out = d.max_text_tokens, d.max_new_tokens or 16
+        if model.is_tiny:
+            return Grid(max_text_tokens=[16, 32, 64], max_new_tokens=[8, 16, 32])
+        return Grid(
+            max_text_tokens=sorted({max(8, tokens_in // 4), tokens_in}),
+            max_new_tokens=sorted({max(8, tokens_out // 4), tokens_out}),
+        )
     if d.num_frames:
         grid["num_frames"] = sorted(
             {max(2, d.num_frames // 4), max(2, d.num_frames // 2), d.num_frames}
@@ -83,6 +91,12 @@ def default_grid(model_name: str) -> Grid:
     if d.steps:
         grid["steps"] = sorted({max(1, d.steps // 2), d.steps})
     return Grid(**grid)
+
+
+def _is_text(spec: SweepSpec) -> bool:
+    from genwatt.models import get_model
+
+    return get_model(spec.model).task == "text"
 
 
 def _round_to(value: int, multiple: int) -> int:
@@ -98,7 +112,8 @@ def bench_spec(model: str = DEFAULT_BENCH_MODEL, **overrides: Any) -> SweepSpec:
 
     defaults = TINY_DEFAULTS if get_model(model).is_tiny else REAL_DEFAULTS
     fields = {**defaults, **{k: v for k, v in overrides.items() if v is not None}}
-    fields.setdefault("guidance", 5.0)
+    if get_model(model).task != "text":
+        fields.setdefault("guidance", 5.0)
     return SweepSpec(model=model, grid=Grid(**grid), **fields)
 
 
@@ -135,7 +150,7 @@ def run_sweep(
         outcome=outcome,
         summaries=summaries,
         energy_fit=fit_power_law(rows, "energy_j"),
-        denoise_fit=fit_power_law(rows, "denoise_j"),
+        phase_fit=fit_power_law(rows, "decode_j" if _is_text(spec) else "denoise_j"),
         latency_fit=fit_power_law(rows, "latency_s"),
         weights_note=WEIGHTS_NOTES[weights],
         missing_counters=[m.to_dict() for m in meter.missing],

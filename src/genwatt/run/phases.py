@@ -1,9 +1,11 @@
-"""Where a generation's energy went: text encoding, denoising (step by step), VAE decode.
+"""Where a generation's energy went, phase by phase and step by step.
 
-Works on the windows of a live generation and on those read back from the store, since
-it relies only on window names: ``generation`` (the whole call), ``text_encode``,
-``step:<i>``, ``forward:<label>`` (inside a step) and ``vae_decode``. Energy outside
-every phase (scheduler set-up, latents preparation, post-processing) is ``other``.
+Diffusion: ``text_encode``, ``denoise`` (the ``step:<i>`` windows, each holding its
+``forward:<label>`` windows) and ``vae_decode``. Text generation: ``prefill`` (the prompt
+and the first token) and ``decode`` (the ``token:<i>`` windows, one per further token).
+Works on live windows and on windows read back from the store, since it relies only on
+their names. Energy outside every phase (scheduler set-up, latents preparation,
+post-processing) is ``other``.
 """
 
 from __future__ import annotations
@@ -18,10 +20,15 @@ GENERATION = "generation"
 TEXT_ENCODE = "text_encode"
 DENOISE = "denoise"
 VAE_DECODE = "vae_decode"
+PREFILL = "prefill"
+DECODE = "decode"
 OTHER = "other"
-PHASES = (TEXT_ENCODE, DENOISE, VAE_DECODE)
+PHASES = (TEXT_ENCODE, DENOISE, VAE_DECODE, PREFILL, DECODE)
 STEP_PREFIX = "step:"
+TOKEN_PREFIX = "token:"
 FORWARD_PREFIX = "forward:"
+# The phase made of many repeated steps, whose scaling with the step count matters most.
+ITERATIVE_PHASES = {STEP_PREFIX: DENOISE, TOKEN_PREFIX: DECODE}
 
 # Phases are nested inside the generation window, so with monotone counters their sum
 # cannot exceed it; it can only where a window's figure was estimated from power (a
@@ -71,7 +78,11 @@ def _summary(window: WindowResult) -> dict[str, Any]:
 
 
 def step_index(window: WindowResult) -> int:
-    return int(window.name.removeprefix(STEP_PREFIX))
+    return int(window.name.split(":", 1)[1])
+
+
+def _is_step(window: WindowResult) -> bool:
+    return window.name.startswith((STEP_PREFIX, TOKEN_PREFIX))
 
 
 def breakdown(windows: list[WindowResult]) -> PhaseBreakdown:
@@ -79,13 +90,15 @@ def breakdown(windows: list[WindowResult]) -> PhaseBreakdown:
     total = next((w for w in windows if w.name == GENERATION), None)
     if total is None:
         raise ValueError(f"no {GENERATION!r} window among {[w.name for w in windows][:5]}...")
-    steps = sorted((w for w in windows if w.name.startswith(STEP_PREFIX)), key=step_index)
+    steps = sorted((w for w in windows if _is_step(w)), key=step_index)
     forwards = [w for w in windows if w.name.startswith(FORWARD_PREFIX)]
     phases: dict[str, WindowResult] = {}
     for phase, parts in (
         (TEXT_ENCODE, [w for w in windows if w.name == TEXT_ENCODE]),
-        (DENOISE, steps),
+        (DENOISE, [w for w in steps if w.name.startswith(STEP_PREFIX)]),
         (VAE_DECODE, [w for w in windows if w.name == VAE_DECODE]),
+        (PREFILL, [w for w in windows if w.name == PREFILL]),
+        (DECODE, [w for w in steps if w.name.startswith(TOKEN_PREFIX)]),
     ):
         if parts:
             phases[phase] = combine(phase, parts, parent=GENERATION)

@@ -19,7 +19,16 @@ from typing import Any
 from genwatt.errors import ConfigError
 from genwatt.run.spec import SweepSpec
 
-PARAMS = ("num_frames", "height", "width", "steps", "guidance", "batch_size")
+PARAMS = (
+    "num_frames",
+    "height",
+    "width",
+    "steps",
+    "guidance",
+    "max_text_tokens",
+    "max_new_tokens",
+    "batch_size",
+)
 # What a resolved configuration records as "effective": the values the pipeline runs.
 EFFECTIVE = (
     "num_frames",
@@ -29,9 +38,10 @@ EFFECTIVE = (
     "steps",
     "guidance",
     "max_text_tokens",
+    "max_new_tokens",
 )
 # The subset that can be fed back into ``resolve_params`` to rebuild the call.
-RESOLVABLE = ("num_frames", "height", "width", "steps", "guidance", "max_text_tokens")
+RESOLVABLE = tuple(k for k in EFFECTIVE if k != "latent_frames")
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,8 @@ class PlannedConfig:
             parts.append(f"{e['steps']} steps")
         if e.get("guidance") is not None:
             parts.append(f"cfg {e['guidance']:g}")
+        if e.get("max_new_tokens"):
+            parts.append(f"{e['max_text_tokens']} in / {e['max_new_tokens']} out tokens")
         return " ".join(parts)
 
 

@@ -41,6 +41,8 @@ class Grid(_Strict):
     steps: list[int] | None = None
     guidance: list[float] | None = None
     batch_size: list[int] | None = None
+    max_text_tokens: list[int] | None = None  # text models: prompt tokens (filled exactly)
+    max_new_tokens: list[int] | None = None  # text models: generated tokens
 
     @field_validator("*")
     @classmethod
@@ -84,6 +86,8 @@ class SweepSpec(_Strict):
     width: int | None = None
     steps: int | None = None
     guidance: float | None = None
+    max_text_tokens: int | None = None
+    max_new_tokens: int | None = None
     batch_size: int = Field(1, ge=1)
     prompts: list[str] | str | None = None
     seeds: list[int] = Field(default_factory=lambda: [0])

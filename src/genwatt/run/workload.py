@@ -78,7 +78,8 @@ class DiffusionWorkload:
         self.instrumented(**self._call_kwargs(config))
         return self.instrumented.last
 
-    def recover(self) -> None:
+    @staticmethod
+    def recover(*_: Any) -> None:
         """After a failure: free what the failed call held (CUDA cache above all)."""
         gc.collect()
         import torch
@@ -87,5 +88,60 @@ class DiffusionWorkload:
             torch.cuda.empty_cache()
 
 
-def build_workload(spec: SweepSpec, first: PlannedConfig, meter: Meter) -> DiffusionWorkload:
+def fill_prompt(prompt: str, tokens: int, tokenizer: Any) -> str:
+    """Repeat ``prompt`` until it has at least ``tokens`` tokens; truncation trims the rest.
+
+    A prompt-length sweep must run the lengths it names: a short prompt under a large
+    ``max_text_tokens`` would otherwise measure the short prompt every time.
+    """
+    text = prompt
+    while len(tokenizer(text, add_special_tokens=False)["input_ids"]) < tokens:
+        text = f"{text} {prompt}"
+    return text
+
+
+class TextWorkload:
+    """A transformers causal LM; prefill and every decoded token are windows."""
+
+    def __init__(self, spec: SweepSpec, first: PlannedConfig, meter: Meter) -> None:
+        from genwatt.models import build_text_model, get_model
+        from genwatt.run.text_instrument import InstrumentedTextModel
+
+        self.model = get_model(first.model)
+        self.device = first.device
+        self.weights_note = WEIGHTS_NOTES[first.weights]
+        self.torch_threads = _pin_threads_for_tiny(first)
+        self.lm, self.tokenizer = build_text_model(
+            self.model, first.weights, device=first.device, dtype=first.dtype
+        )
+        self.instrumented = InstrumentedTextModel(self.lm, meter)
+
+    def _kwargs(self, config: PlannedConfig) -> dict[str, Any]:
+        from genwatt.models import generate_kwargs, resolve_params
+
+        effective = {k: config.effective.get(k) for k in RESOLVABLE}
+        params = resolve_params(self.model, **{k: v for k, v in effective.items() if v is not None})
+        prompt = fill_prompt(config.prompt, params.max_text_tokens, self.tokenizer)
+        batch = config.effective.get("batch_size") or 1
+        prompts: str | list[str] = [prompt] * batch if batch > 1 else prompt
+        return generate_kwargs(self.model, params, prompts, self.tokenizer, device=self.device)
+
+    def warm_up(self, config: PlannedConfig) -> None:
+        self.lm.generate(**self._kwargs(config))
+
+    def generate(self, config: PlannedConfig) -> GenerationRecord:
+        self.instrumented.generate(**self._kwargs(config))
+        return self.instrumented.last
+
+    def recover(self) -> None:
+        DiffusionWorkload.recover()
+
+
+def build_workload(
+    spec: SweepSpec, first: PlannedConfig, meter: Meter
+) -> DiffusionWorkload | TextWorkload:
+    from genwatt.models import get_model
+
+    if get_model(first.model).task == "text":
+        return TextWorkload(spec, first, meter)
     return DiffusionWorkload(spec, first, meter)
