@@ -178,6 +178,25 @@ def window_costs(calls: int) -> dict[str, float]:
     return costs
 
 
+def tick_cost_us(ticks: int = 2000) -> float:
+    """The work of one sampling tick (poll every source, record a timeline sample), run
+    on the calling thread: its share of the sampling period is the overhead's floor,
+    free of GIL hand-offs and of other programs on the machine."""
+    meter = Meter(timeline=True)
+    stop = threading.Event()
+    meter.begin("tick")
+    try:
+        start = time.perf_counter()
+        for _ in range(ticks):
+            for source in meter.sources:
+                source.poll()
+            meter._record_sample(stop)  # the sampler thread's own body
+        return (time.perf_counter() - start) / ticks * 1e6
+    finally:
+        meter.end("tick")
+        meter.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7, help="pairs of A/B runs (default 7)")
@@ -189,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
 
     result = overhead(args.repeats, args.work_s, args.period_s)
     costs = window_costs(args.window_calls)
+    tick_us = tick_cost_us()
+    result["tick_cost_us"] = tick_us
+    result["tick_share_pct"] = tick_us / (args.period_s * 1e6) * 100
 
     print(f"meter overhead on a CPU-bound workload ({platform.processor() or platform.machine()})")
     print(f"domains: {', '.join(result['domains'])}")
@@ -231,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{(r['q3_ratio'] - 1) * 100:+.2f} %); fastest B / fastest A "
             f"{(r['best_of_ratio'] - 1) * 100:+.2f} %"
         )
+    print(
+        f"one sampling tick: {tick_us:.0f} us = {result['tick_share_pct']:.3f} % of the "
+        f"{args.period_s * 1e3:.0f} ms period (work only, no GIL hand-off)"
+    )
     print(
         f"sampler thread CPU: {sum(result['sampler_cpu_s']) * 1e3:.0f} ms over "
         f"{sum(result['measured_wall_s']):.1f} s of measured workload = "

@@ -41,13 +41,16 @@ def _live_descendants(pid: int) -> list[int]:
     stack = [pid]
     while stack:
         current = stack.pop()
+        folder = f"/proc/{current}/task"
         try:
-            tasks = list(Path(f"/proc/{current}/task").iterdir())
+            tasks = os.listdir(folder)  # noqa: PTH208 - hot path, see below
         except OSError:
             continue
         for task in tasks:
+            # plain os calls: this runs at every window boundary and every sample
             try:
-                kids = [int(k) for k in (task / "children").read_text().split()]
+                with open(f"{folder}/{task}/children", "rb") as handle:  # noqa: PTH123
+                    kids = [int(k) for k in handle.read().split()]
             except OSError:
                 continue
             found.extend(kids)
