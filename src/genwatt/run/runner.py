@@ -107,8 +107,6 @@ class SweepRunner:
             return outcome
         meter = self.meter or Meter(timeline=self.spec.timeline)
         workload = build_workload(self.spec, todo[0], meter)
-        if not self.spec.warmup:
-            workload.warm_up(todo[0])  # one-off process costs stay out of the first run
         for config in todo:
             for _ in range(self.spec.warmup):
                 workload.warm_up(config)
