@@ -36,6 +36,11 @@ _COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "models": ("genwatt.cli.models", "models", {}),
     "bench": ("genwatt.cli.bench", "bench", {}),
     "sweep": ("genwatt.cli.sweep", "sweep", {}),
+    "report": ("genwatt.cli.report", "report", {}),
+    "predict": ("genwatt.cli.predict", "predict", {}),
+    "gpus": ("genwatt.cli.gpus", "gpus", {}),
+    "calibrate": ("genwatt.cli.calibrate", "calibrate", {}),
+    "check-reference": ("genwatt.cli.check_reference", "check_reference", {}),
 }
 
 

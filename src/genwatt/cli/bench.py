@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from genwatt.cli import sweep_options as opt
+from genwatt.cli.report import NO_REPORT, REPORT
 
 
 def bench(
@@ -26,6 +27,8 @@ def bench(
     store: Path | None = opt.STORE,
     json_out: bool = opt.JSON,
     dry_run: bool = opt.DRY_RUN,
+    report: Path | None = REPORT,
+    no_report: bool = NO_REPORT,
 ) -> None:
     """Benchmark a model over frames x resolution x steps (default: the tiny WAN model on CPU)."""
     from genwatt.run.bench import bench_spec, new_bench_sweep_id
@@ -42,4 +45,12 @@ def bench(
     )
     from genwatt.cli.sweep import execute
 
-    execute(spec, store=store, sweep=new_bench_sweep_id(model), json_out=json_out, dry_run=dry_run)
+    execute(
+        spec,
+        store=store,
+        sweep=new_bench_sweep_id(model),
+        json_out=json_out,
+        dry_run=dry_run,
+        report_path=report,
+        write_report=not no_report,
+    )

@@ -19,12 +19,12 @@ def measure(
         0.0, "--idle-seconds", min=0.0, help="Measure idle power first and report net of it."
     ),
     country: str | None = typer.Option(
-        None, "--country", help="ISO 3166 code for grid carbon intensity [env: GENWATT_COUNTRY]."
+        None, "--country", help="ISO 3166 code for grid carbon intensity (env GENWATT_COUNTRY)."
     ),
     pue: float = typer.Option(1.0, "--pue", help="Facility overhead (1.0: energy at the device)."),
     timeline: bool = typer.Option(False, "--timeline", help="Keep a power timeline (100 ms)."),
     store: Path | None = typer.Option(
-        None, "--store", help="Results store [env: GENWATT_STORE; default ./genwatt.db]."
+        None, "--store", help="Results store (env GENWATT_STORE; default ./genwatt.db)."
     ),
     no_store: bool = typer.Option(False, "--no-store", help="Do not save the run."),
 ) -> None:

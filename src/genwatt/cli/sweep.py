@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from genwatt.cli import sweep_options as opt
+from genwatt.cli.report import NO_REPORT, REPORT
 from genwatt.run.spec import SweepSpec
 
 
@@ -20,6 +21,8 @@ def sweep(
     fresh: bool = typer.Option(False, "--fresh", help="Start a new sweep instead of resuming."),
     json_out: bool = opt.JSON,
     dry_run: bool = opt.DRY_RUN,
+    report: Path | None = REPORT,
+    no_report: bool = NO_REPORT,
 ) -> None:
     """Run a sweep; a sweep that was interrupted resumes where it stopped (by its id)."""
     import time
@@ -31,7 +34,14 @@ def sweep(
     if fresh:
         sweep_id = f"{sweep_id}-{time.strftime('%Y%m%d-%H%M%S')}"
     execute(
-        spec, store=store, sweep=sweep_id, base=spec_path.parent, json_out=json_out, dry_run=dry_run
+        spec,
+        store=store,
+        sweep=sweep_id,
+        base=spec_path.parent,
+        json_out=json_out,
+        dry_run=dry_run,
+        report_path=report,
+        write_report=not no_report,
     )
 
 
@@ -43,6 +53,8 @@ def execute(
     base: Path | None = None,
     json_out: bool,
     dry_run: bool,
+    report_path: Path | None = None,
+    write_report: bool = True,
 ) -> None:
     from genwatt.cli import render
 
@@ -56,12 +68,15 @@ def execute(
             render.print_plan(plan, spec, sweep)
         return
     from genwatt.cli.progress import RichSweepProgress
+    from genwatt.cli.report import finish_report
     from genwatt.run.bench import run_sweep
 
     if json_out:
         report = run_sweep(spec, store=store, sweep=sweep, base=base)
         typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
-        return
-    with RichSweepProgress(sweep) as progress:
-        report = run_sweep(spec, store=store, sweep=sweep, base=base, progress=progress)
-    render.print_sweep_report(report)
+    else:
+        with RichSweepProgress(sweep) as progress:
+            report = run_sweep(spec, store=store, sweep=sweep, base=base, progress=progress)
+        render.print_sweep_report(report)
+    if write_report:  # the whole store's report, this sweep included; stdout stays JSON
+        finish_report(report.store, report_path, err=json_out)

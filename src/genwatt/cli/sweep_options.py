@@ -27,13 +27,13 @@ WEIGHTS = typer.Option(None, "--weights", help="pretrained | random | tiny.")
 DEVICE = typer.Option("cpu", "--device", help="torch device, e.g. cpu or cuda.")
 DTYPE = typer.Option(None, "--dtype", help="float32 | bfloat16 | float16.")
 REPEATS = typer.Option(
-    None, "--repeats", min=1, help="Measured runs per configuration [tiny: 3, real: 1]."
+    None, "--repeats", min=1, help="Measured runs per configuration (tiny models: 3, real: 1)."
 )
 WARMUP = typer.Option(
-    None, "--warmup", min=0, help="Unrecorded runs before each configuration [default 1]."
+    None, "--warmup", min=0, help="Unrecorded runs before each configuration (default 1)."
 )
 STORE = typer.Option(
-    None, "--store", help="Results store [env: GENWATT_STORE; default ./genwatt.db]."
+    None, "--store", help="Results store (env GENWATT_STORE; default ./genwatt.db)."
 )
 JSON = typer.Option(False, "--json", help="Print a JSON report instead of tables.")
 DRY_RUN = typer.Option(False, "--dry-run", help="Print the plan and run nothing.")

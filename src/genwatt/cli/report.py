@@ -1,0 +1,87 @@
+"""``genwatt report``: the store's runs as one self-contained HTML page (and PNGs).
+
+Thin on purpose: ``genwatt.report.write_report`` does the work; this parses and prints.
+``finish_report`` is the step ``genwatt bench`` and ``genwatt sweep`` end with (from
+``cli.sweep.execute``); ``REPORT`` and ``NO_REPORT`` are the options for those commands
+to pass on as ``execute(report_path=..., write_report=...)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+REPORT = typer.Option(
+    None,
+    "--report",
+    help="Write the HTML report here (default: genwatt-report.html next to the store).",
+)
+NO_REPORT = typer.Option(False, "--no-report", help="Do not write the HTML report at the end.")
+
+
+def report(
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", help="Results store (default: $GENWATT_STORE or ./genwatt.db)."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="HTML file to write (default: genwatt-report.html next to the store).",
+        ),
+    ] = None,
+    sweep: Annotated[str | None, typer.Option("--sweep", help="Only runs of this sweep.")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only runs of this kind (sweep, measure).")
+    ] = None,
+    png: Annotated[
+        Path | None,
+        typer.Option("--png", help="Also write every figure as a PNG into this folder."),
+    ] = None,
+    country: Annotated[
+        str | None,
+        typer.Option(
+            "--country",
+            help="Grid for CO2e, ISO code (default: $GENWATT_COUNTRY, else the world average).",
+        ),
+    ] = None,
+    pue: Annotated[
+        float, typer.Option("--pue", help="Facility overhead for CO2e (1.0: device only).")
+    ] = 1.0,
+) -> None:
+    """Write an HTML report of stored runs: leaderboard, scaling, phases, power over time."""
+    from genwatt.report import write_report
+
+    result = write_report(
+        store, output, sweep=sweep, kind=kind, png_dir=png, country=country, pue=pue
+    )
+    typer.echo(
+        f"wrote the report of {result.runs} runs ({result.figures} figures) to {result.path}"
+    )
+    if png is not None:
+        typer.echo(f"wrote {len(result.png_paths)} PNG figures to {png}")
+
+
+def finish_report(store: Path, path: Path | None, *, err: bool = False) -> Path | None:
+    """Write the store's report after a sweep and say where; never fail the sweep.
+
+    The runs are safely stored by now, so a report that cannot be written is a warning
+    with the command that retries it, not an error that hides a finished sweep.
+    """
+    from genwatt.report import write_report
+
+    try:
+        result = write_report(store, path)
+    except Exception as exc:  # the sweep succeeded; keep its exit status
+        typer.echo(
+            f"warning: could not write the report ({exc}); retry with "
+            f"`genwatt report --store {store}`",
+            err=True,
+        )
+        return None
+    typer.echo(f"report: {result.path}", err=err)
+    return result.path

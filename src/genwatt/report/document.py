@@ -1,0 +1,113 @@
+"""Everything a report shows, gathered from stored runs into plain data (no HTML yet).
+
+``collect`` is the one place that decides what goes into a report: the series and
+their figures' data, the leaderboard, the runs with a power timeline, the runs that
+are not generations, and the facts the page states at the top (how many runs, which
+failed, whether any figure was measured at all).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from genwatt import __version__
+from genwatt.report.figdata import (
+    PhaseData,
+    ScalingData,
+    StepData,
+    TimelineData,
+    phase_data,
+    scaling_data,
+    step_data,
+    timeline_data,
+)
+from genwatt.report.leaderboard import Leaderboard, build_leaderboard
+from genwatt.report.predicted import Predictor
+from genwatt.report.provenance import ORDER
+from genwatt.report.series import Series, group_series, is_generation
+from genwatt.store.records import RunRecord
+
+MAX_OTHER_RUNS = 50
+
+
+@dataclass(frozen=True)
+class SeriesFigures:
+    series: Series
+    scaling: ScalingData | None
+    phases: PhaseData | None
+    steps: StepData | None
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    store: str
+    filters: dict[str, str]
+    generated_at: float  # Unix time
+    runs: int
+    failed: int
+    provenance_counts: dict[str, int]  # successful runs by the provenance of their total
+    series: tuple[SeriesFigures, ...]
+    leaderboard: Leaderboard
+    timelines: tuple[TimelineData, ...]
+    other_runs: tuple[RunRecord, ...]  # not generations: ``genwatt measure`` of commands
+    other_runs_total: int
+    sweeps: tuple[str, ...] = ()  # in the order first stored
+    version: str = field(default=__version__)
+
+    @property
+    def estimated_only(self) -> bool:
+        """True when no figure of the report comes from a hardware counter."""
+        return sum(self.provenance_counts.values()) > 0 and not self.provenance_counts.get(
+            "measured"
+        )
+
+    @property
+    def figure_count(self) -> int:
+        per_series = sum(
+            (s.scaling is not None) + (s.phases is not None) + (s.steps is not None)
+            for s in self.series
+        )
+        return per_series + len(self.timelines)
+
+
+def _provenance_counts(records: Sequence[RunRecord]) -> dict[str, int]:
+    counts = dict.fromkeys(ORDER, 0)
+    for record in records:
+        main = record.main_window
+        if record.ok and main is not None and main.energy_j:
+            kind = str(main.overall_provenance())
+            counts[kind] = counts.get(kind, 0) + 1
+    return {k: v for k, v in counts.items() if v}
+
+
+def collect(
+    records: Sequence[RunRecord],
+    predictor: Predictor,
+    *,
+    store: str = "",
+    filters: dict[str, str] | None = None,
+    country: str | None = None,
+    pue: float = 1.0,
+) -> ReportContent:
+    """Gather the report of ``records``; predictions come from ``predictor``."""
+    series = group_series(records)
+    others = [r for r in records if not is_generation(r)]
+    return ReportContent(
+        store=store,
+        filters=dict(filters or {}),
+        generated_at=time.time(),
+        runs=len(records),
+        failed=sum(not r.ok for r in records),
+        provenance_counts=_provenance_counts(records),
+        series=tuple(
+            SeriesFigures(s, scaling_data(s, predictor), phase_data(s, predictor), step_data(s))
+            for s in series
+        ),
+        leaderboard=build_leaderboard(series, predictor, country=country, pue=pue),
+        timelines=tuple(timeline_data(records)),
+        other_runs=tuple(sorted(others, key=lambda r: r.id or 0, reverse=True)[:MAX_OTHER_RUNS]),
+        other_runs_total=len(others),
+        sweeps=tuple(dict.fromkeys(r.sweep for r in records if r.sweep)),
+    )

@@ -1,0 +1,72 @@
+"""Numbers as a reader sees them in the report: three significant figures, human units.
+
+Written once here so that a table cell and a figure label never disagree. Energies go
+through ``genwatt.units.format_energy_j`` (mWh, Wh, kWh), like every other command.
+"""
+
+from __future__ import annotations
+
+import math
+
+from genwatt.units import format_energy_j
+
+DASH = "—"
+
+# Grams and what a reader recognises at each scale, largest first.
+_MASS_UNITS_G = ((1e6, "t"), (1e3, "kg"), (1.0, "g"), (1e-3, "mg"), (1e-6, "µg"))
+
+
+def is_number(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def sig(value: float, digits: int = 3) -> str:
+    """``value`` to ``digits`` significant figures, without exponent for usual sizes."""
+    if value == 0:
+        return "0"
+    if 1e-4 <= abs(value) < 1e6:
+        decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+        text = f"{value:.{decimals}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return f"{value:.{digits - 1}e}"
+
+
+def energy(energy_j: float | None) -> str:
+    return format_energy_j(energy_j) if is_number(energy_j) else DASH
+
+
+def mass_g(mass_g: float | None) -> str:
+    """Grams of CO2e in the unit that keeps the number between 1 and 1000."""
+    if not is_number(mass_g):
+        return DASH
+    assert mass_g is not None
+    for factor, unit in _MASS_UNITS_G:
+        if abs(mass_g) >= factor:
+            return f"{sig(mass_g / factor)} {unit}"
+    return f"{sig(mass_g / 1e-6)} µg"
+
+
+def duration(duration_s: float | None) -> str:
+    if not is_number(duration_s):
+        return DASH
+    assert duration_s is not None
+    if duration_s >= 3600:
+        return f"{sig(duration_s / 3600)} h"
+    if duration_s >= 60:
+        return f"{sig(duration_s / 60)} min"
+    if duration_s >= 1 or duration_s == 0:
+        return f"{sig(duration_s)} s"
+    return f"{sig(duration_s * 1000)} ms"
+
+
+def ratio(value: float | None) -> str:
+    """``×12.3``: how many times a figure exceeds a reference."""
+    return f"×{sig(value)}" if is_number(value) else DASH
+
+
+def energy_scale(max_energy_j: float) -> tuple[float, str]:
+    """(divisor, unit) putting energies up to ``max_energy_j`` on a readable axis."""
+    for divisor, unit in ((3.6e6, "kWh"), (3600.0, "Wh"), (1.0, "J"), (1e-3, "mJ")):
+        if max_energy_j >= divisor:
+            return divisor, unit
+    return 1e-3, "mJ"

@@ -1,0 +1,120 @@
+"""``genwatt report`` end to end, and the report ``genwatt bench`` writes when it ends."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from genwatt.meter.result import Method, PowerTimeline, Provenance, WindowResult
+from genwatt.store.records import RunRecord
+from genwatt.store.store import ResultsStore
+
+XSS = "<script>alert(1)</script>"
+
+
+def _window(name: str, energy_j: float, parent: str | None = "generation", **kw) -> WindowResult:
+    return WindowResult(
+        name=name,
+        started_at=1.7e9,
+        duration_s=kw.pop("duration_s", 1.0),
+        energy_j={"cpu:0": energy_j},
+        provenance={"cpu:0": Provenance.ESTIMATED},
+        method={"cpu:0": Method.ESTIMATE},
+        parent=parent,
+        **kw,
+    )
+
+
+def _generation(model: str, frames: int, energy_j: float) -> RunRecord:
+    return RunRecord(
+        kind="sweep",
+        started_at=1.7e9,
+        duration_s=1.0,
+        config={
+            "model": model,
+            "device": "cpu",
+            "num_frames": frames,
+            "height": 32,
+            "width": 32,
+            "steps": 2,
+        },
+        windows=[
+            _window("generation", energy_j, parent=None),
+            _window("text_encode", energy_j / 4),
+            _window("step:0", energy_j / 4),
+            _window("step:1", energy_j / 4),
+            _window("vae_decode", energy_j / 8),
+        ],
+        environment={"cpu": {"model": "Test CPU"}, "gpus": []},
+        sweep="s1",
+        config_key=f"{model}-{frames}",
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    path = tmp_path / "store" / "r.db"
+    timeline = PowerTimeline(t_s=[0.5, 1.0], power_w={"cpu:0": [10.0, 11.0]})
+    with ResultsStore(path) as results:
+        for frames, energy_j in ((5, 1.0), (9, 1.8)):
+            results.add(_generation("wan-tiny", frames, energy_j))
+        results.add(_generation(XSS, 5, 3.0))
+        results.add(
+            RunRecord(
+                kind="measure",
+                started_at=1.7e9,
+                duration_s=1.0,
+                config={"command": "sleep 1"},
+                windows=[_window("run", 10.5, parent=None, timeline=timeline)],
+                environment={"cpu": {"model": "Test CPU"}, "gpus": []},
+            )
+        )
+    return path
+
+
+def test_report_writes_html_and_pngs(genwatt, store: Path, tmp_path: Path) -> None:
+    out, png = tmp_path / "out" / "report.html", tmp_path / "png"
+    result = genwatt("report", "--store", str(store), "-o", str(out), "--png", str(png))
+    assert result.returncode == 0, result.stderr
+    assert f"wrote the report of 4 runs (6 figures) to {out}" in result.stdout
+    assert "wrote 6 PNG figures" in result.stdout
+    html = out.read_text(encoding="utf-8")
+    assert XSS not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Every energy figure in this report is estimated" in html
+    assert len(list(png.glob("*.png"))) == 6
+
+
+def test_report_defaults_next_to_the_store_and_filters(genwatt, store: Path) -> None:
+    result = genwatt("report", "--store", str(store), "--kind", "measure", "--country", "FR")
+    assert result.returncode == 0, result.stderr
+    html = (store.parent / "genwatt-report.html").read_text(encoding="utf-8")
+    assert "sleep 1" in html and "wan-tiny" not in html
+    assert "CO2e on the grid of France" not in html  # no generation: no leaderboard
+    assert "163 µg" in html  # 10.5 J at 56 g/kWh, the French grid
+
+
+def test_report_user_errors_are_one_line(genwatt, store: Path, tmp_path: Path) -> None:
+    result = genwatt("report", "--store", str(store), "--sweep", "nope")
+    assert result.returncode == 2
+    assert "no run in" in result.stderr and "stored sweeps: s1" in result.stderr
+    assert "Traceback" not in result.stderr
+    missing = genwatt("report", "--store", str(tmp_path / "missing.db"))
+    assert missing.returncode == 2 and "no results store" in missing.stderr
+
+
+@pytest.mark.slow
+def test_bench_writes_the_report_and_keeps_stdout_json(genwatt, tmp_path: Path) -> None:
+    store = tmp_path / "bench" / "b.db"
+    result = genwatt(
+        "bench",
+        *("--frames", "5", "--height", "32", "--width", "32", "--steps", "2"),
+        *("--repeats", "1", "--warmup", "0", "--store", str(store), "--json"),
+        timeout_s=180,
+    )
+    assert result.returncode == 0, result.stderr
+    json.loads(result.stdout)  # the report's path went to stderr
+    report = store.parent / "genwatt-report.html"
+    assert f"report: {report}" in result.stderr
+    assert "wan-tiny" in report.read_text(encoding="utf-8")

@@ -1,0 +1,323 @@
+"""A small synthetic results store whose every number is known, and a fake predictor.
+
+Energies are chosen so that every mean and every phase split is exact in binary
+floating point (dyadic fractions), so the tests of the figures' data can compare with
+``==``. The WAN series follows an exact power law, E = 0.5 x frames x steps joules and
+latency = 0.01 x sqrt(frames) x steps seconds, so its fitted slopes are known too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from genwatt.meter.result import Method, PowerTimeline, Provenance, WindowResult
+from genwatt.report.predicted import Lookup, PredictedPoint
+from genwatt.store.records import RunRecord, RunStatus
+from genwatt.store.store import ResultsStore
+
+H100 = "NVIDIA H100 80GB HBM3"
+GPU_ENV: dict[str, Any] = {
+    "host": "test",
+    "cpu": {"model": "Test CPU"},
+    "gpus": [{"index": 0, "name": H100}],
+}
+CPU_ENV: dict[str, Any] = {"host": "test", "cpu": {"model": "Test CPU"}, "gpus": []}
+WAN = "wan2.1-t2v-1.3b"
+WAN_FRAMES = (5, 9)
+WAN_STEPS = (2, 4)
+REPEAT_FACTORS = (0.75, 1.25)  # mean exactly 1
+XSS = "<script>alert(1)</script>"
+
+
+def wan_energy_j(frames: int, steps: int) -> float:
+    return 0.5 * frames * steps
+
+
+def wan_latency_s(frames: int, steps: int) -> float:
+    return 0.01 * math.sqrt(frames) * steps
+
+
+def _window(
+    name: str,
+    energy_j: float,
+    *,
+    measured: bool,
+    duration_s: float = 1.0,
+    parent: str | None = "generation",
+    timeline: PowerTimeline | None = None,
+) -> WindowResult:
+    domain = "gpu:0" if measured else "cpu:0"
+    return WindowResult(
+        name=name,
+        started_at=1.7e9,
+        duration_s=duration_s,
+        energy_j={domain: energy_j},
+        provenance={domain: Provenance.MEASURED if measured else Provenance.ESTIMATED},
+        method={domain: Method.COUNTER if measured else Method.ESTIMATE},
+        parent=parent,
+        timeline=timeline,
+    )
+
+
+def diffusion_windows(
+    total_j: float, steps: int, *, measured: bool, latency_s: float = 1.0
+) -> list[WindowResult]:
+    """generation = text_encode 1/8 + steps 5/8 (equal) + vae_decode 1/8 + other 1/8."""
+    windows = [
+        _window("generation", total_j, measured=measured, duration_s=latency_s, parent=None),
+        _window("text_encode", total_j / 8, measured=measured),
+    ]
+    for i in range(steps):
+        windows.append(_window(f"step:{i}", total_j * 5 / 8 / steps, measured=measured))
+        windows.append(
+            _window("forward:cond", total_j * 5 / 16 / steps, measured=measured, parent=f"step:{i}")
+        )
+    windows.append(_window("vae_decode", total_j / 8, measured=measured))
+    return windows
+
+
+def text_windows(total_j: float, tokens: int) -> list[WindowResult]:
+    """generation = prefill 1/4 + tokens 1/2 (equal) + other 1/4; estimated CPU."""
+    windows = [
+        _window("generation", total_j, measured=False, parent=None),
+        _window("prefill", total_j / 4, measured=False),
+    ]
+    windows += [
+        _window(f"token:{i}", total_j / 2 / tokens, measured=False) for i in range(1, tokens + 1)
+    ]
+    return windows
+
+
+TIMELINE = PowerTimeline(t_s=[0.5, 1.0, 1.5, 2.0], power_w={"cpu:0": [10.0, 12.0, 12.0, 11.0]})
+
+
+def _config(model: str, device: str, **settings: Any) -> dict[str, Any]:
+    base = {
+        "model": model,
+        "weights": "random" if model == WAN else "tiny",
+        "device": device,
+        "num_frames": None,
+        "height": None,
+        "width": None,
+        "steps": None,
+        "guidance": None,
+        "max_text_tokens": None,
+        "max_new_tokens": None,
+        "batch_size": 1,
+        "prompt": "a red circle",
+    }
+    return base | settings
+
+
+def synthetic_runs(model_name: str = WAN, sweep_name: str = "sweep-a") -> list[RunRecord]:
+    """Four series (t2v measured on a GPU, t2v / t2i / text estimated on a CPU), a failed
+    run, and a ``genwatt measure`` run with a power timeline."""
+    runs: list[RunRecord] = []
+    for frames in WAN_FRAMES:
+        for steps in WAN_STEPS:
+            config = _config(
+                model_name,
+                "cuda",
+                num_frames=frames,
+                height=32,
+                width=32,
+                steps=steps,
+                guidance=5.0,
+                max_text_tokens=16,
+            )
+            for repeat, factor in enumerate(REPEAT_FACTORS):
+                runs.append(
+                    RunRecord(
+                        kind="sweep",
+                        started_at=1.7e9,
+                        duration_s=1.0,
+                        config=config,
+                        windows=diffusion_windows(
+                            wan_energy_j(frames, steps) * factor,
+                            steps,
+                            measured=True,
+                            latency_s=wan_latency_s(frames, steps) * factor,
+                        ),
+                        environment=GPU_ENV,
+                        sweep=sweep_name,
+                        config_key=f"wan-{frames}-{steps}",
+                        repeat=repeat,
+                    )
+                )
+    cog_windows = diffusion_windows(64.0, 2, measured=False)
+    cog_windows[0] = _window(
+        "generation", 64.0, measured=False, parent=None, timeline=TIMELINE, duration_s=2.0
+    )
+    runs.append(
+        RunRecord(
+            kind="sweep",
+            started_at=1.7e9,
+            duration_s=2.0,
+            config=_config("cogvideox-tiny", "cpu", num_frames=9, height=32, width=32, steps=2),
+            windows=cog_windows,
+            environment=CPU_ENV,
+            sweep="sweep-b",
+            config_key="cog-9-2",
+        )
+    )
+    for side, energy_j in ((16, 0.25), (32, 1.0)):
+        runs.append(
+            RunRecord(
+                kind="sweep",
+                started_at=1.7e9,
+                duration_s=1.0,
+                config=_config("sd-tiny", "cpu", height=side, width=side, steps=1),
+                windows=diffusion_windows(energy_j, 1, measured=False),
+                environment=CPU_ENV,
+                sweep="sweep-b",
+                config_key=f"sd-{side}",
+            )
+        )
+    runs.append(
+        RunRecord(
+            kind="sweep",
+            status=RunStatus.FAILED,
+            started_at=1.7e9,
+            duration_s=0.1,
+            config=_config("sd-tiny", "cpu", height=32, width=32, steps=1),
+            environment=CPU_ENV,
+            error="out of memory",
+            sweep="sweep-b",
+            config_key="sd-32",
+            repeat=1,
+        )
+    )
+    runs.append(
+        RunRecord(
+            kind="sweep",
+            started_at=1.7e9,
+            duration_s=1.0,
+            config=_config("llama-tiny", "cpu", max_text_tokens=16, max_new_tokens=4),
+            windows=text_windows(2.0, 4),
+            environment=CPU_ENV,
+            sweep="sweep-b",
+            config_key="llama-16-4",
+        )
+    )
+    measure_window = _window(
+        "run", 22.5, measured=False, duration_s=2.0, parent=None, timeline=TIMELINE
+    )
+    runs.append(
+        RunRecord(
+            kind="measure",
+            started_at=1.7e9,
+            duration_s=2.0,
+            config={"command": "python3 train.py"},
+            windows=[measure_window],
+            environment=CPU_ENV,
+            extra={"exit_code": 0},
+        )
+    )
+    return runs
+
+
+def write_store(path: Path, runs: list[RunRecord]) -> Path:
+    with ResultsStore(path) as store:
+        for run in runs:
+            store.add(run)
+    return path
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    """The synthetic store, written to disk."""
+    return write_store(tmp_path / "synthetic.db", synthetic_runs())
+
+
+@pytest.fixture
+def records(store_path: Path) -> list[RunRecord]:
+    """The synthetic runs as the store gives them back (ids set)."""
+    with ResultsStore(store_path) as store:
+        return store.runs()
+
+
+@dataclass
+class FakePredictor:
+    """Predicts GPU runs only: energy = frames x steps J, latency = frames s, floor = E/16."""
+
+    calls: int = 0
+
+    def __call__(self, config: Mapping[str, Any], environment: Mapping[str, Any]) -> Lookup:
+        self.calls += 1
+        if not str(config.get("device", "")).startswith("cuda"):
+            return Lookup(None, "no GPU in this run")
+        energy_j = float(config["num_frames"] * config["steps"])
+        return Lookup(
+            PredictedPoint(
+                energy_j=energy_j,
+                latency_s=float(config["num_frames"]),
+                floor_j=energy_j / 16,
+                gpu=H100,
+                phases_j={
+                    "text_encode": energy_j / 4,
+                    "denoise": energy_j / 2,
+                    "vae_decode": energy_j / 4,
+                },
+            )
+        )
+
+
+@pytest.fixture
+def fake_predictor() -> Callable[..., Lookup]:
+    return FakePredictor()
+
+
+@pytest.fixture(scope="session")
+def synth() -> Any:
+    """The helpers above, for tests (which cannot import this module)."""
+    import types
+
+    return types.SimpleNamespace(
+        runs=synthetic_runs,
+        write_store=write_store,
+        wan_energy_j=wan_energy_j,
+        wan_latency_s=wan_latency_s,
+        WAN=WAN,
+        WAN_FRAMES=WAN_FRAMES,
+        WAN_STEPS=WAN_STEPS,
+        H100=H100,
+        XSS=XSS,
+        FakePredictor=FakePredictor,
+    )
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The synthetic store's report, built once (drawing takes a second or two)."""
+    from genwatt.report import build_report
+
+    path = write_store(tmp_path_factory.mktemp("built") / "s.db", synthetic_runs())
+    with ResultsStore(path) as store:
+        runs = store.runs()
+    return build_report(runs, predictor=FakePredictor(), store=str(path))
+
+
+@pytest.fixture(scope="session")
+def xss_runs() -> list[RunRecord]:
+    """The synthetic runs with a script as model, sweep, command, prompt and GPU name."""
+    runs = synthetic_runs(model_name=XSS, sweep_name=f'"><img src=x onerror=alert(2)>{XSS}')
+    hostile = []
+    for run in runs:
+        config = dict(run.config)
+        if "prompt" in config:
+            config["prompt"] = XSS
+        if "command" in config:
+            config["command"] = f"</code>{XSS}<!-- --> $x^2$"
+        environment = {
+            **run.environment,
+            "cpu": {"model": XSS},
+            "gpus": [{"index": 0, "name": f"NVIDIA H100 {XSS}"}] if run.environment["gpus"] else [],
+        }
+        hostile.append(replace(run, config=config, environment=environment))
+    return hostile
