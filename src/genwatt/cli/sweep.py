@@ -21,6 +21,7 @@ def sweep(
     fresh: bool = typer.Option(False, "--fresh", help="Start a new sweep instead of resuming."),
     json_out: bool = opt.JSON,
     dry_run: bool = opt.DRY_RUN,
+    gpu: str | None = opt.GPU,
     report: Path | None = REPORT,
     no_report: bool = NO_REPORT,
 ) -> None:
@@ -40,6 +41,7 @@ def sweep(
         base=spec_path.parent,
         json_out=json_out,
         dry_run=dry_run,
+        gpu=gpu,
         report_path=report,
         write_report=not no_report,
     )
@@ -53,6 +55,7 @@ def execute(
     base: Path | None = None,
     json_out: bool,
     dry_run: bool,
+    gpu: str | None = None,
     report_path: Path | None = None,
     write_report: bool = True,
 ) -> None:
@@ -60,12 +63,18 @@ def execute(
 
     if dry_run:
         from genwatt.run.plan import plan_sweep
+        from genwatt.run.plan_cost import detected_gpu, plan_costs
 
         plan = plan_sweep(spec, base)
+        gpu = gpu or detected_gpu(spec.device)
+        costs = plan_costs(plan, gpu) if gpu else None
         if json_out:
-            typer.echo(json.dumps([c.as_config() | {"key": c.key} for c in plan], indent=2))
+            rows = [c.as_config() | {"key": c.key} for c in plan]
+            for row, cost in zip(rows, costs or [], strict=False):
+                row["predicted"] = cost.to_dict() | {"gpu": gpu}
+            typer.echo(json.dumps(rows, indent=2))
         else:
-            render.print_plan(plan, spec, sweep)
+            render.print_plan(plan, spec, sweep, costs=costs, gpu=gpu)
         return
     from genwatt.cli.progress import RichSweepProgress
     from genwatt.cli.report import finish_report

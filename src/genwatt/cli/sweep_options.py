@@ -36,7 +36,12 @@ STORE = typer.Option(
     None, "--store", help="Results store (env GENWATT_STORE; default ./genwatt.db)."
 )
 JSON = typer.Option(False, "--json", help="Print a JSON report instead of tables.")
-DRY_RUN = typer.Option(False, "--dry-run", help="Print the plan and run nothing.")
+DRY_RUN = typer.Option(
+    False, "--dry-run", help="Print the plan, with predicted cost, and run nothing."
+)
+GPU = typer.Option(
+    None, "--gpu", help="Hardware profile for the dry run's predicted cost (see `genwatt gpus`)."
+)
 
 
 def grid_overrides(

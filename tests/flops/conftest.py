@@ -1,0 +1,22 @@
+"""Shared settings of the FLOP tests.
+
+The meta-device counts run thousands of tiny dispatches; extra intra-op threads only
+add contention on a 2-core machine. Built meta modules are cached by
+``genwatt.flops.meta_count`` itself, so tests of one model reuse one build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread() -> Iterator[None]:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -1,0 +1,62 @@
+"""check-reference must find the WAN mislabel of the paper's cross-model table."""
+
+from pathlib import Path
+
+import pytest
+
+from genwatt.predict import reference
+from genwatt.predict.calibrate import build_calibration
+from genwatt.predict.check import check_csv
+from genwatt.predict.hardware import get_profile
+
+
+def _by_model(checks):
+    return {c.model: c for c in checks}
+
+
+def test_both_wan_rows_are_flagged_and_explained(video_reference: Path) -> None:
+    checks = _by_model(check_csv(video_reference / reference.CROSS_MODEL_FILE))
+    for wan in reference.MISLABELLED:
+        c = checks[wan]
+        assert c.flagged_rows == c.rows > 0, wan
+        assert c.ratio > 2.5  # measured energy far above the stated 480x832/60 steps
+        assert c.suggestion is not None
+        assert (c.suggestion["height"], c.suggestion["width"]) == (720, 1280)
+        assert c.suggestion["steps"] == 50
+    for name, c in checks.items():
+        if name not in reference.MISLABELLED:
+            assert not c.flagged, f"{name}: measured/predicted {c.ratio:.2f}"
+
+
+def test_a_calibration_that_never_saw_the_table_flags_the_same_rows(
+    video_reference: Path,
+) -> None:
+    """The shipped calibration saw the cross-model rows (corrected); one fitted on the WAN
+    sweeps alone has no such help and must still single out the two WAN rows."""
+    wan_only = [
+        *reference.sweep_observations(video_reference),
+        *reference.resolution_observations(),
+    ]
+    calibration = build_calibration(
+        wan_only, get_profile("h100-sxm"), form="attention-split", source="sweeps"
+    )
+    checks = _by_model(
+        check_csv(video_reference / reference.CROSS_MODEL_FILE, calibration=calibration)
+    )
+    assert {m for m, c in checks.items() if c.flagged} >= set(reference.MISLABELLED)
+    for wan in reference.MISLABELLED:
+        assert checks[wan].flagged_rows == checks[wan].rows
+
+
+def test_sweep_points_match_their_stated_settings(video_reference: Path) -> None:
+    checks = check_csv(
+        video_reference / reference.SWEEP_FILE, model="wan2.1-t2v-1.3b", tolerance=0.25
+    )
+    assert checks and not any(c.flagged for c in checks)
+
+
+def test_tolerance_must_be_positive(video_reference: Path) -> None:
+    from genwatt.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="tolerance"):
+        check_csv(video_reference / reference.SWEEP_FILE, model="wan2.1-t2v-1.3b", tolerance=0)
