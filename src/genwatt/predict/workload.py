@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # The denoiser parts (keys of ForwardFlops.by_part) that run in attention kernels and
 # grow with the square of the sequence; everything else is a dense matmul or conv.
-ATTENTION_PARTS = ("attention_scores",)
+ATTENTION_PARTS = ("attention_scores", "cross_attention_scores")
 
 
 @dataclass(frozen=True)
