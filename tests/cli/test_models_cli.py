@@ -33,7 +33,7 @@ def test_table_lists_every_model_with_its_tiny_form(app: typer.Typer) -> None:
         assert spec.name in result.output
     assert "Wan-AI/Wan2.1-T2V-1.3B-Diffusers" in result.output
     wan_row = next(line for line in result.output.splitlines() if "wan2.1-t2v-1.3b " in line)
-    assert "1.42B" in wan_row and "wan-tiny" in wan_row and "832x480 81f 50st g5" in wan_row
+    assert "1.42B" in wan_row and "wan-tiny" in wan_row and "81f 832x480 50 steps cfg 5" in wan_row
 
 
 def test_json_is_machine_readable_and_complete(app: typer.Typer) -> None:

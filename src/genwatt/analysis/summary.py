@@ -6,6 +6,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+from genwatt.labels import settings_label
 from genwatt.meter.aggregate import weakest
 from genwatt.meter.result import Provenance
 from genwatt.run.phases import OTHER, breakdown
@@ -42,17 +43,7 @@ class ConfigSummary:
         return h * w if h and w else None
 
     def label(self) -> str:
-        c = self.config
-        parts = []
-        if c.get("num_frames"):
-            parts.append(f"{c['num_frames']}f")
-        if c.get("height"):
-            parts.append(f"{c['width']}x{c['height']}")
-        if c.get("steps"):
-            parts.append(f"{c['steps']} st")
-        if c.get("max_new_tokens"):
-            parts.append(f"{c.get('max_text_tokens')}→{c['max_new_tokens']} tok")
-        return " ".join(parts) or self.key
+        return settings_label(self.config) or self.key
 
     def scaling_row(self) -> dict[str, float]:
         """The configuration's variables and mean responses, for ``fit_power_law``."""

@@ -8,6 +8,8 @@ from typing import Any
 
 import typer
 
+from genwatt.labels import settings_label
+
 
 def check_reference(
     csv_path: Path = typer.Argument(..., help="CSV of measurements (shared/reference layout)."),
@@ -42,16 +44,7 @@ def check_reference(
 
 
 def _settings(s: dict[str, Any] | None) -> str:
-    if not s:
-        return "-"
-    parts = []
-    if s.get("num_frames"):
-        parts.append(f"{s['num_frames']:g}f")
-    if s.get("height"):
-        parts.append(f"{s['width']:g}x{s['height']:g}")
-    if s.get("steps"):
-        parts.append(f"{s['steps']:g} steps")
-    return " ".join(parts)
+    return settings_label(s) if s else "-"
 
 
 def _print(groups: list[dict[str, Any]], tolerance: float) -> None:

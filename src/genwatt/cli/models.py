@@ -6,6 +6,9 @@ import json
 
 import typer
 
+from genwatt.cli.render import console
+from genwatt.labels import settings_label
+
 
 def _count(n: int | None) -> str:
     if n is None:
@@ -17,16 +20,8 @@ def _count(n: int | None) -> str:
 
 
 def _settings(defaults: dict[str, object]) -> str:
-    """Compact defaults: ``832x480 81f 50st g5`` (width x height, frames, steps, guidance)."""
-    d = defaults
-    if d["max_new_tokens"] is not None:
-        return f"{d['max_new_tokens']} new tok"
-    parts = [f"{d['width']}x{d['height']}"]
-    if d["num_frames"] is not None:
-        parts.append(f"{d['num_frames']}f")
-    parts.append(f"{d['steps']}st")
-    parts.append(f"g{d['guidance']:g}")
-    return " ".join(parts)
+    """The authors' default settings, labelled as everywhere else in genwatt."""
+    return settings_label(defaults, guidance=defaults.get("max_new_tokens") is None)
 
 
 def models(
@@ -40,7 +35,6 @@ def models(
         typer.echo(json.dumps(rows, indent=2))
         return
 
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(
@@ -66,4 +60,4 @@ def models(
             _settings(row["defaults"]),  # type: ignore[arg-type]
             str(tiny),
         )
-    Console().print(table)
+    console(piped_width=170).print(table)  # seven columns, repo ids unbroken

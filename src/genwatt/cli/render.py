@@ -21,9 +21,9 @@ PROVENANCE_STYLE = {"measured": "green", "estimated": "yellow", "predicted": "cy
 PIPED_WIDTH = 120
 
 
-def console(stderr: bool = False) -> Console:
+def console(stderr: bool = False, piped_width: int = PIPED_WIDTH) -> Console:
     probe = Console(stderr=stderr)
-    width = None if probe.is_terminal else PIPED_WIDTH
+    width = None if probe.is_terminal else piped_width
     return Console(stderr=stderr, highlight=False, width=width)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from genwatt.errors import ConfigError
+from genwatt.labels import settings_label
 from genwatt.predict.workload import Workload, workload_for
 from genwatt.units import kwh_to_j
 
@@ -126,14 +127,7 @@ def observation_for(
 
 
 def _label(model: str, settings: Mapping[str, Any]) -> str:
-    parts = [model]
-    if settings.get("num_frames"):
-        parts.append(f"{int_or_none(settings['num_frames'])}f")
-    if settings.get("height"):
-        parts.append(f"{int_or_none(settings['width'])}x{int_or_none(settings['height'])}")
-    if settings.get("steps"):
-        parts.append(f"{int_or_none(settings['steps'])} steps")
-    return " ".join(parts)
+    return f"{model} {settings_label(settings)}".strip()
 
 
 # ----------------------------------------------------------------------------- store

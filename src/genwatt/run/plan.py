@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from genwatt.errors import ConfigError
+from genwatt.labels import settings_label
 from genwatt.run.spec import SweepSpec
 
 PARAMS = (
@@ -72,19 +73,7 @@ class PlannedConfig:
         }
 
     def label(self) -> str:
-        e = self.effective
-        parts = []
-        if e.get("num_frames"):
-            parts.append(f"{e['num_frames']}f")
-        if e.get("height"):
-            parts.append(f"{e['width']}x{e['height']}")
-        if e.get("steps"):
-            parts.append(f"{e['steps']} steps")
-        if e.get("guidance") is not None:
-            parts.append(f"cfg {e['guidance']:g}")
-        if e.get("max_new_tokens"):
-            parts.append(f"{e['max_text_tokens']} in / {e['max_new_tokens']} out tokens")
-        return " ".join(parts)
+        return settings_label(self.effective, guidance=True)
 
 
 def config_key(identity: dict[str, Any]) -> str:
