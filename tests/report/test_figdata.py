@@ -82,7 +82,7 @@ def test_phase_bars_with_predicted_bars(records, synth) -> None:
     assert data is not None
     assert data.phases == ("text_encode", "denoise", "vae_decode", "other")
     first, predicted = data.bars[0], data.bars[1]
-    assert first.label == "5f 32x32 2 st" and first.provenance == "measured"
+    assert first.label == "5f 32x32 2 steps" and first.provenance == "measured"
     assert first.phases_j == {
         "text_encode": 5 / 8,
         "denoise": 25 / 8,
@@ -90,7 +90,7 @@ def test_phase_bars_with_predicted_bars(records, synth) -> None:
         "other": 5 / 8,
     }
     assert first.total_j == 5.0
-    assert predicted.label == "5f 32x32 2 st (predicted, GPU)"
+    assert predicted.label == "5f 32x32 2 steps (predicted, GPU)"
     assert predicted.provenance == "predicted"
     assert predicted.phases_j == {"text_encode": 2.5, "denoise": 5.0, "vae_decode": 2.5}
     assert len(data.bars) == 8
@@ -102,7 +102,7 @@ def test_phase_bars_with_predicted_bars(records, synth) -> None:
 def test_step_energy_for_the_configurations_with_most_steps(records, synth) -> None:
     data = step_data(_series(records, synth.WAN))
     assert data is not None and data.unit == "denoising step" and data.configurations == 2
-    assert [line.label for line in data.lines] == ["5f 32x32 4 st", "9f 32x32 4 st"]
+    assert [line.label for line in data.lines] == ["5f 32x32 4 steps", "9f 32x32 4 steps"]
     assert data.lines[0].index == (0, 1, 2, 3)
     assert data.lines[0].energy_j == (10 * 5 / 8 / 4,) * 4
     assert data.lines[1].energy_j == (18 * 5 / 8 / 4,) * 4
@@ -125,21 +125,21 @@ def test_timelines_newest_first(records) -> None:
     assert measure.power_w == {"cpu:0": (10.0, 12.0, 12.0, 11.0)}
     assert measure.provenance == {"cpu:0": "estimated"}
     assert (measure.energy_j, measure.duration_s) == (22.5, 2.0)
-    assert cog.title.endswith("cogvideox-tiny 9f 32x32 2 st") and cog.window == "generation"
+    assert cog.title.endswith("cogvideox-tiny 9f 32x32 2 steps") and cog.window == "generation"
 
 
 def test_leaderboard_rows_floor_and_ratings(records, synth) -> None:
     content = collect(records, synth.FakePredictor())
     rows = content.leaderboard.rows
     assert [(r.model, r.settings) for r in rows] == [
-        (synth.WAN, "5f 32x32 2 st"),
-        (synth.WAN, "9f 32x32 2 st"),
-        (synth.WAN, "5f 32x32 4 st"),
-        (synth.WAN, "9f 32x32 4 st"),
-        ("cogvideox-tiny", "9f 32x32 2 st"),
-        ("sd-tiny", "16x16 1 st"),
-        ("sd-tiny", "32x32 1 st"),
-        ("llama-tiny", "16→4 tok"),
+        (synth.WAN, "5f 32x32 2 steps"),
+        (synth.WAN, "9f 32x32 2 steps"),
+        (synth.WAN, "5f 32x32 4 steps"),
+        (synth.WAN, "9f 32x32 4 steps"),
+        ("cogvideox-tiny", "9f 32x32 2 steps"),
+        ("sd-tiny", "16x16 1 steps"),
+        ("sd-tiny", "32x32 1 steps"),
+        ("llama-tiny", "16→4 tokens"),
     ]
     best = rows[0]
     assert best.energy_j == 5.0 and best.energy_wh == 5.0 / 3600

@@ -273,7 +273,7 @@ class TimelineData:
 
 
 def run_label(record: RunRecord) -> str:
-    """``run 12: wan-tiny 5f 32x32 2 st`` or ``run 3: python3 train.py``, cut to fit."""
+    """``run 12: wan-tiny 5f 32x32 2 steps`` or ``run 3: python3 train.py``, cut to fit."""
     config = record.config
     if config.get("model"):
         what = f"{config['model']} {ConfigSummary(key='', config=dict(config)).label()}"
