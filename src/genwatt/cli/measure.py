@@ -6,8 +6,12 @@ import json
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from genwatt.run.command import CommandMeasurement
 
 
 def measure(
@@ -60,12 +64,10 @@ def measure(
     raise typer.Exit(measurement.exit_code)
 
 
-def _save(measurement: object, store: Path | None) -> tuple[int, Path]:
-    from genwatt.run.command import CommandMeasurement
+def _save(measurement: CommandMeasurement, store: Path | None) -> tuple[int, Path]:
     from genwatt.store.records import RunRecord
     from genwatt.store.store import ResultsStore
 
-    assert isinstance(measurement, CommandMeasurement)
     windows = [measurement.window]
     record = RunRecord(
         kind="measure",

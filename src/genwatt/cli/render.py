@@ -171,7 +171,7 @@ def print_plan(
                 ]
         table.add_row(*cells, escape("; ".join(notes)))
     out.print(table)
-    per = spec.adaptive.min_repeats if spec.adaptive else spec.repeats
+    per = spec.runs_per_config
     runs = len(plan) * per
     out.print(f"{runs} runs ({per} per configuration), warm-up {spec.warmup} per configuration")
     if costs is None:

@@ -27,8 +27,6 @@ PHASES = (TEXT_ENCODE, DENOISE, VAE_DECODE, PREFILL, DECODE)
 STEP_PREFIX = "step:"
 TOKEN_PREFIX = "token:"
 FORWARD_PREFIX = "forward:"
-# The phase made of many repeated steps, whose scaling with the step count matters most.
-ITERATIVE_PHASES = {STEP_PREFIX: DENOISE, TOKEN_PREFIX: DECODE}
 
 # Phases are nested inside the generation window, so with monotone counters their sum
 # cannot exceed it; it can only where a window's figure was estimated from power (a

@@ -90,8 +90,7 @@ class SweepRunner:
         self.progress = progress
 
     def planned_runs(self) -> int:
-        per_config = self.spec.adaptive.min_repeats if self.spec.adaptive else self.spec.repeats
-        return len(self.plan) * per_config
+        return len(self.plan) * self.spec.runs_per_config
 
     def run(self) -> SweepOutcome:
         from genwatt.run.workload import build_workload
@@ -137,8 +136,7 @@ class SweepRunner:
         return needs_another_repeat(self._energies(config.key), taken, self.spec)
 
     def _remaining(self, config: PlannedConfig, done: set[tuple[str, int]]) -> int:
-        per_config = self.spec.adaptive.min_repeats if self.spec.adaptive else self.spec.repeats
-        return max(0, per_config - sum(1 for k, _ in done if k == config.key))
+        return max(0, self.spec.runs_per_config - sum(1 for k, _ in done if k == config.key))
 
     def _energies(self, key: str) -> list[float]:
         if self.spec.adaptive is None:

@@ -107,6 +107,11 @@ class SweepSpec(_Strict):
             raise ValueError("must list at least one seed")
         return value
 
+    @property
+    def runs_per_config(self) -> int:
+        """Measured runs each configuration gets at least (adaptive repeats may add more)."""
+        return self.adaptive.min_repeats if self.adaptive else self.repeats
+
     def prompt_list(self, base: Path | None = None) -> list[str]:
         """The prompts: a list, a file of one per line (relative to ``base``), or the default."""
         if self.prompts is None:

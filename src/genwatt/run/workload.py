@@ -41,6 +41,23 @@ def _pin_threads_for_tiny(config: PlannedConfig) -> int:
     return torch.get_num_threads()
 
 
+def resolved_params(model: Any, config: PlannedConfig) -> Any:
+    """The ``ResolvedParams`` of a planned configuration, rebuilt from its effective values."""
+    from genwatt.models import resolve_params
+
+    values = {k: config.effective.get(k) for k in RESOLVABLE}
+    return resolve_params(model, **{k: v for k, v in values.items() if v is not None})
+
+
+def free_accelerator_memory() -> None:
+    """After a failed run: free what it held (the CUDA cache above all)."""
+    gc.collect()
+    import torch
+
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()
+
+
 class DiffusionWorkload:
     def __init__(self, spec: SweepSpec, first: PlannedConfig, meter: Meter) -> None:
         from genwatt.models import build_pipeline, get_model
@@ -59,10 +76,9 @@ class DiffusionWorkload:
     def _call_kwargs(self, config: PlannedConfig) -> dict[str, Any]:
         import torch
 
-        from genwatt.models import pipeline_call_kwargs, resolve_params
+        from genwatt.models import pipeline_call_kwargs
 
-        effective = {k: config.effective.get(k) for k in RESOLVABLE}
-        params = resolve_params(self.model, **{k: v for k, v in effective.items() if v is not None})
+        params = resolved_params(self.model, config)
         generator = torch.Generator(device="cpu").manual_seed(config.seed)
         prompt: str | list[str] = config.prompt
         batch = config.effective.get("batch_size") or 1
@@ -78,14 +94,8 @@ class DiffusionWorkload:
         self.instrumented(**self._call_kwargs(config))
         return self.instrumented.last
 
-    @staticmethod
-    def recover(*_: Any) -> None:
-        """After a failure: free what the failed call held (CUDA cache above all)."""
-        gc.collect()
-        import torch
-
-        if torch.cuda.is_available() and torch.cuda.is_initialized():
-            torch.cuda.empty_cache()
+    def recover(self) -> None:
+        free_accelerator_memory()
 
 
 def fill_prompt(prompt: str, tokens: int, tokenizer: Any) -> str:
@@ -117,10 +127,9 @@ class TextWorkload:
         self.instrumented = InstrumentedTextModel(self.lm, meter)
 
     def _kwargs(self, config: PlannedConfig) -> dict[str, Any]:
-        from genwatt.models import generate_kwargs, resolve_params
+        from genwatt.models import generate_kwargs
 
-        effective = {k: config.effective.get(k) for k in RESOLVABLE}
-        params = resolve_params(self.model, **{k: v for k, v in effective.items() if v is not None})
+        params = resolved_params(self.model, config)
         prompt = fill_prompt(config.prompt, params.max_text_tokens, self.tokenizer)
         batch = config.effective.get("batch_size") or 1
         prompts: str | list[str] = [prompt] * batch if batch > 1 else prompt
@@ -134,7 +143,7 @@ class TextWorkload:
         return self.instrumented.last
 
     def recover(self) -> None:
-        DiffusionWorkload.recover()
+        free_accelerator_memory()
 
 
 def build_workload(
