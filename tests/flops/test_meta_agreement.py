@@ -38,6 +38,12 @@ SETTINGS: dict[str, list[dict[str, Any]]] = {
         {"num_frames": 33, "height": 256, "width": 448, "max_text_tokens": 128},
         {"num_frames": 17, "height": 720, "width": 1280, "guidance": 1.0},
     ],
+    # genwatt's own: 48 latent channels (4x4 pixel patches), no temporal compression.
+    "wan-reference": [
+        {},
+        {"num_frames": 9, "height": 64, "width": 48, "max_text_tokens": 6},
+        {"num_frames": 1, "height": 16, "width": 32, "guidance": 1.0},
+    ],
     "wan2.1-t2v-14b": [
         {},
         {"num_frames": 49, "height": 480, "width": 832, "max_text_tokens": 256},
@@ -188,6 +194,9 @@ def test_closed_form_matches_the_meta_count(name: str, setting: int, component: 
     params = resolve_params(spec, **SETTINGS[name][setting])
     closed = component_call_flops(spec, params, component)
     counted = count_on_meta(spec, params, component)
+    if spec.component(component).class_name == "PatchCodec":
+        assert closed == counted == 0  # wan-reference's codec only reshapes
+        return
     assert counted > 0
     assert _rel(closed, counted) <= REL_TOL, (closed, counted)
 

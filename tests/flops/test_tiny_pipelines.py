@@ -32,6 +32,9 @@ TINY_DIFFUSION = [s.name for s in list_models() if s.is_tiny and s.task != "text
 VARIANTS: list[tuple[str, dict[str, Any], int]] = [
     *[(name, {}, 1) for name in TINY_DIFFUSION],
     ("wan-tiny", {"guidance": 1.0, "num_frames": 5}, 2),
+    # genwatt's own model, untrained ("tiny" builds it as it is): frames asked one fewer.
+    ("wan-reference", {}, 1),
+    ("wan-reference", {"guidance": 1.0, "num_frames": 2, "steps": 7, "height": 48}, 2),
     ("sd-tiny", {"steps": 3, "height": 40}, 2),
     ("mochi-tiny", {"num_frames": 7}, 2),
     ("cogvideox-tiny", {"num_frames": 13}, 1),

@@ -14,6 +14,7 @@ import torch
 
 from genwatt.errors import ConfigError
 from genwatt.models import build_component, get_model, list_models
+from genwatt.models.build import component_class
 from genwatt.models.spec import ComponentSpec, ModelSpec
 
 # Published figures are rounded ("1.3B" for 1.42B, "2B" for CogVideoX's 1.69B).
@@ -28,13 +29,11 @@ REAL_COMPONENTS = [
 
 @pytest.fixture(scope="module", autouse=True)
 def _import_once() -> None:
-    """Pay the (lazy) diffusers and transformers imports once, outside the timed builds."""
-    import diffusers
-    import transformers
-
+    """Pay the (lazy) diffusers, transformers and genwatt imports once, outside the
+    timed builds."""
     for spec in list_models():
         for comp in spec.components:
-            getattr(diffusers if comp.library == "diffusers" else transformers, comp.class_name)
+            component_class(comp)
 
 
 def _count(module: torch.nn.Module) -> int:
@@ -59,6 +58,8 @@ def test_real_component_builds_on_meta_at_its_size(spec: ModelSpec, comp: Compon
 
 def test_every_real_denoiser_and_text_encoder_has_a_published_size() -> None:
     for spec in list_models(include_tiny=False):
+        if spec.pretrained_loader is not None:
+            continue  # genwatt's own model: checked against its own build below
         for comp in spec.components:
             if comp.role in ("denoiser", "lm", "text_encoder"):
                 assert comp.published_params and comp.published_source, f"{spec.name}/{comp.name}"
@@ -85,6 +86,38 @@ def test_every_real_denoiser_and_text_encoder_has_a_published_size() -> None:
 def test_denoiser_sizes_match_the_headline_figures(name: str, low: float, high: float) -> None:
     spec = get_model(name)
     assert low <= _count(build_component(spec, spec.denoiser.name)) <= high
+
+
+def test_the_reference_spec_counts_the_parameters_of_the_model_it_describes() -> None:
+    """wan-reference has no outside publication: its figures are those of its own build."""
+    from genwatt.mitigate.reference import build_pipeline
+
+    pipe = build_pipeline()
+    spec = get_model("wan-reference")
+    for comp in spec.components:
+        module = getattr(pipe, comp.name)
+        assert type(module).__name__ == comp.class_name
+        assert _count(module) == comp.params, comp.name
+
+
+def test_the_reference_size_and_frame_caps_are_where_its_rotary_table_ends() -> None:
+    """64 rotary positions per axis: 64 latent frames, 64 x 2 latent pixels = 512 px."""
+    spec = get_model("wan-reference")
+    assert spec.size_rule is not None and spec.frame_rule is not None
+    module = build_component(spec, "transformer", "random", "meta")
+    frames, pixels = spec.frame_rule.max_frames, spec.size_rule.max_px
+    assert (frames, pixels) == (64, 512)
+    text = torch.empty(1, spec.defaults.max_text_tokens, 64, device="meta")
+    step = torch.zeros(1, device="meta")
+
+    def call(f: int, h: int, w: int) -> None:
+        latent = torch.empty(1, 48, f, h // 4, w // 4, device="meta")
+        module(latent, step, text, return_dict=False)
+
+    call(frames, pixels, pixels)
+    for too_big in ((frames + 1, 16, 16), (1, pixels + 16, 16), (1, 16, pixels + 16)):
+        with pytest.raises(RuntimeError):
+            call(*too_big)
 
 
 def test_the_14b_transformer_has_the_documented_shape() -> None:

@@ -75,6 +75,46 @@ def test_latent_frame_arithmetic_of_the_other_video_pipelines(
     assert bool(p.notes) == (requested != expected)
 
 
+REFERENCE = get_model("wan-reference")
+
+
+@given(st.integers(min_value=1, max_value=64))
+def test_the_reference_model_runs_the_frames_asked_for_by_asking_its_pipeline_one_fewer(
+    n: int,
+) -> None:
+    # WanPipeline with no temporal compression turns a request n into n + 1 frames
+    # (n % 1 != 1, so n // 1 * 1 + 1); genwatt asks for n - 1. Checked against the real
+    # pipeline in test_tiny_generate.py.
+    p = resolve_params(REFERENCE, num_frames=n)
+    assert (p.num_frames, p.latent_frames, p.notes) == (n, n, ())
+    assert pipeline_call_kwargs(REFERENCE, p, "a red circle")["num_frames"] == n - 1
+    assert REFERENCE.frame_rule is not None
+    assert REFERENCE.frame_rule.pipeline_request(n) == n - 1
+    assert REFERENCE.frame_rule.frames_from_latent(n) == n
+
+
+def test_every_other_frame_rule_hands_the_pipeline_the_resolved_count() -> None:
+    for spec in list_models("t2v"):
+        if spec is REFERENCE:
+            continue
+        p = resolve_params(spec)
+        assert pipeline_call_kwargs(spec, p, "a cat")["num_frames"] == p.num_frames, spec.name
+
+
+def test_the_reference_model_has_its_rotary_and_prompt_limits() -> None:
+    with pytest.raises(ConfigError, match="at most 64") as info:
+        resolve_params(REFERENCE, num_frames=65)
+    assert "rotary" in str(info.value)
+    assert resolve_params(REFERENCE, height=512, width=16).height == 512
+    with pytest.raises(ConfigError, match="at most 512"):
+        resolve_params(REFERENCE, height=528)
+    with pytest.raises(ConfigError, match="Nearest valid: 16 or 32"):
+        resolve_params(REFERENCE, width=24)
+    assert resolve_params(REFERENCE, max_text_tokens=4).max_text_tokens == 4
+    with pytest.raises(ConfigError, match="at most 8"):
+        resolve_params(REFERENCE, max_text_tokens=9)
+
+
 @given(st.integers(min_value=1, max_value=400))
 def test_wan_frames_are_always_4k_plus_1_near_the_request(n: int) -> None:
     p = resolve_params(WAN, num_frames=n)

@@ -108,6 +108,44 @@ def test_missing_weights_become_one_clear_config_error(error: Exception) -> None
     assert info.value.__cause__ is error
 
 
+def test_the_reference_model_loads_from_the_package_never_the_hub() -> None:
+    pipe = _fake_pipe()
+    with (
+        mock.patch("genwatt.mitigate.reference.load_trained", return_value=pipe) as load,
+        mock.patch.object(
+            diffusers.WanPipeline, "from_pretrained", side_effect=AssertionError("the Hub")
+        ),
+    ):
+        got = build_pipeline(get_model("wan-reference"), "pretrained", device="cpu")
+    load.assert_called_once_with()
+    pipe.to.assert_called_once_with("cpu")  # built in its own float32: nothing to cast
+    pipe.set_progress_bar_config.assert_called_once_with(disable=True)
+    assert got is pipe
+
+
+def test_the_reference_model_in_bfloat16_is_cast_like_a_checkpoint_load() -> None:
+    from genwatt.mitigate.reference import build_pipeline as build_reference
+
+    with mock.patch("genwatt.mitigate.reference.load_trained", return_value=build_reference()):
+        pipe = build_pipeline(get_model("wan-reference"), "pretrained", dtype="bf16")
+    block = pipe.transformer.blocks[0]
+    assert block.attn1.to_q.weight.dtype == torch.bfloat16
+    assert block.norm2.weight.dtype == torch.float32  # _keep_in_fp32_modules, as on load
+    assert pipe.text_encoder.shared.weight.dtype == torch.bfloat16
+
+
+def test_missing_reference_weights_say_how_to_measure_without_them() -> None:
+    missing = ConfigError("no trained wan-reference weights at /x/wan-reference.safetensors")
+    with (
+        mock.patch("genwatt.mitigate.reference.load_trained", side_effect=missing),
+        pytest.raises(ConfigError) as info,
+    ):
+        build_pipeline(get_model("wan-reference"))  # pretrained is its default
+    message = str(info.value)
+    assert "/x/wan-reference.safetensors" in message and "--weights random" in message
+    assert info.value.__cause__ is missing
+
+
 def test_errors_that_are_not_about_weights_are_not_disguised() -> None:
     bug = RuntimeError("bug")
     with (

@@ -9,7 +9,7 @@ import pytest
 
 from genwatt.errors import ConfigError
 from genwatt.models import get_model, list_models
-from genwatt.models.spec import WEIGHTS
+from genwatt.models.spec import WEIGHTS, ComponentSpec
 
 REQUIRED = {
     "wan2.1-t2v-1.3b": "Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
@@ -68,6 +68,10 @@ def test_tiny_forms_default_to_tiny_weights(name: str, family: str) -> None:
 
 def test_every_real_model_names_a_tiny_form_of_its_own_family_and_class() -> None:
     for spec in list_models(include_tiny=False):
+        if spec.tiny_name == spec.name:
+            # Only genwatt's own miniature (wan-reference) is its own tiny form.
+            assert spec.pretrained_loader is not None, spec.name
+            continue
         tiny = get_model(spec.tiny_name)
         assert tiny.is_tiny
         assert tiny.family == spec.family, spec.name
@@ -117,7 +121,9 @@ def test_every_component_and_scheduler_cites_its_source() -> None:
     for spec in list_models():
         for comp in spec.components:
             assert comp.source, f"{spec.name}/{comp.name}"
-            if not spec.is_tiny:
+            if spec.pretrained_loader is not None:  # shipped with genwatt: cites its module
+                assert "genwatt.mitigate" in comp.source, comp.source
+            elif not spec.is_tiny:
                 assert spec.repo_id and ("config.json" in comp.source), comp.source
         if spec.scheduler is not None:
             assert spec.scheduler.source
@@ -143,5 +149,56 @@ def test_listing_models_imports_no_torch() -> None:
         "m.resolve_params(m.get_model('wan2.1-t2v-14b'), num_frames=50)\n"
         "heavy = {'torch', 'diffusers', 'transformers', 'tokenizers'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
+        # wan-reference restates its configs: the reference module (numpy, scipy) waits.
+        "assert 'genwatt.mitigate' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_reference_model_is_a_real_wan_model_with_packaged_weights() -> None:
+    spec = get_model("WAN-Reference")
+    assert spec.name == "wan-reference" and spec.task == "t2v" and spec.family == "wan"
+    assert spec.pipeline_class == "WanPipeline"
+    assert spec.default_weights == "pretrained" and not spec.is_tiny
+    assert spec.repo_id is None and spec.has_pretrained  # never the Hub
+    assert spec.pretrained_loader == "genwatt.mitigate.reference:load_trained"
+    assert spec.tiny_name == spec.name  # already a miniature
+    assert spec in list_models("t2v", include_tiny=False)
+    assert {c.name: c.class_name for c in spec.components} == {
+        "transformer": "WanTransformer3DModel",
+        "vae": "PatchCodec",
+        "text_encoder": "UMT5EncoderModel",
+    }
+    summary = spec.summary()
+    assert summary["denoiser_params"] == 996_672
+    assert summary["components"]["vae"]["params"] == 0
+    assert summary["pretrained_loader"] == spec.pretrained_loader
+
+
+def test_the_reference_spec_restates_the_reference_module_exactly() -> None:
+    """The registry copies the configs to stay light; here the copy meets the original."""
+    from genwatt.mitigate import reference
+
+    spec = get_model(reference.NAME)
+    assert dict(spec.component("transformer").config) == reference.TRANSFORMER_CONFIG
+    assert dict(spec.component("text_encoder").config) == reference.TEXT_ENCODER_CONFIG
+    assert spec.component("text_encoder").config["vocab_size"] == len(reference.VOCABULARY)
+    codec = spec.component("vae")
+    assert codec.library == "genwatt" and codec.module == "genwatt.mitigate.codec"
+    assert codec.config["patch_px"] == reference.PATCH_PX
+    assert spec.scheduler is not None
+    assert dict(spec.scheduler.config) == reference.SCHEDULER_CONFIG
+    d, ref = spec.defaults, reference.DEFAULTS
+    assert (d.height, d.width, d.num_frames, d.steps, d.guidance) == (
+        ref.height, ref.width, ref.frames, ref.steps, ref.guidance,
+    )  # fmt: skip
+    assert d.max_text_tokens == spec.max_text_tokens_limit == reference.MAX_TEXT_TOKENS
+    (tokenizer,) = spec.tokenizers
+    assert tokenizer.model_max_length == reference.MAX_TEXT_TOKENS
+
+
+def test_genwatt_components_must_say_where_their_class_lives() -> None:
+    with pytest.raises(ValueError, match="module"):
+        ComponentSpec("vae", "vae", "genwatt", "PatchCodec", {}, "here")
+    with pytest.raises(ValueError, match="module"):
+        ComponentSpec("vae", "vae", "diffusers", "AutoencoderKL", {}, "here", module="x")

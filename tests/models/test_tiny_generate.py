@@ -7,7 +7,10 @@ compared with what the installed pipelines actually produce from the raw request
 from __future__ import annotations
 
 import time
+from importlib import resources
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import diffusers
 import numpy as np
@@ -98,6 +101,66 @@ def test_resolved_frames_are_the_frames_the_pipeline_really_makes(spec: ModelSpe
         kwargs["num_frames"] = requested  # hand the pipeline the raw request
         produced = _frames(pipe(**kwargs)).shape[1]
         assert produced == resolved.num_frames, (spec.name, requested)
+
+
+def test_reference_frames_are_the_frames_wanpipeline_really_makes() -> None:
+    """With no temporal compression WanPipeline makes n + 1 frames from a request of n;
+    resolve_params and pipeline_call_kwargs still deliver exactly the frames resolved."""
+    spec = get_model("wan-reference")
+    pipe = build_pipeline(spec, "random")
+    quick = {"height": 16, "width": 16, "steps": 1, "guidance": 1.0}
+    for requested in (1, 2, 5, 8):
+        resolved = resolve_params(spec, num_frames=requested, **quick)
+        assert resolved.num_frames == requested
+        kwargs = pipeline_call_kwargs(spec, resolved, PROMPT)
+        assert _frames(pipe(**kwargs)).shape[1] == resolved.num_frames
+        kwargs["num_frames"] = requested  # the raw request: the quirk being compensated
+        assert _frames(pipe(**kwargs)).shape[1] == requested + 1
+
+
+def test_reference_random_and_tiny_weights_build_the_same_untrained_model() -> None:
+    spec = get_model("wan-reference")
+    assert spec_for_weights(spec, "tiny") is spec  # it is its own miniature
+    random = build_pipeline(spec, "random")
+    tiny = build_pipeline(spec, "tiny")
+    assert type(random) is diffusers.WanPipeline
+    for comp in spec.components:
+        assert type(getattr(random, comp.name)).__name__ == comp.class_name
+    assert random.tokenizer.model_max_length == spec.defaults.max_text_tokens
+    for (name, a), b in zip(
+        random.transformer.state_dict().items(),
+        tiny.transformer.state_dict().values(),
+        strict=True,
+    ):
+        assert torch.equal(a, b), name
+    out = _run(spec, random, steps=2)
+    d = spec.defaults
+    assert out.shape == (1, d.num_frames, d.height, d.width, 3)
+    assert np.isfinite(out).all() and out.min() >= 0.0 and out.max() <= 1.0
+
+
+def test_reference_pretrained_weights_are_the_ones_shipped_in_the_package() -> None:
+    from genwatt.mitigate import reference
+
+    weights = Path(str(resources.files("genwatt.mitigate") / "weights" / reference.WEIGHTS_FILE))
+    if not weights.is_file():
+        pytest.skip(f"the trained wan-reference weights are not in this checkout ({weights})")
+    spec = get_model("wan-reference")
+    with mock.patch.object(
+        diffusers.WanPipeline, "from_pretrained", side_effect=AssertionError("the Hub")
+    ):
+        pipe = build_pipeline(spec, "pretrained")
+    shipped = reference.load_trained()
+    for part in ("transformer", "text_encoder"):
+        ours, theirs = getattr(pipe, part).state_dict(), getattr(shipped, part).state_dict()
+        assert ours.keys() == theirs.keys()
+        assert all(torch.equal(ours[k], theirs[k]) for k in ours), part
+    assert list(pipe.vae.config.latents_std) == list(shipped.vae.config.latents_std)
+    assert pipe.transformer.dtype == torch.float32
+    out = _run(spec, pipe)
+    d = spec.defaults
+    assert out.shape == (1, d.num_frames, d.height, d.width, 3)
+    assert np.isfinite(out).all()
 
 
 def test_two_builds_have_identical_weights_and_leave_the_global_rng_alone() -> None:

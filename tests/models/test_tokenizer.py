@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from genwatt.errors import ConfigError
-from genwatt.models import list_models
+from genwatt.models import get_model, list_models
+from genwatt.models.build import load_object
 from genwatt.models.tokenizer import build_tokenizer, token_id, vocab, vocab_size
 
 PROMPT = "A cat walks on the grass, realistic"
@@ -80,21 +81,35 @@ def test_token_ids_agree_with_the_tokenizer() -> None:
 
 
 def test_every_text_encoder_has_room_for_every_id_of_its_tokenizer() -> None:
-    """A tiny encoder's table is exactly the tokenizer's size; a real one is larger."""
+    """A tiny encoder's table is exactly the tokenizer's size; a real one is larger; one
+    trained with its own tokenizer (wan-reference) is exactly that tokenizer's size."""
     checked = 0
     for spec in list_models():
-        tokenizers = {t.name: t.kind for t in spec.tokenizers}
+        tokenizers = {t.name: t for t in spec.tokenizers}
         for comp in spec.components:
             if comp.role == "lm":
-                kind = tokenizers["tokenizer"]
+                tokenizer = tokenizers["tokenizer"]
             elif comp.role == "text_encoder":
-                kind = tokenizers["tokenizer" + comp.name.removeprefix("text_encoder")]
+                tokenizer = tokenizers["tokenizer" + comp.name.removeprefix("text_encoder")]
             else:
                 continue
-            size = comp.config["vocab_size"]
-            if spec.is_tiny:
+            size, kind = comp.config["vocab_size"], tokenizer.kind
+            if tokenizer.factory:
+                assert size == len(load_object(tokenizer.factory)()), f"{spec.name}/{comp.name}"
+            elif spec.is_tiny:
                 assert size == vocab_size(kind), f"{spec.name}/{comp.name}"
             else:
                 assert size > vocab_size(kind), f"{spec.name}/{comp.name}"
             checked += 1
     assert checked >= 30
+
+
+def test_the_reference_tokenizer_has_t5s_special_tokens_and_its_own_words() -> None:
+    (spec,) = get_model("wan-reference").tokenizers
+    assert spec.factory is not None
+    tok = load_object(spec.factory)()
+    specials = (tok.pad_token_id, tok.eos_token_id, tok.unk_token_id)
+    assert specials == tuple(token_id("t5", role) for role in ("pad", "eos", "unk"))
+    assert tok.padding_side == "right" and tok.model_max_length == spec.model_max_length
+    ids = tok("A red circle moves left")["input_ids"]
+    assert tok.unk_token_id not in ids and ids[-1] == tok.eos_token_id and len(ids) == 6

@@ -77,3 +77,23 @@ def test_precisions() -> None:
     assert precision_of("float16") == "bf16"
     assert precision_of("float32") == "fp32"
     assert precision_of("float32", convolutional=True) == "tf32"
+
+
+def test_the_reference_model_is_predicted_and_its_bench_plan_priced() -> None:
+    """genwatt's own wan-reference has no measurements of its own: the shared
+    calibration prices it like any WAN workload, its free codec decode included."""
+    from genwatt.predict import predict
+    from genwatt.run.bench import bench_spec
+    from genwatt.run.plan import plan_sweep
+    from genwatt.run.plan_cost import plan_costs
+
+    prediction = predict("wan-reference", "h100-sxm", num_frames=9)
+    assert prediction.workload.config["num_frames"] == 9
+    assert prediction.workload.config["latent_frames"] == 9  # no temporal compression
+    assert prediction.workload.flops["vae_decode"] == 0
+    assert prediction.latency_s > 0 and prediction.energy_gpu_j > 0
+    (stage,) = prediction.workload.stages
+    assert stage.denoiser_precision == "fp32" and stage.calls == 2 * 30  # WAN's two calls
+
+    costs = plan_costs(plan_sweep(bench_spec("wan-reference")), "h100-sxm")
+    assert costs and all(c.reason is None and c.energy_gpu_j for c in costs)

@@ -222,6 +222,142 @@ def synthetic_runs(model_name: str = WAN, sweep_name: str = "sweep-a") -> list[R
     return runs
 
 
+# (name, kind, FLOPs ratio, energy ratio, mean PSNR, min PSNR, share >= 30 dB, SSIM,
+# adherence); the frontier is unmitigated, fbcache-0.1, magcache-0.2, semantic-reuse.
+STRATEGIES: tuple[tuple[str, str, float, float, float, float, float, float, float], ...] = (
+    ("fbcache-0.1", "cache", 1.6, 1.25, 38.0, 33.0, 1.0, 0.97, 1.0),
+    ("pab-2", "cache", 1.4, 1.1, 33.0, 29.0, 0.75, 0.93, 1.0),  # below fbcache-0.1
+    ("magcache-0.2", "cache", 2.5, 1.75, 31.0, 26.0, 0.5, 0.9, 0.75),
+    ("fewer-steps-10", "baseline", 2.0, 2.0, 24.0, 20.0, 0.0, 0.8, 0.75),  # below magcache
+    ("semantic-reuse", "reuse", 4.0, 3.5, 18.0, 12.0, 0.0, 0.625, 0.5),
+)
+FAILED_STRATEGY = ("taylorseer-3", "cache", "RuntimeError: TaylorSeer does not fit <WanModel>")
+REFERENCE_FLOPS = 8e12
+REFERENCE_ENERGY_J = 400.0  # over all the cases
+
+
+def _mitigation_record(
+    summary: dict[str, Any], *, model: str, sweep: str, started_at: float, measured: bool
+) -> RunRecord:
+    """A run shaped as ``genwatt.mitigate.record`` stores one strategy."""
+    ok = summary["ok"]
+    window = (
+        _window(
+            "run",
+            summary["energy_j"],
+            measured=measured,
+            duration_s=summary["seconds"],
+            parent=None,
+        )
+        if ok
+        else None
+    )
+    return RunRecord(
+        kind="mitigation",
+        status=RunStatus.OK if ok else RunStatus.FAILED,
+        started_at=started_at,
+        duration_s=summary["seconds"],
+        config={
+            "model": model,
+            "strategy": summary["name"],
+            "strategy_kind": summary["kind"],
+            "n_cases": 4,
+            "call_num_inference_steps": 20,
+            "call_num_frames": 9,
+        },
+        windows=[window] if window is not None else [],
+        environment=GPU_ENV if measured else CPU_ENV,
+        error=summary["error"],
+        sweep=sweep,
+        config_key=summary["name"],
+        extra={"mitigation": summary},
+    )
+
+
+def _summary(name: str, kind: str, **values: Any) -> dict[str, Any]:
+    """``StrategyResult.as_dict(with_cases=True)``, every key present."""
+    base: dict[str, Any] = {
+        "name": name,
+        "kind": kind,
+        "description": f"{name} for the tests",
+        "ok": True,
+        "error": None,
+        "flops": 0,
+        "flops_ratio": None,
+        "seconds": 10.0,
+        "latency_ratio": None,
+        "energy_j": None,
+        "energy_provenance": None,
+        "energy_ratio": None,
+        "psnr_db": None,
+        "psnr_db_min": None,
+        "share_psnr_at_least_30db": None,
+        "ssim": None,
+        "adherence": None,
+        "adherence_rates": None,
+        "cases": [],
+    }
+    return base | values
+
+
+def mitigation_runs(
+    model: str = WAN,
+    sweep: str = "mitigate-wan-20240101T000000",
+    *,
+    started_at: float = 1.7e9 + 3600,
+    measured: bool = False,
+    adherence: bool = True,
+    failed: bool = True,
+) -> list[RunRecord]:
+    """One comparison as ``genwatt mitigate`` stores it: the unmitigated reference, the
+    five ``STRATEGIES`` and, if ``failed``, a strategy that raised."""
+    provenance = "measured" if measured else "estimated"
+    case = {"prompt": "a red circle moving left", "seed": 0, "decision": None}
+    summaries = [
+        _summary(
+            "unmitigated",
+            "baseline",
+            flops=int(REFERENCE_FLOPS),
+            seconds=40.0,
+            energy_j=REFERENCE_ENERGY_J,
+            energy_provenance=provenance,
+            psnr_db=100.0,
+            psnr_db_min=100.0,
+            share_psnr_at_least_30db=1.0,
+            ssim=1.0,
+            adherence=0.75 if adherence else None,
+            cases=[case] * 4,
+        )
+    ]
+    for name, kind, flops, energy, psnr, low, share, ssim, adheres in STRATEGIES:
+        summaries.append(
+            _summary(
+                name,
+                kind,
+                flops=int(REFERENCE_FLOPS / flops),
+                flops_ratio=flops,
+                seconds=40.0 / energy,
+                latency_ratio=energy,
+                energy_j=REFERENCE_ENERGY_J / energy,
+                energy_provenance=provenance,
+                energy_ratio=energy,
+                psnr_db=psnr,
+                psnr_db_min=low,
+                share_psnr_at_least_30db=share,
+                ssim=ssim,
+                adherence=adheres if adherence else None,
+                cases=[case] * 4,
+            )
+        )
+    if failed:
+        name, kind, error = FAILED_STRATEGY
+        summaries.append(_summary(name, kind, ok=False, error=error, seconds=0.5))
+    return [
+        _mitigation_record(s, model=model, sweep=sweep, started_at=started_at, measured=measured)
+        for s in summaries
+    ]
+
+
 def write_store(path: Path, runs: list[RunRecord]) -> Path:
     with ResultsStore(path) as store:
         for run in runs:
@@ -280,6 +416,10 @@ def synth() -> Any:
 
     return types.SimpleNamespace(
         runs=synthetic_runs,
+        mitigation_runs=mitigation_runs,
+        summary=_summary,
+        STRATEGIES=STRATEGIES,
+        FAILED_STRATEGY=FAILED_STRATEGY,
         write_store=write_store,
         wan_energy_j=wan_energy_j,
         wan_latency_s=wan_latency_s,

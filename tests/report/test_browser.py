@@ -99,13 +99,15 @@ def _check_loaded_cleanly(loaded: Loaded, figures: int) -> list[str]:
 
 
 def test_report_loads_without_errors_and_draws_every_figure(
-    chromium: str, store_path: Path, tmp_path: Path
+    chromium: str, synth, tmp_path: Path
 ) -> None:
-    result = write_report(store_path, tmp_path / "report.html")  # the real predictor, if any
-    assert result.figures == 11
+    store = synth.write_store(tmp_path / "all.db", [*synth.runs(), *synth.mitigation_runs()])
+    result = write_report(store, tmp_path / "report.html")  # the real predictor, if any
+    assert result.figures == 12  # 11, and the Pareto figure of "Cutting the energy"
     loaded = load(chromium, result.path, tmp_path)
     figures = _check_loaded_cleanly(loaded, result.figures)
     assert len(figures) == result.figures
+    assert sum('data-section="mitigation"' in f for f in figures) == 1
     for figure in figures:
         size = re.search(r'data-gw-rendered="(\d+)x(\d+)"', figure)
         assert size, figure[:300]

@@ -36,7 +36,8 @@ def report(
     ] = None,
     sweep: Annotated[str | None, typer.Option("--sweep", help="Only runs of this sweep.")] = None,
     kind: Annotated[
-        str | None, typer.Option("--kind", help="Only runs of this kind (sweep, measure).")
+        str | None,
+        typer.Option("--kind", help="Only runs of this kind (sweep, measure, mitigation)."),
     ] = None,
     png: Annotated[
         Path | None,

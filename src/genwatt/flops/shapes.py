@@ -47,6 +47,8 @@ def vae_factors(vae: ComponentSpec) -> tuple[int, int]:
         return c["spatial_compression_ratio"], c["temporal_compression_ratio"]
     if name == "AutoencoderKL":
         return 2 ** (len(c["block_out_channels"]) - 1), 1
+    if name == "PatchCodec":  # wan-reference: pixel patches as channels, time untouched
+        return c["patch_px"], c.get("scale_factor_temporal", 1)
     raise ConfigError(f"genwatt.flops does not know the VAE class {name!r}.")
 
 

@@ -271,6 +271,12 @@ def mochi_decoder(config: Mapping[str, Any], grid: LatentGrid) -> ForwardFlops:
     return t.result(grid.frames * grid.height * grid.width)
 
 
+def patch_codec_decoder(grid: LatentGrid) -> ForwardFlops:
+    """``PatchCodec.decode`` (wan-reference): ``pixel_shuffle`` and a clamp, a reshape
+    with no product in it, so zero FLOPs; its cost is memory traffic only."""
+    return ForwardFlops(0.0, {}, grid.frames * grid.height * grid.width)
+
+
 def decoder_forward(
     class_name: str, config: Mapping[str, Any], grid: LatentGrid, *, frames_as_images: bool = False
 ) -> ForwardFlops:
@@ -288,4 +294,6 @@ def decoder_forward(
         return ltx_decoder(config, grid)
     if class_name == "AutoencoderKLMochi":
         return mochi_decoder(config, grid)
+    if class_name == "PatchCodec":
+        return patch_codec_decoder(grid)
     raise ConfigError(f"genwatt.flops has no formula for the VAE {class_name}.")

@@ -1,15 +1,14 @@
-"""Cutting inference energy, and proving the output did not suffer.
+"""Cutting inference energy, and proving what the output lost.
 
-This package will hold the mitigation strategies (step caching, activation reuse), the
-quality metrics that judge them against the unmitigated baseline, and the small
-text-to-video reference model genwatt trains itself so that judgement rests on a model
-whose correct output is known. So far it holds the groundwork:
+The mitigation strategies (``caching``, ``adaptive_cache``, ``reuse``, ``baselines``; all
+``strategy.Strategy``), the runner that compares them with the unmitigated baseline
+(``compare``, counting executed FLOPs with ``work``), and the small text-to-video
+reference model genwatt trains itself (``reference``, ``codec``, ``train``) so that
+judgement rests on a model whose correct output is known (``synthetic``, ``adherence``,
+``quality``, ``reference_quality``).
 
-* ``synthetic``: the captioned toy videos the reference model learns from;
-* ``adherence``: an automatic check that a video shows its caption;
-* ``quality``: PSNR and SSIM of a strategy's output against the baseline.
-
-Numpy and scipy only; torch and diffusers stay out of this import.
+Only numpy and scipy load with this package; the modules that need torch and diffusers
+are imported from their own names.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ which is what the FLOP counter relies on.
 from __future__ import annotations
 
 import copy
+import importlib
 import zlib
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
@@ -58,7 +59,7 @@ def spec_for_weights(spec: ModelSpec, weights: str | None) -> ModelSpec:
         from genwatt.models.registry import get_model
 
         return get_model(spec.tiny_name)
-    if weights == "pretrained" and spec.repo_id is None:
+    if weights == "pretrained" and not spec.has_pretrained:
         raise ConfigError(
             f"{spec.name} is a built-in miniature and has no pretrained weights; "
             "use --weights tiny (or pick a real model from `genwatt models`)."
@@ -71,17 +72,37 @@ def _seed_for(spec: ModelSpec, component: str) -> int:
     return TINY_SEED + zlib.crc32(f"{spec.name}/{component}".encode())
 
 
-def _instantiate(comp: ComponentSpec) -> torch.nn.Module:
-    """Call the component's class with its config; fresh copies so nothing is shared."""
-    kwargs = copy.deepcopy(dict(comp.config))
+def load_object(path: str) -> Any:
+    """The object at ``"package.module:name"``: genwatt's own classes and loaders, which
+    a spec names as text so that reading the registry imports none of them."""
+    module, _, name = path.partition(":")
+    if not module or not name:
+        raise ValueError(f"expected 'package.module:name', got {path!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def component_class(comp: ComponentSpec) -> type:
+    """The class a component is built from, imported from its library."""
+    if comp.library == "genwatt":
+        return load_object(f"{comp.module}:{comp.class_name}")
     if comp.library == "diffusers":
         import diffusers
 
-        return getattr(diffusers, comp.class_name)(**kwargs)
+        return getattr(diffusers, comp.class_name)
     import transformers
 
-    config = getattr(transformers, comp.config_class or "")(**kwargs)
-    return getattr(transformers, comp.class_name)(config)
+    return getattr(transformers, comp.class_name)
+
+
+def _instantiate(comp: ComponentSpec) -> torch.nn.Module:
+    """Call the component's class with its config; fresh copies so nothing is shared."""
+    kwargs = copy.deepcopy(dict(comp.config))
+    cls = component_class(comp)
+    if comp.library != "transformers":
+        return cls(**kwargs)
+    import transformers
+
+    return cls(getattr(transformers, comp.config_class or "")(**kwargs))
 
 
 def build_component(
@@ -177,11 +198,14 @@ def _cast_like_from_pretrained(module: torch.nn.Module, dtype: torch.dtype | Non
 
 
 def build_tokenizers(spec: ModelSpec) -> dict[str, PreTrainedTokenizerBase]:
-    """The spec's tokenizer slots, built in code (see ``genwatt.models.tokenizer``)."""
+    """The spec's tokenizer slots, built in code (see ``genwatt.models.tokenizer``), or
+    by the model's own ``factory`` where its embedding table fits no other vocabulary."""
     from genwatt.models.tokenizer import build_tokenizer
 
     return {
-        tok.name: build_tokenizer(
+        tok.name: load_object(tok.factory)()
+        if tok.factory
+        else build_tokenizer(
             tok.kind, tok.model_max_length, pad_token=tok.pad_token, padding_side=tok.padding_side
         )
         for tok in spec.tokenizers
@@ -213,7 +237,8 @@ def build_pipeline(
 ) -> DiffusionPipeline:
     """The model's real diffusers pipeline, with weights of the kind asked for.
 
-    ``pretrained`` loads the authors' checkpoint (hub or local cache); ``random`` builds
+    ``pretrained`` loads the authors' checkpoint (hub or local cache; genwatt's own
+    reference model from the package, see ``ModelSpec.pretrained_loader``); ``random`` builds
     the real-size architecture with random weights (the compute is the same); ``tiny``
     builds the family's miniature, which runs offline on a CPU in well under a second.
     ``weights`` defaults to the spec's own default. The progress bar is off: a runner

@@ -101,11 +101,13 @@ def _frames(spec: ModelSpec, requested: int, notes: list[str]) -> tuple[int, int
     rule = spec.frame_rule
     assert rule is not None
     t = rule.temporal_factor
-    if rule.rounding == "exact":
+    if rule.rounding in ("exact", "pipeline_adds_one"):
+        # pipeline_adds_one: pipeline_call_kwargs asks for one frame fewer, so the
+        # request is exactly what runs (see FrameRule).
         if rule.max_frames is not None and requested > rule.max_frames:
             raise ConfigError(
-                f"num_frames {requested} is too many for {spec.name}: its motion modules have "
-                f"{rule.max_frames} positions. Use at most {rule.max_frames}."
+                f"num_frames {requested} is too many for {spec.name}: {rule.reason}. "
+                f"Use at most {rule.max_frames}."
             )
         return requested, requested
     if rule.rounding == "pipeline_rounds":
@@ -264,6 +266,8 @@ def pipeline_call_kwargs(
 ) -> dict[str, Any]:
     """Keyword arguments for ``pipe(**kwargs)``: our parameter names in the family's terms.
 
+    ``num_frames`` is the request that makes the pipeline produce ``params.num_frames``
+    (one fewer for a ``pipeline_adds_one`` frame rule; the same for every other).
     ``output_type="np"`` decodes with the VAE and skips PIL conversion; ``"latent"``
     skips the VAE decode altogether.
     """
@@ -280,7 +284,8 @@ def pipeline_call_kwargs(
         "output_type": output_type,
     }
     if spec.task == "t2v":
-        kwargs["num_frames"] = params.num_frames
+        assert spec.frame_rule is not None and params.num_frames is not None
+        kwargs["num_frames"] = spec.frame_rule.pipeline_request(params.num_frames)
     if spec.takes_max_sequence_length:
         kwargs["max_sequence_length"] = params.max_text_tokens
     if negative_prompt is not None:

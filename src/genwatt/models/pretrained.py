@@ -2,7 +2,9 @@
 
 This is the only path in ``genwatt.models`` that touches the network. When the weights
 cannot be had (no network, gated repo, empty cache) the error says so in one line and
-points at the two ways to measure without them.
+points at the two ways to measure without them. genwatt's own reference model is the
+exception: its weights ship inside the package, so its spec names a loader
+(``ModelSpec.pretrained_loader``) and nothing is fetched from anywhere.
 """
 
 from __future__ import annotations
@@ -45,16 +47,6 @@ def _load(spec: ModelSpec, repo: str, loader: Callable[[], T]) -> T:
         raise weights_unavailable(spec, repo, exc) from exc
 
 
-def _component_class(comp: ComponentSpec) -> Any:
-    if comp.library == "diffusers":
-        import diffusers
-
-        return getattr(diffusers, comp.class_name)
-    import transformers
-
-    return getattr(transformers, comp.class_name)
-
-
 def _dtype_kwarg(comp: ComponentSpec) -> str:
     # transformers 5 renamed torch_dtype to dtype; diffusers still calls it torch_dtype.
     return "torch_dtype" if comp.library == "diffusers" else "dtype"
@@ -64,7 +56,9 @@ def _load_component(
     spec: ModelSpec, comp: ComponentSpec, pipeline_repo: str, dtype: torch.dtype | None
 ) -> Any:
     """One component from its own repo, or from its subfolder of the pipeline's repo."""
-    cls = _component_class(comp)
+    from genwatt.models.build import component_class
+
+    cls: Any = component_class(comp)
     dtype_kwarg = {_dtype_kwarg(comp): dtype}
     if comp.repo_id is not None:
         own_repo = comp.repo_id
@@ -83,11 +77,14 @@ def load_pipeline(
 
     Components that live in another repo (AnimateDiff's motion adapter) or that the
     authors load in another dtype (WAN's VAE in float32) are loaded first and passed in.
+    A spec with a ``pretrained_loader`` loads from the package instead (``_packaged``).
     """
     import diffusers
 
     from genwatt.models.build import build_scheduler, resolve_dtype
 
+    if spec.pretrained_loader is not None:
+        return _packaged(spec, spec.pretrained_loader, device, dtype)
     repo = spec.pipeline_repo_id or spec.repo_id
     assert repo is not None and spec.pipeline_class is not None
     torch_dtype = dtype or resolve_dtype(spec.torch_dtype)
@@ -103,6 +100,31 @@ def load_pipeline(
     pipe = _load(
         spec, repo, lambda: pipeline_class.from_pretrained(repo, torch_dtype=torch_dtype, **extra)
     )
+    return pipe.to(device)
+
+
+def _packaged(
+    spec: ModelSpec, loader: str, device: torch.device | str, dtype: torch.dtype | None
+) -> DiffusionPipeline:
+    """The pipeline with the weights that ship inside genwatt, moved and cast as asked.
+
+    The loader builds on the CPU in the spec's ``torch_dtype`` (the dtype it was trained
+    in), so nothing is cast unless ``dtype`` asks for it; then every component is cast
+    as ``from_pretrained`` would cast it (WAN's norms stay in float32), not by a plain
+    ``pipe.to(dtype)``.
+    """
+    from genwatt.models.build import _cast_like_from_pretrained, load_object
+
+    try:
+        pipe = load_object(loader)()
+    except ConfigError as exc:  # the weights file is missing from the installation
+        raise ConfigError(
+            f"{str(exc).rstrip('.')}. To measure without them, `--weights random` builds "
+            f"{spec.name} with random weights (the same compute; the output is noise)."
+        ) from exc
+    if dtype is not None:
+        for comp in spec.components:
+            _cast_like_from_pretrained(getattr(pipe, comp.name), dtype)
     return pipe.to(device)
 
 

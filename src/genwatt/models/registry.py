@@ -22,6 +22,7 @@ def _family_modules() -> tuple[ModuleType, ...]:
         hunyuanvideo,
         ltx,
         mochi,
+        reference,
         sd3,
         stable_diffusion,
         text,
@@ -30,6 +31,7 @@ def _family_modules() -> tuple[ModuleType, ...]:
 
     return (
         wan,
+        reference,
         cogvideox,
         mochi,
         ltx,

@@ -32,13 +32,15 @@ def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
 class ComponentSpec:
     """One ``nn.Module`` of a pipeline, described well enough to build it from nothing.
 
-    ``config`` holds the constructor keyword arguments: for a diffusers class, those of
-    the class itself; for a transformers class, those of ``config_class``.
+    ``config`` holds the constructor keyword arguments: for a diffusers or genwatt class,
+    those of the class itself; for a transformers class, those of ``config_class``.
+    ``library="genwatt"`` is for genwatt's own modules (the reference model's pixel-patch
+    codec), which no third-party namespace exports: ``module`` says where the class is.
     """
 
     name: str  # the pipeline attribute: "transformer", "unet", "vae", "text_encoder_2"...
     role: Role
-    library: Literal["diffusers", "transformers"]
+    library: Literal["diffusers", "transformers", "genwatt"]
     class_name: str
     config: Mapping[str, Any] = field(hash=False)
     source: str  # where the numbers in ``config`` come from
@@ -48,11 +50,17 @@ class ComponentSpec:
     published_source: str = ""
     torch_dtype: str | None = None  # overrides the model's dtype (WAN runs its VAE in fp32)
     repo_id: str | None = None  # loaded from its own repo (AnimateDiff's motion adapter)
+    module: str | None = None  # genwatt only: the module defining ``class_name``
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "config", _frozen(self.config))
         if self.library == "transformers" and self.config_class is None:
             raise ValueError(f"component {self.name!r}: transformers classes need config_class")
+        if (self.library == "genwatt") != (self.module is not None):
+            raise ValueError(
+                f"component {self.name!r}: genwatt classes need module (where the class "
+                "lives); diffusers and transformers classes take none"
+            )
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,10 @@ class TokenizerSpec:
     model_max_length: int
     pad_token: str | None = None  # SDXL's OpenCLIP tokenizer pads with "!"
     padding_side: Literal["left", "right"] | None = None  # None: the kind's own side
+    # "module:function" returning the tokenizer, for a trained model whose embedding
+    # table only fits its own vocabulary (the reference model); ``kind`` then only
+    # describes its special tokens.
+    factory: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,20 +115,37 @@ class FrameRule:
     ``4L - 3`` frames when ``L`` is odd, ``4L`` when it is even.
     ``exact``: no temporal compression; ``max_frames`` caps it (AnimateDiff's motion
     modules have a 32-entry positional table).
+    ``pipeline_adds_one``: no temporal compression, but the pipeline still applies the
+    ``k * t + 1`` rounding of ``pipeline_rounds`` with ``t = 1`` (WanPipeline with a
+    codec that does not compress time), which turns every request ``n`` into ``n + 1``
+    frames: ``num_frames % 1 != 1`` always holds. genwatt therefore asks it for ``n - 1``
+    to get ``n`` (``pipeline_request``), so that a requested count is what runs.
+    ``reason`` says where ``max_frames`` comes from.
     """
 
     temporal_factor: int
-    rounding: Literal["pipeline_rounds", "latent_floor", "cogvideox_decode", "exact"]
+    rounding: Literal[
+        "pipeline_rounds", "latent_floor", "cogvideox_decode", "exact", "pipeline_adds_one"
+    ]
     max_frames: int | None = None
+    reason: str = ""
 
     def frames_from_latent(self, latent_frames: int) -> int:
         """Frames the VAE decodes from ``latent_frames``."""
         t = self.temporal_factor
-        if self.rounding == "exact":
+        if self.rounding in ("exact", "pipeline_adds_one"):
             return latent_frames
         if self.rounding == "cogvideox_decode" and latent_frames > 1:
             return t * latent_frames - (t - 1 if latent_frames % 2 else 0)
         return (latent_frames - 1) * t + 1
+
+    def pipeline_request(self, frames: int) -> int:
+        """The ``num_frames`` to pass the pipeline so that it makes ``frames`` frames.
+
+        ``frames`` must already be resolved (``resolve_params``); for every rule but
+        ``pipeline_adds_one`` the pipeline keeps a resolved count as it is.
+        """
+        return frames - 1 if self.rounding == "pipeline_adds_one" else frames
 
 
 @dataclass(frozen=True)
@@ -135,7 +164,8 @@ class Defaults:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A registered model: a real checkpoint or the tiny form of a family.
+    """A registered model: a real checkpoint, the tiny form of a family, or genwatt's own
+    trained reference model (its weights in the package, ``pretrained_loader``).
 
     ``guidance_kind`` says what guidance costs: ``cfg`` runs the denoiser on a
     conditional and an unconditional input when guidance > 1; ``embedded`` feeds the
@@ -167,6 +197,9 @@ class ModelSpec:
     default_weights: Weights = "pretrained"
     published_params: float | None = None  # the headline size, e.g. 1.3e9 for "1.3B"
     notes: str = ""
+    # "module:function" returning the pipeline with weights that ship inside genwatt
+    # (the reference model): ``pretrained`` then calls it and never touches the Hub.
+    pretrained_loader: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pipeline_kwargs", _frozen(self.pipeline_kwargs))
@@ -179,6 +212,11 @@ class ModelSpec:
     @property
     def is_tiny(self) -> bool:
         return self.default_weights == "tiny"
+
+    @property
+    def has_pretrained(self) -> bool:
+        """Whether ``pretrained`` weights exist: on the Hub, or shipped with genwatt."""
+        return self.repo_id is not None or self.pretrained_loader is not None
 
     @property
     def component_names(self) -> tuple[str, ...]:
@@ -226,6 +264,7 @@ class ModelSpec:
             "torch_dtype": self.torch_dtype,
             "default_weights": self.default_weights,
             "tiny_name": self.tiny_name,
+            "pretrained_loader": self.pretrained_loader,
             "aliases": list(self.aliases),
             "defaults": {
                 "height": d.height,

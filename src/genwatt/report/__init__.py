@@ -5,7 +5,9 @@ The flow, one module per step: ``series`` groups stored runs by model and machin
 ``document`` gathers them, ``figures`` draws them with matplotlib (imported only
 there), ``page`` and ``tables`` write the HTML, ``build`` ties it to a store and files.
 ``predicted`` asks ``genwatt.predict`` for curves and floors when it can answer;
-``provenance`` says how measured, estimated and predicted values look.
+``provenance`` says how measured, estimated and predicted values look. The comparisons
+of ``genwatt mitigate`` have their own three: ``mitigation`` (data and Pareto frontier),
+``mitigation_figure`` and ``mitigation_table``.
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ def _slug(text: str) -> str:
     return slug[:60].rstrip("-") or "figure"
 
 
-_SECTION_ORDER = ("scaling", "phases", "steps", "timelines")
+_SECTION_ORDER = ("scaling", "phases", "steps", "timelines", "mitigation")
 
 
 def _jobs(content: ReportContent) -> list[tuple[str, str, Any, str]]:
@@ -85,17 +85,23 @@ def _jobs(content: ReportContent) -> list[tuple[str, str, Any, str]]:
             jobs.append(("steps", label, item.steps, captions.steps(item.steps)))
     for timeline in content.timelines:
         jobs.append(("timelines", timeline.title, timeline, captions.timeline(timeline)))
+    for item in content.mitigation.shown:
+        if item.pareto is not None:
+            pareto = item.pareto
+            jobs.append(("mitigation", pareto.sweep, pareto, captions.mitigation(pareto)))
     return sorted(jobs, key=lambda job: _SECTION_ORDER.index(job[0]))
 
 
 def _draw(content: ReportContent) -> list[NamedFigure]:
     from genwatt.report import figures as draw
+    from genwatt.report.mitigation_figure import draw_pareto
 
     painters: dict[str, Callable[[Any], Figure]] = {
         "scaling": draw.draw_scaling,
         "phases": draw.draw_phases,
         "steps": draw.draw_steps,
         "timelines": draw.draw_timeline,
+        "mitigation": draw_pareto,
     }
     named: list[NamedFigure] = []
     for number, (section, label, data, caption) in enumerate(_jobs(content), 1):
@@ -108,6 +114,7 @@ def _draw(content: ReportContent) -> list[NamedFigure]:
             title=title,
             caption=caption,
             svg=draw.to_svg(figure, scope=figure_id, label=title),
+            key=label,
         )
         named.append(NamedFigure(f"{number:02d}-{section}-{_slug(label)}.png", rendered, figure))
     return named

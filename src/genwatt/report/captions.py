@@ -11,6 +11,7 @@ import math
 
 from genwatt.report import format as fmt
 from genwatt.report.figdata import RESPONSE_LABELS, PhaseData, ScalingData, StepData, TimelineData
+from genwatt.report.mitigation import GOOD_PSNR_DB, PSNR_CAP_DB, ParetoData
 from genwatt.report.provenance import PREDICTED, weakest
 
 
@@ -79,3 +80,41 @@ def timeline(data: TimelineData) -> str:
         f"{data.title}. Window {data.window!r}: {fmt.energy(data.energy_j)} over "
         f"{fmt.duration(data.duration_s)}, {len(data.t_s)} samples. Domains: {domains}."
     )
+
+
+def mitigation(data: ParetoData) -> str:
+    count = data.strategies
+    failed = f", {len(data.failed)} failed (see the table)" if data.failed else ""
+    energy = (
+        "the energy saved, with its provenance, is in the table below"
+        if data.energy_ratios
+        else "no energy ratio was recorded for these strategies"
+    )
+    off_scale = (
+        " (drawn above the plot, off scale, so that the strategies' range stays readable)"
+        if data.reference_off_scale
+        else ""
+    )
+    unplotted = (
+        f" Not drawn, for want of a FLOP ratio or a PSNR: {', '.join(data.unplotted)}."
+        if data.unplotted
+        else ""
+    )
+    kinds = [p.provenance for p in data.points if p.provenance]
+    sentences = (
+        f"{data.title} ({data.sweep}): {count} {'strategy' if count == 1 else 'strategies'}"
+        f"{failed}, each run on the same {_plural(data.n_cases, 'prompt × seed case')} as "
+        "the unmitigated pipeline.",
+        "Work saved is the unmitigated run's denoising FLOPs over the strategy's, counted as "
+        "executed: on small models FLOPs are the trustworthy measure of work, since time and "
+        f"energy also include the overhead of the hooks (and of the FLOP counter), so {energy}.",
+        "Quality is the mean PSNR of each output against the unmitigated output of the same "
+        f"case, each capped at {fmt.sig(PSNR_CAP_DB)} dB; the unmitigated run is the "
+        f"reference (×1, identical output){off_scale}, and {fmt.sig(GOOD_PSNR_DB)} dB is "
+        "where an output starts to look the same.",
+        "The step line is the Pareto frontier: no other point saves more work at higher quality.",
+        "Shape and colour give the kind of strategy; filled markers had their energy "
+        "measured, hollow ones estimated.",
+        _provenance_sentence(kinds) + unplotted,
+    )
+    return " ".join(sentences).strip()

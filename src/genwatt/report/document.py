@@ -2,8 +2,13 @@
 
 ``collect`` is the one place that decides what goes into a report: the series and
 their figures' data, the leaderboard, the runs with a power timeline, the runs that
-are not generations, and the facts the page states at the top (how many runs, which
-failed, whether any figure was measured at all).
+are not generations, the mitigation comparisons, and the facts the page states at the
+top (how many runs, which failed, whether any figure was measured at all).
+
+Runs of ``genwatt mitigate`` (kind ``mitigation``) go to their own section only: a
+strategy's energy is summed over many cases and a strategy is no configuration to rank,
+so they stay out of the series, the leaderboard, the timelines and the commands. The
+facts at the top count every run.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from genwatt.report.figdata import (
     timeline_data,
 )
 from genwatt.report.leaderboard import Leaderboard, build_leaderboard
+from genwatt.report.mitigation import MitigationSection, is_mitigation, mitigation_section
 from genwatt.report.predicted import Predictor
 from genwatt.report.provenance import ORDER
 from genwatt.report.series import Series, group_series, is_generation
@@ -54,6 +60,7 @@ class ReportContent:
     other_runs: tuple[RunRecord, ...]  # not generations: ``genwatt measure`` of commands
     other_runs_total: int
     sweeps: tuple[str, ...] = ()  # in the order first stored
+    mitigation: MitigationSection = field(default_factory=MitigationSection)
     version: str = field(default=__version__)
 
     @property
@@ -69,7 +76,7 @@ class ReportContent:
             (s.scaling is not None) + (s.phases is not None) + (s.steps is not None)
             for s in self.series
         )
-        return per_series + len(self.timelines)
+        return per_series + len(self.timelines) + self.mitigation.figure_count
 
 
 def _provenance_counts(records: Sequence[RunRecord]) -> dict[str, int]:
@@ -92,8 +99,9 @@ def collect(
     pue: float = 1.0,
 ) -> ReportContent:
     """Gather the report of ``records``; predictions come from ``predictor``."""
-    series = group_series(records)
-    others = [r for r in records if not is_generation(r)]
+    generations = [r for r in records if not is_mitigation(r)]
+    series = group_series(generations)
+    others = [r for r in generations if not is_generation(r)]
     return ReportContent(
         store=store,
         filters=dict(filters or {}),
@@ -106,8 +114,9 @@ def collect(
             for s in series
         ),
         leaderboard=build_leaderboard(series, predictor, country=country, pue=pue),
-        timelines=tuple(timeline_data(records)),
+        timelines=tuple(timeline_data(generations)),
         other_runs=tuple(sorted(others, key=lambda r: r.id or 0, reverse=True)[:MAX_OTHER_RUNS]),
         other_runs_total=len(others),
         sweeps=tuple(dict.fromkeys(r.sweep for r in records if r.sweep)),
+        mitigation=mitigation_section(records),
     )

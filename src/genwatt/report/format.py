@@ -64,6 +64,33 @@ def ratio(value: float | None) -> str:
     return f"×{sig(value)}" if is_number(value) else DASH
 
 
+def saving(ratio: float | None) -> str:
+    """``×2 (−50%)``: how many times less a strategy needs than its reference, and the
+    change that is; ``×0.8 (+25%)`` when it needs more (a hook costing more than it saves)."""
+    if ratio is None or math.isnan(ratio) or ratio <= 0:
+        return DASH
+    if math.isinf(ratio):
+        return "∞ (−100%)"
+    change = round((1 / ratio - 1) * 100)
+    sign = "±" if change == 0 else "−" if change < 0 else "+"
+    return f"×{sig(ratio)} ({sign}{abs(change)}%)"
+
+
+# Operation counts and their SI prefixes, largest first.
+_FLOP_UNITS = ((1e18, "EFLOP"), (1e15, "PFLOP"), (1e12, "TFLOP"), (1e9, "GFLOP"), (1e6, "MFLOP"))
+
+
+def flops(count: float | None) -> str:
+    """``1.23 TFLOP``: a count of floating-point operations (not a rate)."""
+    if not is_number(count):
+        return DASH
+    assert count is not None
+    for factor, unit in _FLOP_UNITS:
+        if abs(count) >= factor:
+            return f"{sig(count / factor)} {unit}"
+    return f"{sig(count)} FLOP"
+
+
 def energy_scale(max_energy_j: float) -> tuple[float, str]:
     """(divisor, unit) putting energies up to ``max_energy_j`` on a readable axis."""
     for divisor, unit in ((3.6e6, "kWh"), (3600.0, "Wh"), (1.0, "J"), (1e-3, "mJ")):

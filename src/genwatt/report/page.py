@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from genwatt.report.document import ReportContent
+from genwatt.report.mitigation_table import mitigation_html
 from genwatt.report.provenance import ESTIMATED, LOOKS, MEASURED, ORDER, PREDICTED
 from genwatt.report.tables import e, leaderboard_html, other_runs_html
 
@@ -32,6 +33,7 @@ SECTIONS = (
     ("phases", "Where the energy goes"),
     ("steps", "Energy per step"),
     ("timelines", "Power over time"),
+    ("mitigation", "Cutting the energy"),
     ("commands", "Measured commands"),
     ("key", "How to read this report"),
 )
@@ -50,6 +52,13 @@ _INTROS = {
     "timelines": "Power per energy domain as the meter sampled it, for the most recent "
     "runs stored with a timeline (`genwatt measure --timeline`, or `timeline: true` in a "
     "sweep spec).",
+    "mitigation": "What energy-saving strategies buy, and what they cost in quality "
+    "(`genwatt mitigate`). Each strategy ran on the same prompts and seeds as the "
+    "unmitigated pipeline: work saved is how many times fewer denoising FLOPs it executed, "
+    "quality how close its outputs came to the unmitigated ones (PSNR, SSIM) and, on "
+    "genwatt's reference model, whether they still show the prompt (adherence). A "
+    "strategy is worth having when it sits up and to the right of the plain cheaper "
+    "settings (fewer steps, lower resolution) at the same saving.",
     "commands": "Commands measured with `genwatt measure`, newest first.",
 }
 
@@ -139,6 +148,7 @@ border:1px solid currentColor}
 .gw-value-predicted{color:var(--predicted);border-bottom:1px dashed currentColor}
 .gw-stars{color:#d08b00;letter-spacing:1px;white-space:nowrap;font-size:1rem}
 .gw-failed{color:#b42318;font-size:0.8rem}
+.gw-frontier{color:var(--accent);font-size:0.76rem;white-space:nowrap}
 .gw-notes{font-size:0.82rem;color:var(--muted)}
 .gw-key td:first-child{width:64px}
 .gw-key svg{display:block}
@@ -177,6 +187,7 @@ class RenderedFigure:
     title: str
     caption: str
     svg: str
+    key: str = ""  # what it draws (a sweep, for sections that put a table beside it)
 
 
 def _figure_html(figure: RenderedFigure) -> str:
@@ -247,6 +258,10 @@ def render_page(content: ReportContent, figures: list[RenderedFigure], country: 
         "leaderboard": leaderboard_html(content.leaderboard),
         "commands": other_runs_html(content.other_runs, content.other_runs_total, country),
         "key": _key_html(),
+        "mitigation": mitigation_html(
+            content.mitigation,
+            {f.key: _figure_html(f) for f in figures if f.section == "mitigation"},
+        ),
     }
     for section, _ in SECTIONS:
         if section in bodies:

@@ -3,8 +3,8 @@
 A series is every generation of one model, with one kind of weights, on one device of
 one machine model: the runs whose energy can sit on one scaling plot. Runs of the same
 model on a CPU and on a GPU are two series, since one fit across them would mean
-nothing. Runs that are not generations (``genwatt measure`` of a command) form no
-series; the report lists them on their own.
+nothing. Runs that are not generations (``genwatt measure`` of a command, a strategy of
+``genwatt mitigate``) form no series; the report shows them on their own.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from genwatt.analysis.summary import ConfigSummary, summarize_runs
+from genwatt.report.mitigation import is_mitigation
 from genwatt.report.predicted import gpu_name
 from genwatt.report.provenance import ESTIMATED, weakest
 from genwatt.run.phases import GENERATION
@@ -64,8 +65,12 @@ class Series:
 
 
 def is_generation(record: RunRecord) -> bool:
-    """A run of a model: a generation window when it succeeded, a model name either way."""
-    if not record.config.get("model"):
+    """A run of a model: a generation window when it succeeded, a model name either way.
+
+    A ``genwatt mitigate`` strategy names a model too but is a sum over many cases, not
+    one generation (a failed one has no window to tell): the report shows it apart.
+    """
+    if not record.config.get("model") or is_mitigation(record):
         return False
     return not record.ok or record.window(GENERATION) is not None
 

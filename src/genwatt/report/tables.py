@@ -40,9 +40,13 @@ def badge(provenance: str) -> str:
 
 
 class Notes:
-    """Numbered notes for cells that show "—": each distinct reason is numbered once."""
+    """Numbered notes for cells that show "—": each distinct reason is numbered once.
 
-    def __init__(self) -> None:
+    ``prefix`` names the notes' ids; every table with its own notes on a page needs its own.
+    """
+
+    def __init__(self, prefix: str = "gw-note") -> None:
+        self.prefix = prefix
         self.reasons: list[str] = []
 
     def mark(self, reason: str) -> str:
@@ -51,13 +55,14 @@ class Notes:
         if reason not in self.reasons:
             self.reasons.append(reason)
         number = self.reasons.index(reason) + 1
-        return f'{fmt.DASH}<sup><a href="#gw-note-{number}">{number}</a></sup>'
+        return f'{fmt.DASH}<sup><a href="#{self.prefix}-{number}">{number}</a></sup>'
 
     def html(self) -> str:
         if not self.reasons:
             return ""
         items = "".join(
-            f'<li id="gw-note-{i}">{e(reason)}</li>' for i, reason in enumerate(self.reasons, 1)
+            f'<li id="{self.prefix}-{i}">{e(reason)}</li>'
+            for i, reason in enumerate(self.reasons, 1)
         )
         return f'<ol class="gw-notes">{items}</ol>'
 

@@ -30,13 +30,16 @@ WEIGHTS_NOTES = {
 
 # Miniature models are too small to gain from intra-op parallelism: on a 2-vCPU machine
 # two torch threads made them 5-10x slower and erratic (thread hand-offs dominate).
+# genwatt's own trained reference model is as small, whatever its weights are called.
 TINY_CPU_THREADS = 1
+SMALL_MODELS = frozenset({"wan-reference"})
 
 
 def _pin_threads_for_tiny(config: PlannedConfig) -> int:
     import torch
 
-    if config.weights == "tiny" and config.device == "cpu":
+    small = config.weights == "tiny" or config.model in SMALL_MODELS
+    if small and config.device == "cpu":
         torch.set_num_threads(TINY_CPU_THREADS)
     return torch.get_num_threads()
 

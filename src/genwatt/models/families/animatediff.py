@@ -60,7 +60,7 @@ SCHEDULER = SchedulerSpec(
 )
 
 _SIZE = SizeRule(8, reason="AnimateDiffPipeline.check_inputs requires multiples of 8")
-_FRAMES = FrameRule(1, "exact", max_frames=32)
+_FRAMES = FrameRule(1, "exact", max_frames=32, reason="its motion modules have 32 positions")
 _KWARGS = {"feature_extractor": None, "image_encoder": None}
 
 # The UNet, VAE and text encoder are SD 1.5's own, from its repo.

@@ -1,0 +1,98 @@
+"""``genwatt mitigate``: what each energy-saving strategy saves, and what it costs in quality."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+
+from genwatt.cli import sweep_options as opt
+
+
+def mitigate(
+    model: str = typer.Option(
+        "wan-reference",
+        "--model",
+        help="Model to compare on (default: genwatt's trained reference model).",
+    ),
+    weights: str | None = typer.Option(
+        None, "--weights", help="pretrained | random | tiny (reference model: pretrained)."
+    ),
+    strategies: str = typer.Option(
+        "all",
+        "--strategies",
+        help=(
+            "Comma-separated strategies, each optionally NAME:SETTING (e.g. "
+            "magcache:0.1,fewer-steps:15). 'all' runs every default; 'cache', 'reuse' "
+            "and 'baseline' run one kind. See --list."
+        ),
+    ),
+    list_only: bool = typer.Option(False, "--list", help="List the strategies and exit."),
+    prompts: int = typer.Option(6, "--prompts", min=1, help="Prompts per comparison."),
+    seeds: str = typer.Option("0", "--seeds", help="Seeds, comma-separated (e.g. 0,1)."),
+    steps: int | None = typer.Option(None, "--steps", min=1, help="Baseline denoising steps."),
+    guidance: float | None = opt.GUIDANCE,
+    device: str = opt.DEVICE,
+    dtype: str | None = opt.DTYPE,
+    store: Path | None = opt.STORE,
+    reuse_store: Path | None = typer.Option(
+        None,
+        "--reuse-store",
+        help="Reuse cache file for reuse strategies (default: a fresh one per comparison).",
+    ),
+    json_out: bool = opt.JSON,
+) -> None:
+    """Run each strategy on the baseline's prompts and seeds; report work, energy, quality."""
+    from genwatt.cli import render_mitigation as render
+    from genwatt.cli.progress import RichSweepProgress
+    from genwatt.meter.meter import Meter
+    from genwatt.mitigate.catalog import describe_strategies, parse_strategies
+    from genwatt.mitigate.compare import Comparison, compare
+    from genwatt.mitigate.record import save_comparison
+    from genwatt.mitigate.subject import load_subject
+    from genwatt.store.store import ResultsStore, default_store_path
+
+    if list_only:
+        render.print_strategy_catalog(describe_strategies())
+        return
+    subject = load_subject(
+        model,
+        weights=weights,
+        device=device,
+        dtype=dtype,
+        prompts=prompts,
+        seeds=opt.int_list(seeds, "--seeds") or [0],
+        steps=steps,
+        guidance=guidance,
+    )
+    chosen = parse_strategies(strategies, subject.call, reuse_store=reuse_store)
+    sweep = f"mitigate-{model}-{time.strftime('%Y%m%dT%H%M%S')}"
+
+    def run(progress: RichSweepProgress | None) -> Comparison:
+        return compare(
+            subject.pipe,
+            chosen,
+            subject.cases,
+            call=subject.call,
+            meter=Meter(),
+            model=model,
+            calibration=subject.calibration,
+            on_progress=(lambda label: progress.advance(label, True)) if progress else None,
+        )
+
+    if json_out:  # stdout carries only the JSON
+        comparison = run(None)
+    else:
+        with RichSweepProgress(sweep) as progress:
+            progress.start(len(subject.cases) * (1 + len(chosen)), 0)
+            comparison = run(progress)
+    path = store or default_store_path()
+    with ResultsStore(path) as results:
+        save_comparison(comparison, results, sweep)
+    if json_out:
+        out = comparison.as_dict() | {"sweep": sweep, "store": str(path), "notes": subject.notes}
+        typer.echo(json.dumps(out, indent=2))
+        return
+    render.print_mitigation(comparison, notes=subject.notes, sweep=sweep, store=path)

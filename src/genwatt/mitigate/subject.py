@@ -1,0 +1,138 @@
+"""What a mitigation comparison runs on: the pipeline, its baseline call, and the cases.
+
+Why a separate step: the reference model (trained, with captions the adherence check
+understands) and any registered text-to-video model (whose quality figures need real
+weights to mean anything) are loaded differently, but are compared the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from genwatt.errors import ConfigError
+from genwatt.mitigate.compare import Case, caption_cases
+from genwatt.mitigate.reference import DEFAULTS, NAME
+from genwatt.mitigate.synthetic import split_prompts
+
+if TYPE_CHECKING:
+    from diffusers import DiffusionPipeline
+
+#: Prompts for registered models other than the reference model (no adherence check).
+GENERIC_PROMPTS = (
+    "a red fox runs through fresh snow at sunrise",
+    "a sailing boat crosses a calm lake, cinematic",
+    "a robot chef cooks in a busy kitchen",
+    "waves break on a rocky beach in a storm",
+    "a city street at night in the rain",
+    "a golden eagle flies over a mountain valley",
+)
+
+
+@dataclass
+class Subject:
+    """A loaded pipeline and how it is compared."""
+
+    model: str
+    weights: str
+    pipe: DiffusionPipeline
+    call: dict[str, Any]
+    cases: list[Case]
+    calibration: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def _reference(weights: str) -> DiffusionPipeline:
+    from genwatt.mitigate import reference
+
+    if weights == "pretrained":
+        return reference.load_trained()
+    if weights == "random":
+        card = reference.trained_card()
+        return reference.build_pipeline(
+            seed=0, latents_mean=card["latents_mean"], latents_std=card["latents_std"]
+        )
+    raise ConfigError(f"{NAME} has weights 'pretrained' (trained by genwatt) or 'random'")
+
+
+def load_subject(
+    model: str,
+    *,
+    weights: str | None = None,
+    device: str = "cpu",
+    dtype: str | None = None,
+    prompts: int = 6,
+    seeds: Sequence[int] = (0,),
+    steps: int | None = None,
+    guidance: float | None = None,
+) -> Subject:
+    """Load ``model`` and pick ``prompts`` prompts x ``seeds`` as the comparison's cases.
+
+    For the reference model the prompts are held-out captions (never seen in training)
+    and the calibration prompts are training captions, so no strategy is tuned on the
+    prompts it is judged on.
+    """
+    if prompts < 1 or not seeds:
+        raise ConfigError("need at least one prompt and one seed")
+    notes: list[str] = []
+    if model == NAME:
+        import torch
+
+        # As small as the tiny models: extra CPU threads only add hand-off overhead.
+        torch.set_num_threads(1)
+        weights = weights or "pretrained"
+        pipe = _reference(weights)
+        call = DEFAULTS.call_kwargs()
+        train, held_out = split_prompts()
+        if prompts > len(held_out):
+            raise ConfigError(f"{NAME} has {len(held_out)} held-out prompts; asked for {prompts}")
+        # Spread the picks over the held-out list so colours and directions all appear.
+        stride = len(held_out) / prompts
+        picked = [held_out[int(i * stride)] for i in range(prompts)]
+        cases = caption_cases(picked, seeds)
+        calibration = [c.text() for c in train[:2]]
+        if weights == "random":
+            notes.append("random weights: quality figures describe noise, not a model")
+    else:
+        pipe, call, weights = _registered(model, weights, device, dtype)
+        cases = [Case(p, s) for p in _generic_prompts(prompts) for s in seeds]
+        calibration = [GENERIC_PROMPTS[-1]]
+        if weights != "pretrained":
+            notes.append(
+                f"{weights} weights: FLOP and time ratios hold, PSNR/SSIM need real weights"
+            )
+    if steps is not None:
+        call["num_inference_steps"] = steps
+    if guidance is not None:
+        call["guidance_scale"] = guidance
+    return Subject(model, weights, pipe, call, cases, calibration, notes)
+
+
+def _generic_prompts(n: int) -> list[str]:
+    if n > len(GENERIC_PROMPTS):
+        raise ConfigError(f"at most {len(GENERIC_PROMPTS)} prompts for registered models")
+    return list(GENERIC_PROMPTS[:n])
+
+
+def _registered(
+    model: str, weights: str | None, device: str, dtype: str | None
+) -> tuple[DiffusionPipeline, dict[str, Any], str]:
+    from genwatt.models import (
+        build_pipeline,
+        get_model,
+        pipeline_call_kwargs,
+        resolve_params,
+        spec_for_weights,
+    )
+
+    spec = get_model(model)
+    if spec.task != "t2v":
+        raise ConfigError(f"{model} is a {spec.task} model; genwatt mitigate compares video models")
+    weights = weights or spec.default_weights
+    pipe = build_pipeline(spec, weights, device, dtype)
+    built = spec_for_weights(spec, weights)
+    call = pipeline_call_kwargs(built, resolve_params(built), prompt="")
+    for per_generation in ("prompt", "generator", "output_type"):
+        call.pop(per_generation)
+    return pipe, call, weights

@@ -1,0 +1,198 @@
+"""genwatt's adaptive step cache: exact on a toy denoiser, skips real work on WAN."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from diffusers.hooks.hooks import CacheContext, _set_cache_context
+
+from genwatt.errors import ConfigError
+from genwatt.mitigate.adaptive_cache import AdaptiveSettings, AdaptiveStepCache, attached
+from genwatt.mitigate.reference import DEFAULTS, build_pipeline
+from genwatt.mitigate.strategy import Strategy, run_pipeline
+from genwatt.mitigate.work import count_denoising
+
+STEPS = 8
+PROMPT = "a red circle moves left"
+
+
+class ShiftDenoiser(torch.nn.Module):
+    """``output = input + shift``: a constant transformation, which the cache reproduces."""
+
+    def __init__(self, shift: torch.Tensor) -> None:
+        super().__init__()
+        self.shift = shift
+        self.calls = 0
+
+    def forward(self, hidden_states: torch.Tensor, return_dict: bool = False) -> Any:
+        self.calls += 1
+        return (hidden_states + self.shift,)
+
+
+def drive(module: torch.nn.Module, inputs: list[torch.Tensor], branch: str = "cond") -> list:
+    outs = []
+    for i, x in enumerate(inputs):
+        _set_cache_context(
+            module,
+            CacheContext(
+                branch, step_index=i, sigma=1 - i / len(inputs), num_inference_steps=len(inputs)
+            ),
+        )
+        outs.append(module(hidden_states=x)[0])
+    _set_cache_context(module, None)
+    return outs
+
+
+def test_a_constant_transformation_is_reproduced_exactly_while_skipping() -> None:
+    shift = torch.full((2, 3), 0.5)
+    module = ShiftDenoiser(shift)
+    inputs = [torch.full((2, 3), 1.0 - 0.1 * i) for i in range(10)]
+    settings = AdaptiveSettings(threshold=10.0, warmup=2, final=1, max_skips=3, order=1)
+    with attached(module, settings) as hook:
+        outs = drive(module, inputs)
+    for x, out in zip(inputs, outs, strict=True):
+        torch.testing.assert_close(out, x + shift)
+    # steps 0, 1 warm up; then 3 skips, 1 full, 3 skips, and the final step runs.
+    assert module.calls == 2 + 1 + 1 == hook.tally["cond:computed"]
+    assert hook.tally["cond:skipped"] == 6
+    assert not hasattr(module, "_diffusers_hook") and "forward" not in vars(module)
+
+
+def test_first_order_extrapolation_follows_a_linear_transformation() -> None:
+    """``output = 3 * input``: the transformation ``2x`` changes; order 1 tracks it in sigma."""
+
+    class Triple(torch.nn.Module):
+        def forward(self, hidden_states: torch.Tensor, return_dict: bool = False) -> Any:
+            return (3 * hidden_states,)
+
+    module = Triple()
+    n = 6
+    inputs = [torch.full((4,), 1 - i / n) for i in range(n)]  # moves linearly with sigma
+    settings = AdaptiveSettings(threshold=10.0, warmup=2, final=0, max_skips=10, order=1)
+    with attached(module, settings):
+        outs = drive(module, inputs)
+    for x, out in zip(inputs, outs, strict=True):
+        torch.testing.assert_close(out, 3 * x)
+    with attached(module, AdaptiveSettings(10.0, 2, 0, 10, order=0)):
+        zeroth = drive(module, inputs)
+    assert not torch.allclose(zeroth[-1], 3 * inputs[-1])  # reuse alone lags behind
+
+
+def test_branches_do_not_share_history() -> None:
+    module = ShiftDenoiser(torch.ones(3))
+    a = [torch.full((3,), 1.0 - 0.1 * i) for i in range(6)]
+    settings = AdaptiveSettings(threshold=10.0, warmup=2, final=1, max_skips=2)
+    with attached(module, settings) as hook:
+        alone = drive(module, a, "cond")
+        _set_cache_context(module, None)
+        module._diffusers_hook.reset_stateful_hooks()
+        mixed = []
+        for i, x in enumerate(a):
+            for branch, inp in (("cond", x), ("uncond", -10 * x)):
+                ctx = CacheContext(branch, step_index=i, sigma=1 - i / 6, num_inference_steps=6)
+                _set_cache_context(module, ctx)
+                out = module(hidden_states=inp)[0]
+                if branch == "cond":
+                    mixed.append(out)
+        _set_cache_context(module, None)
+    assert all(torch.equal(x, y) for x, y in zip(alone, mixed, strict=True))
+    assert hook.tally["uncond:skipped"] == hook.tally["cond:skipped"] // 2 > 0
+
+
+def test_outside_a_denoising_loop_every_call_runs() -> None:
+    module = ShiftDenoiser(torch.ones(2))
+    with attached(module, AdaptiveSettings(threshold=10.0)) as hook:
+        for _ in range(5):
+            module(hidden_states=torch.zeros(2))
+    assert module.calls == 5 and not hook.tally
+
+
+def test_settings_are_validated() -> None:
+    for bad in ({"threshold": -0.1}, {"warmup": 1}, {"max_skips": -1}, {"order": 2}):
+        with pytest.raises(ConfigError):
+            AdaptiveSettings(**bad)
+    module = ShiftDenoiser(torch.ones(1))
+    with (
+        attached(module, AdaptiveSettings()),
+        pytest.raises(ConfigError, match="already"),
+        attached(module, AdaptiveSettings()),
+    ):
+        pass
+    assert not hasattr(module, "_diffusers_hook")
+
+
+@pytest.fixture(scope="module")
+def pipe() -> Iterator[Any]:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield build_pipeline(seed=0)
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def call() -> dict[str, Any]:
+    return dict(DEFAULTS.call_kwargs(), num_inference_steps=STEPS)
+
+
+def counted(pipe: Any, strategy: Strategy, call: dict[str, Any]) -> tuple[np.ndarray, int]:
+    with count_denoising(pipe) as work:
+        out = strategy.generate(pipe, PROMPT, seed=0, call=call)
+    return out, work.flops
+
+
+@pytest.fixture(scope="module")
+def baseline(pipe: Any, call: dict[str, Any]) -> tuple[np.ndarray, int]:
+    return counted(pipe, Strategy(), call)
+
+
+def test_threshold_zero_skips_nothing(pipe: Any, call: dict, baseline: tuple) -> None:
+    strategy = AdaptiveStepCache(0.0)
+    assert strategy.name == "genwatt-adaptive-0" and strategy.kind == "cache"
+    with strategy.applied(pipe, call=call, calibration=[]):
+        out, flops = counted(pipe, strategy, call)
+    assert flops == baseline[1]
+    np.testing.assert_array_equal(out, baseline[0])
+    assert strategy.tally == {"cond:computed": STEPS, "uncond:computed": STEPS}
+
+
+def test_more_threshold_skips_more_wan_compute(pipe: Any, call: dict, baseline: tuple) -> None:
+    flops, skipped = [], []
+    for threshold in (0.0, 0.5, 2.0):
+        strategy = AdaptiveStepCache(threshold)
+        with strategy.applied(pipe, call=call, calibration=[]):
+            out, f = counted(pipe, strategy, call)
+        assert out.shape == baseline[0].shape and np.isfinite(out).all()
+        flops.append(f)
+        skipped.append(strategy.tally["cond:skipped"] + strategy.tally["uncond:skipped"])
+    assert skipped[0] == 0 < skipped[1] < skipped[2]
+    assert baseline[1] == flops[0] > flops[1] > flops[2]
+    # a skipped call runs no transformer FLOPs at all
+    per_call = baseline[1] / (2 * STEPS)
+    assert flops[2] == pytest.approx(baseline[1] - skipped[2] * per_call, rel=1e-6)
+
+
+def test_the_pipeline_is_left_as_it_was(pipe: Any, call: dict, baseline: tuple) -> None:
+    before = {n: sorted(vars(m)) for n, m in pipe.transformer.named_modules()}
+    hooks_before = list(pipe.transformer._diffusers_hook._hook_order)
+
+    def fail(_pipe: Any, step: int, _t: Any, _kwargs: Any) -> dict[str, Any]:
+        if step == STEPS - 2:
+            raise RuntimeError("boom")
+        return {}
+
+    strategy = AdaptiveStepCache(2.0)
+    with (
+        pytest.raises(RuntimeError, match="boom"),
+        strategy.applied(pipe, call=call, calibration=[]),
+    ):
+        run_pipeline(pipe, PROMPT, seed=0, call={**call, "callback_on_step_end": fail})
+    assert strategy.tally["cond:skipped"] > 0
+    assert {n: sorted(vars(m)) for n, m in pipe.transformer.named_modules()} == before
+    assert pipe.transformer._diffusers_hook._hook_order == hooks_before
+    out, flops = counted(pipe, Strategy(), call)
+    assert flops == baseline[1]
+    np.testing.assert_array_equal(out, baseline[0])
