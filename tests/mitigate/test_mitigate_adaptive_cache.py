@@ -21,37 +21,49 @@ PROMPT = "a red circle moves left"
 
 
 class ShiftDenoiser(torch.nn.Module):
-    """``output = input + shift``: a constant transformation, which the cache reproduces."""
+    """``output = input + shift``: a constant residual, which the cache reproduces."""
 
     def __init__(self, shift: torch.Tensor) -> None:
         super().__init__()
         self.shift = shift
         self.calls = 0
 
-    def forward(self, hidden_states: torch.Tensor, return_dict: bool = False) -> Any:
+    def forward(self, hidden_states: torch.Tensor, **_: Any) -> Any:
         self.calls += 1
         return (hidden_states + self.shift,)
 
 
+class FixedNoiseDenoiser(torch.nn.Module):
+    """A flow denoiser that always sees the same noise ``e``: ``v = (e - x) / (1 - sigma)``."""
+
+    def __init__(self, noise: torch.Tensor) -> None:
+        super().__init__()
+        self.noise = noise
+
+    def forward(self, hidden_states: torch.Tensor, timestep: float, **_: Any) -> Any:
+        return ((self.noise - hidden_states) / (1 - timestep),)
+
+
+def sigmas(n: int) -> list[float]:
+    return [0.9 * (1 - i / n) for i in range(n)]
+
+
 def drive(module: torch.nn.Module, inputs: list[torch.Tensor], branch: str = "cond") -> list:
+    """Call ``module`` as a denoising loop does: one cache context per step."""
     outs = []
-    for i, x in enumerate(inputs):
-        _set_cache_context(
-            module,
-            CacheContext(
-                branch, step_index=i, sigma=1 - i / len(inputs), num_inference_steps=len(inputs)
-            ),
-        )
-        outs.append(module(hidden_states=x)[0])
+    for i, (x, sigma) in enumerate(zip(inputs, sigmas(len(inputs)), strict=True)):
+        context = CacheContext(branch, step_index=i, sigma=sigma, num_inference_steps=len(inputs))
+        _set_cache_context(module, context)
+        outs.append(module(hidden_states=x, timestep=sigma)[0])
     _set_cache_context(module, None)
     return outs
 
 
-def test_a_constant_transformation_is_reproduced_exactly_while_skipping() -> None:
+def test_a_constant_residual_is_reproduced_exactly_while_skipping() -> None:
     shift = torch.full((2, 3), 0.5)
     module = ShiftDenoiser(shift)
     inputs = [torch.full((2, 3), 1.0 - 0.1 * i) for i in range(10)]
-    settings = AdaptiveSettings(threshold=10.0, warmup=2, final=1, max_skips=3, order=1)
+    settings = AdaptiveSettings(threshold=10.0, warmup=2, final=1, max_skips=3, target="residual")
     with attached(module, settings) as hook:
         outs = drive(module, inputs)
     for x, out in zip(inputs, outs, strict=True):
@@ -62,57 +74,97 @@ def test_a_constant_transformation_is_reproduced_exactly_while_skipping() -> Non
     assert not hasattr(module, "_diffusers_hook") and "forward" not in vars(module)
 
 
-def test_first_order_extrapolation_follows_a_linear_transformation() -> None:
-    """``output = 3 * input``: the transformation ``2x`` changes; order 1 tracks it in sigma."""
+def test_the_noise_target_keeps_the_noise_estimate() -> None:
+    noise = torch.tensor([0.3, -1.2, 0.8])
+    module = FixedNoiseDenoiser(noise)
+    inputs = [torch.full((3,), 2.0 - 0.2 * i) for i in range(8)]
+    with attached(module, AdaptiveSettings(threshold=10.0, warmup=2)) as hook:
+        outs = drive(module, inputs)
+    assert hook.tally["cond:skipped"] == 6
+    for x, sigma, out in zip(inputs, sigmas(8), outs, strict=True):
+        torch.testing.assert_close(out, (noise - x) / (1 - sigma))
+    with attached(module, AdaptiveSettings(threshold=10.0, warmup=2, target="output")):
+        reused = drive(module, inputs)
+    assert not torch.allclose(reused[-1], outs[-1])  # reusing the velocity is not exact here
+
+
+def test_extrapolation_follows_a_linear_trend() -> None:
+    """``output = 3 * input`` with inputs linear in sigma: the output is linear in sigma."""
 
     class Triple(torch.nn.Module):
-        def forward(self, hidden_states: torch.Tensor, return_dict: bool = False) -> Any:
+        def forward(self, hidden_states: torch.Tensor, **_: Any) -> Any:
             return (3 * hidden_states,)
 
     module = Triple()
-    n = 6
-    inputs = [torch.full((4,), 1 - i / n) for i in range(n)]  # moves linearly with sigma
-    settings = AdaptiveSettings(threshold=10.0, warmup=2, final=0, max_skips=10, order=1)
-    with attached(module, settings):
+    inputs = [torch.full((4,), s) for s in sigmas(6)]
+    linear = AdaptiveSettings(threshold=10.0, warmup=2, extrapolation=1.0, target="output")
+    with attached(module, linear):
         outs = drive(module, inputs)
     for x, out in zip(inputs, outs, strict=True):
         torch.testing.assert_close(out, 3 * x)
-    with attached(module, AdaptiveSettings(10.0, 2, 0, 10, order=0)):
-        zeroth = drive(module, inputs)
-    assert not torch.allclose(zeroth[-1], 3 * inputs[-1])  # reuse alone lags behind
+    with attached(module, AdaptiveSettings(threshold=10.0, warmup=2, target="output")):
+        reused = drive(module, inputs)
+    assert not torch.allclose(reused[-1], 3 * inputs[-1])  # reuse alone lags behind
 
 
-def test_branches_do_not_share_history() -> None:
+def interleaved(module: torch.nn.Module, cond: list, uncond: list) -> tuple[list, list]:
+    """Both branches per step, conditional first, as ``WanPipeline`` calls them."""
+    outs: dict[str, list] = {"cond": [], "uncond": []}
+    n = len(cond)
+    for i, sigma in enumerate(sigmas(n)):
+        for branch, x in (("cond", cond[i]), ("uncond", uncond[i])):
+            context = CacheContext(branch, step_index=i, sigma=sigma, num_inference_steps=n)
+            _set_cache_context(module, context)
+            outs[branch].append(module(hidden_states=x)[0])
+    _set_cache_context(module, None)
+    return outs["cond"], outs["uncond"]
+
+
+SLOW = [torch.full((3,), 1.0 - 0.1 * i) for i in range(8)]  # small relative change per step
+FAST = [torch.full((3,), 3.0**i) for i in range(8)]  # large relative change
+
+
+@pytest.mark.parametrize("lockstep", [False, True])
+def test_branches_keep_their_own_history(lockstep: bool) -> None:
+    settings = AdaptiveSettings(
+        threshold=0.5, warmup=2, max_skips=8, lockstep=lockstep, target="residual", measure="output"
+    )
     module = ShiftDenoiser(torch.ones(3))
-    a = [torch.full((3,), 1.0 - 0.1 * i) for i in range(6)]
-    settings = AdaptiveSettings(threshold=10.0, warmup=2, final=1, max_skips=2)
     with attached(module, settings) as hook:
-        alone = drive(module, a, "cond")
-        _set_cache_context(module, None)
-        module._diffusers_hook.reset_stateful_hooks()
-        mixed = []
-        for i, x in enumerate(a):
-            for branch, inp in (("cond", x), ("uncond", -10 * x)):
-                ctx = CacheContext(branch, step_index=i, sigma=1 - i / 6, num_inference_steps=6)
-                _set_cache_context(module, ctx)
-                out = module(hidden_states=inp)[0]
-                if branch == "cond":
-                    mixed.append(out)
-        _set_cache_context(module, None)
-    assert all(torch.equal(x, y) for x, y in zip(alone, mixed, strict=True))
-    assert hook.tally["uncond:skipped"] == hook.tally["cond:skipped"] // 2 > 0
+        alone = drive(module, SLOW, "cond")
+        cond, uncond = interleaved(module, SLOW, FAST)
+    assert all(torch.equal(x, y) for x, y in zip(alone, cond, strict=True))
+    for x, out in zip(FAST, uncond, strict=True):
+        torch.testing.assert_close(out, x + 1)  # exact: each branch uses its own residual
+    cond_skips = hook.tally["cond:skipped"] // 2
+    assert cond_skips == 6
+    if lockstep:  # the first branch of a step decides for both
+        assert hook.tally["uncond:skipped"] == cond_skips
+    else:  # the fast branch's own test keeps it running
+        assert hook.tally["uncond:skipped"] == 0
 
 
 def test_outside_a_denoising_loop_every_call_runs() -> None:
     module = ShiftDenoiser(torch.ones(2))
     with attached(module, AdaptiveSettings(threshold=10.0)) as hook:
-        for _ in range(5):
+        for _ in range(3):
             module(hidden_states=torch.zeros(2))
-    assert module.calls == 5 and not hook.tally
+        _set_cache_context(module, CacheContext("cond"))  # no step, sigma or step count
+        for _ in range(3):
+            module(hidden_states=torch.zeros(2))
+        _set_cache_context(module, None)
+    assert module.calls == 6 and not hook.tally
 
 
 def test_settings_are_validated() -> None:
-    for bad in ({"threshold": -0.1}, {"warmup": 1}, {"max_skips": -1}, {"order": 2}):
+    for bad in (
+        {"threshold": -0.1},
+        {"warmup": 1},
+        {"max_skips": -1},
+        {"extrapolation": 2},
+        {"target": "velocity"},
+        {"measure": "noise"},
+    ):
         with pytest.raises(ConfigError):
             AdaptiveSettings(**bad)
     module = ShiftDenoiser(torch.ones(1))

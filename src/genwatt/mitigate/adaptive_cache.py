@@ -3,27 +3,40 @@
 Why our own: diffusers' step caches decide *inside* the transformer (first block, block
 stack) and still run the patch embedding, the condition embedder and the output head on
 every step. The TeaCache/EasyCache family decides at the level of the whole denoiser
-call instead, so a skipped step costs no transformer FLOPs at all, and diffusers ships no
-EasyCache. The idea, per guidance branch (WAN runs the conditional and the unconditional
-prediction as separate calls, each inside ``transformer.cache_context("cond"/"uncond")``):
+call, so a skipped call costs no transformer FLOPs at all; diffusers ships no EasyCache.
 
-* the *transformation* of a call is ``output - input`` (the denoiser's velocity minus the
-  noisy latent it was given). Between neighbouring steps it changes far less than either
-  the input or the output, so a cached transformation added to the new input is a good
-  stand-in for the call;
-* the *transformation rate* ``k = ||o_a - o_b|| / ||x_a - x_b||`` between the last two full
-  computations says how strongly the output reacts to a change of input. On each new step
-  ``k * ||x_t - x_{t-1}|| / ||o||`` estimates the relative output change; the estimates are
-  accumulated since the last full computation and the step is skipped while their sum
-  stays below ``threshold`` (and fewer than ``max_skips`` steps were skipped in a row);
-* a skipped step returns ``x_t`` plus the cached transformation, extrapolated to first
-  order in the noise level ``sigma`` from the last two full computations (``order=1``) or
-  reused as is (``order=0``);
-* the first ``warmup`` and the last ``final`` steps always run in full: the first steps
-  decide the layout of the clip and seed the rate, the last ones its fine detail.
+How it decides (EasyCache's transformation-rate test, measured where it matters):
 
-State lives in a diffusers ``StateManager`` keyed by the active cache context, so the two
-branches never see each other's history; the pipeline resets it after every generation.
+* the denoiser is a flow model: from its velocity ``o`` at noisy latent ``x`` and noise
+  level ``sigma`` follow its estimate of the clean clip, ``x - sigma * o``, and of the
+  noise, ``x + (1 - sigma) * o``;
+* the *rate* ``k = ||c_a - c_b|| / ||x_a - x_b||`` between the last two full computations
+  says how fast the clean estimate ``c`` moves per unit of input change. On every later
+  step ``k * ||x_t - x_{t-1}|| / ||c||`` estimates its relative change; the estimates
+  accumulate since the last full call and the step is skipped while the sum stays below
+  ``threshold`` (and fewer than ``max_skips`` steps in a row were skipped);
+* a skipped call returns the velocity that keeps the last full call's *noise* estimate
+  (``target="noise"``). ``extrapolation`` > 0 moves the cached quantity along its trend
+  in ``sigma`` between the last two full calls;
+* the first ``warmup`` steps (and the last ``final`` ones) always run.
+
+Why these choices, measured on the trained reference model (30 steps, guidance 5, 18
+held-out prompts x seeds 0-2, PSNR against the uncached clip). With the defaults: 3.0x
+fewer denoising FLOPs at 33.8 dB mean, 43 of 54 clips >= 30 dB, where 10 plain steps
+(also 3x) give 29.2 dB; threshold 0.2 gives 2.8x at 35.5 dB.
+
+* Guidance: WAN runs the conditional and unconditional prediction as separate calls,
+  each inside ``transformer.cache_context("cond"/"uncond")``. Each branch keeps its own
+  history in a diffusers ``StateManager`` keyed by that context, but with ``lockstep``
+  (default) the first branch called at a step decides for all: the guided output
+  amplifies the *difference* of the branches (``u + 5 (c - u)``), so a step cached in one
+  branch and computed in the other costs far more than one cached in both, whose errors
+  largely cancel. Deciding per branch gave 2.0x at 25.5 dB, or 1.65x at 32.5 dB.
+* Measuring the clean estimate instead of the raw output, and reusing the noise estimate
+  instead of ``output - input`` (EasyCache's choices, 3.06x at 32.4 dB in lockstep), gained
+  1.3 dB: the clean estimate changes fast in the first steps, where the clip's layout is
+  decided, and slowly later, so the test keeps early steps and skips late ones. Over the
+  multi-step gaps a 3x saving needs, extrapolating was worse than reuse.
 """
 
 from __future__ import annotations
@@ -32,7 +45,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 from diffusers.hooks import HookRegistry, ModelHook
@@ -45,20 +58,30 @@ if TYPE_CHECKING:
     from diffusers import DiffusionPipeline
 
 HOOK_NAME = "genwatt_adaptive_step_cache"
+Target = Literal["noise", "output", "residual"]
+Measure = Literal["clean", "output"]
+TARGETS: tuple[Target, ...] = ("noise", "output", "residual")
+MEASURES: tuple[Measure, ...] = ("clean", "output")
 
 
 @dataclass(frozen=True)
 class AdaptiveSettings:
-    """How eagerly the cache skips; ``threshold`` is the main knob (0 never skips)."""
+    """How the cache decides and predicts; ``threshold`` is the main knob (0 never skips).
 
-    threshold: float = 0.1
+    ``target``: what a skipped call keeps from the last full one: the ``noise`` estimate,
+    the ``output`` itself, or the ``residual`` ``output - input`` (EasyCache's choice).
+    ``measure``: whose change the rate test estimates, the ``clean`` estimate or the raw
+    ``output`` (EasyCache's choice).
+    """
+
+    threshold: float = 0.25
     warmup: int = 3
-    final: int = 1
-    max_skips: int = 4
-    order: float = 1
-    lockstep: bool = False
-    target: str = "residual"
-    measure: str = "output"
+    final: int = 0
+    max_skips: int = 8
+    extrapolation: float = 0.0
+    lockstep: bool = True
+    target: Target = "noise"
+    measure: Measure = "clean"
 
     def __post_init__(self) -> None:
         if not self.threshold >= 0:
@@ -71,15 +94,19 @@ class AdaptiveSettings:
             raise ConfigError(
                 f"final and max_skips must be >= 0; got {self.final}, {self.max_skips}"
             )
-        if not 0 <= self.order <= 1:
-            raise ConfigError(f"order must be in [0, 1]; got {self.order}")
+        if not 0 <= self.extrapolation <= 1:
+            raise ConfigError(f"extrapolation must be in [0, 1]; got {self.extrapolation}")
+        if self.target not in TARGETS or self.measure not in MEASURES:
+            raise ConfigError(
+                f"target must be one of {TARGETS} and measure one of {MEASURES}; "
+                f"got {self.target!r}, {self.measure!r}"
+            )
 
 
 @dataclass
 class _Full:
-    """One full computation: input, output and where in the schedule it ran."""
+    """One full computation: input, output and the noise level it ran at."""
 
-    step: int
     sigma: float
     x: torch.Tensor
     out: torch.Tensor
@@ -107,8 +134,10 @@ def _norm(x: torch.Tensor) -> float:
 class AdaptiveCacheHook(ModelHook):
     """Wraps the denoiser's forward; skips a call when its change is predicted to be small.
 
-    ``tally`` counts, per branch, how many calls ran (``"<branch>:computed"``) and were
-    skipped (``"<branch>:skipped"``) since the hook was attached: handy to report and test.
+    ``tally`` counts, per branch, the calls that ran (``"<branch>:computed"``) and were
+    skipped (``"<branch>:skipped"``) since the hook was attached. A call whose cache
+    context lacks the step index, ``sigma`` or the step count (a bare transformer call;
+    ``WanPipeline`` passes all three) always runs and is not counted.
     """
 
     _is_stateful = True
@@ -118,16 +147,23 @@ class AdaptiveCacheHook(ModelHook):
         self.settings = settings
         self.state_manager = StateManager(_BranchTrajectory)
         self.tally: Counter[str] = Counter()
-        self._decided: dict[int, bool] = {}
+        self._decided: dict[int, bool] = {}  # step -> the lockstep decision
 
     def new_forward(self, module: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
         context = self.state_manager._context
+        if context is None or None in (
+            context.step_index,
+            context.sigma,
+            context.num_inference_steps,
+        ):
+            return self.fn_ref.original_forward(*args, **kwargs)
         x = kwargs["hidden_states"] if "hidden_states" in kwargs else args[0]
-        if context is None or context.step_index is None or context.num_inference_steps is None:
-            return self.fn_ref.original_forward(*args, **kwargs)  # not inside a denoising loop
         state: _BranchTrajectory = self.state_manager.get_state()
         step = int(context.step_index)
-        sigma = float(context.sigma) if context.sigma is not None else float(step)
+        sigma = float(context.sigma)
+        if step == 0:  # a new generation, even if the last one died before its reset
+            state.reset()
+            self._decided.clear()
         skip = self._should_skip(state, x, step, int(context.num_inference_steps))
         if self.settings.lockstep:
             skip = self._decided.setdefault(step, skip) and state.rate is not None
@@ -140,30 +176,29 @@ class AdaptiveCacheHook(ModelHook):
         output = self.fn_ref.original_forward(*args, **kwargs)
         self.tally[f"{context.name}:computed"] += 1
         state.as_tuple = isinstance(output, tuple)
-        self._record(state, _Full(step, sigma, x, output[0] if state.as_tuple else output.sample))
+        self._record(state, _Full(sigma, x, output[0] if state.as_tuple else output.sample))
         return output
 
     def _should_skip(self, state: _BranchTrajectory, x: torch.Tensor, step: int, n: int) -> bool:
         s = self.settings
-        if step < s.warmup or step >= n - s.final or state.rate is None or state.previous_x is None:
+        if step < s.warmup or step >= n - s.final or state.rate is None:
             return False
-        if state.previous_x.shape != x.shape:
+        if state.previous_x is None or state.previous_x.shape != x.shape:
             return False
-        state.accumulated += (
-            state.rate
-            * _norm(x - state.previous_x)
-            / max(_norm(self._measure(state.fulls[-1])), 1e-12)
-        )
+        scale = max(_norm(self._measure(state.fulls[-1])), 1e-12)
+        state.accumulated += state.rate * _norm(x - state.previous_x) / scale
         return state.accumulated < s.threshold and state.skipped_in_row < s.max_skips
 
     def _record(self, state: _BranchTrajectory, full: _Full) -> None:
+        state.rate = None
         if state.fulls and state.fulls[-1].x.shape == full.x.shape:
             last = state.fulls[-1]
             dx = _norm(full.x - last.x)
-            state.rate = _norm(self._measure(full) - self._measure(last)) / dx if dx > 0 else None
+            if dx > 0:
+                state.rate = _norm(self._measure(full) - self._measure(last)) / dx
+            state.fulls = [last, full]
         else:
-            state.fulls, state.rate = [], None
-        state.fulls = [*state.fulls[-1:], full]
+            state.fulls = [full]
         state.accumulated = 0.0
         state.skipped_in_row = 0
 
@@ -174,28 +209,30 @@ class AdaptiveCacheHook(ModelHook):
 
     def _predict(self, state: _BranchTrajectory, x: torch.Tensor, sigma: float) -> torch.Tensor:
         target = self.settings.target
-        if target == "noise" and (1 - sigma < 1e-6 or any(1 - f.sigma < 1e-6 for f in state.fulls)):
-            target = "output"
+        if target == "noise" and min(1 - sigma, *(1 - f.sigma for f in state.fulls)) < 1e-6:
+            target = "output"  # at pure noise the noise estimate does not fix the velocity
 
         def encode(full: _Full) -> torch.Tensor:
-            if target == "residual":
-                return full.out - full.x
             if target == "noise":
                 return full.x + (1 - full.sigma) * full.out
+            if target == "residual":
+                return full.out - full.x
             return full.out
 
         last = state.fulls[-1]
-        q = encode(last)
-        if self.settings.order > 0 and len(state.fulls) == 2:
-            prev = state.fulls[-2]
+        cached = encode(last)
+        if self.settings.extrapolation > 0 and len(state.fulls) == 2:
+            prev = state.fulls[0]
             if last.sigma != prev.sigma:
-                w = self.settings.order * (sigma - last.sigma) / (last.sigma - prev.sigma)
-                q = q + (q - encode(prev)) * w
-        if target == "residual":
-            return x + q
+                weight = (
+                    self.settings.extrapolation * (sigma - last.sigma) / (last.sigma - prev.sigma)
+                )
+                cached = cached + (cached - encode(prev)) * weight
         if target == "noise":
-            return (q - x) / (1 - sigma)
-        return q
+            return (cached - x) / (1 - sigma)
+        if target == "residual":
+            return x + cached
+        return cached
 
     def reset_state(self, module: torch.nn.Module) -> torch.nn.Module:
         self.state_manager.reset()
@@ -232,9 +269,9 @@ def attached(module: torch.nn.Module, settings: AdaptiveSettings) -> Iterator[Ad
 class AdaptiveStepCache(Strategy):
     """genwatt's adaptive step cache on the pipeline's ``transformer`` (see module doc).
 
-    ``threshold`` is the accumulated relative output change allowed before a full call;
-    the other arguments are ``AdaptiveSettings``. ``tally`` sums the per-branch decisions
-    over every generation run while the strategy is applied.
+    ``threshold`` is the accumulated relative change of the clean estimate allowed before
+    a full call; the keyword arguments are ``AdaptiveSettings``. ``tally`` sums the
+    per-branch decisions over every generation run while the strategy is applied.
     """
 
     kind = "cache"
@@ -246,18 +283,18 @@ class AdaptiveStepCache(Strategy):
         warmup: int = AdaptiveSettings.warmup,
         final: int = AdaptiveSettings.final,
         max_skips: int = AdaptiveSettings.max_skips,
-        order: float = AdaptiveSettings.order,
+        extrapolation: float = AdaptiveSettings.extrapolation,
         lockstep: bool = AdaptiveSettings.lockstep,
-        target: str = AdaptiveSettings.target,
-        measure: str = AdaptiveSettings.measure,
+        target: Target = AdaptiveSettings.target,
+        measure: Measure = AdaptiveSettings.measure,
     ) -> None:
         self.settings = AdaptiveSettings(
-            threshold, warmup, final, max_skips, order, lockstep, target, measure
+            threshold, warmup, final, max_skips, extrapolation, lockstep, target, measure
         )
         self.name = f"genwatt-adaptive-{threshold:g}"
         self.description = (
-            "genwatt's whole-call adaptive step cache (EasyCache family): skips a "
-            f"denoiser call while the predicted output change stays under {threshold:g}"
+            "genwatt's whole-call adaptive step cache (EasyCache family): skips a denoiser "
+            f"call while the predicted change of the clean estimate stays under {threshold:g}"
         )
         self.tally: Counter[str] = Counter()
 
