@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from genwatt.errors import ConfigError
 from genwatt.mitigate.synthetic import COLOURS, DIRECTIONS, SHAPES
+from genwatt.models.families import reference as registered
 
 if TYPE_CHECKING:
     from diffusers import WanPipeline
@@ -44,57 +45,26 @@ if TYPE_CHECKING:
 NAME = "wan-reference"
 WEIGHTS_FILE = "wan-reference.safetensors"
 CARD_FILE = "wan-reference.json"
-MAX_TEXT_TOKENS = 8
-PATCH_PX = 4
+# The architecture is plain data in the model registry, which must import without numpy;
+# this module builds from the same dicts, so the registry and the trained model agree.
+MAX_TEXT_TOKENS = registered.MAX_TEXT_TOKENS
+PATCH_PX = registered.PATCH_PX
 #: Object motion in the training clips, pixels per frame (one transformer token).
 MOTION_PX = 8
 
-TRANSFORMER_CONFIG: dict[str, Any] = {
-    "patch_size": (1, 2, 2),
-    "num_attention_heads": 4,
-    "attention_head_dim": 32,
-    "in_channels": 3 * PATCH_PX * PATCH_PX,
-    "out_channels": 3 * PATCH_PX * PATCH_PX,
-    "text_dim": 64,
-    "freq_dim": 64,
-    "ffn_dim": 256,
-    "num_layers": 4,
-    "cross_attn_norm": True,
-    "qk_norm": "rms_norm_across_heads",
-    "eps": 1e-6,
-    "rope_max_seq_len": 64,
-}
+TRANSFORMER_CONFIG: dict[str, Any] = registered.TRANSFORMER
 
 SPECIAL_TOKENS = ("<pad>", "</s>", "<unk>")
 VOCABULARY: tuple[str, ...] = (*SPECIAL_TOKENS, "a", *COLOURS, *SHAPES, "moves", *DIRECTIONS)
 
-TEXT_ENCODER_CONFIG: dict[str, Any] = {
-    "vocab_size": len(VOCABULARY),
-    "d_model": 64,
-    "d_kv": 16,
-    "d_ff": 128,
-    "num_layers": 2,
-    "num_heads": 4,
-    "relative_attention_num_buckets": 8,
-    "relative_attention_max_distance": 16,
-    "dropout_rate": 0.0,
-    "feed_forward_proj": "gated-gelu",
-    "pad_token_id": 0,
-    "eos_token_id": 1,
-}
+TEXT_ENCODER_CONFIG: dict[str, Any] = registered.TEXT_ENCODER
+if TEXT_ENCODER_CONFIG["vocab_size"] != len(VOCABULARY):  # the registry states it as a number
+    raise ImportError(
+        f"wan-reference text encoder has {TEXT_ENCODER_CONFIG['vocab_size']} embeddings but "
+        f"the caption vocabulary has {len(VOCABULARY)} words; update the registry spec"
+    )
 
-SCHEDULER_CONFIG: dict[str, Any] = {
-    "num_train_timesteps": 1000,
-    "solver_order": 2,
-    "prediction_type": "flow_prediction",
-    "predict_x0": True,
-    "solver_type": "bh2",
-    "lower_order_final": True,
-    "use_flow_sigmas": True,
-    "flow_shift": 3.0,
-    "timestep_spacing": "linspace",
-    "final_sigmas_type": "zero",
-}
+SCHEDULER_CONFIG: dict[str, Any] = registered.SCHEDULER
 
 
 @dataclass(frozen=True)

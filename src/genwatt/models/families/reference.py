@@ -7,12 +7,13 @@ path (``WanTransformer3DModel``, ``UMT5EncoderModel``, ``UniPCMultistepScheduler
 two parts of genwatt's own: a word-level tokenizer over the caption vocabulary and
 ``PatchCodec``, an exact pixel-patch codec in place of the VAE (4x in space, none in time).
 
-The numbers below restate ``genwatt.mitigate.reference`` as plain data, because
-importing that module pulls in numpy and scipy and the registry must stay light; a test
-holds the two equal. Its weights ship inside the package, so ``pretrained`` loads them
-with ``load_trained`` and never reaches the Hub; ``random`` builds the same architecture
-with random weights. It is already a miniature (about a million parameters, CPU-sized),
-so it is its own tiny form: ``tiny`` means ``random`` here, as for the other miniatures.
+The numbers below are the single source of the architecture: ``genwatt.mitigate.reference``
+builds and trains from these dicts. They live here, as plain data, because that module
+pulls in numpy and scipy and the registry must stay light. Its weights ship inside the
+package, so ``pretrained`` loads them with ``load_trained`` and never reaches the Hub;
+``random`` builds the same architecture with random weights. It is already a miniature
+(about a million parameters, CPU-sized), so it is its own tiny form: ``tiny`` means
+``random`` here, as for the other miniatures.
 """
 
 from __future__ import annotations
@@ -32,11 +33,11 @@ from genwatt.models.spec import (
 
 NAME = "wan-reference"
 SOURCE = "genwatt.mitigate.reference"
-MAX_TEXT_TOKENS = 8  # reference.MAX_TEXT_TOKENS: its captions are at most 7 words + </s>
-PATCH_PX = 4  # reference.PATCH_PX: 4x4 RGB pixel patches become 48 latent channels
+MAX_TEXT_TOKENS = 8  # its captions are at most 7 words + </s>
+PATCH_PX = 4  # 4x4 RGB pixel patches become 48 latent channels
 ROPE_POSITIONS = 64  # rope_max_seq_len: rotary positions per axis (frames, rows, columns)
 
-# reference.TRANSFORMER_CONFIG: 4 layers of 4 heads x 32, patch (1, 2, 2), 48 channels.
+# The transformer: 4 layers of 4 heads x 32, patch (1, 2, 2), 48 channels.
 TRANSFORMER: dict[str, Any] = {
     "patch_size": (1, 2, 2),
     "num_attention_heads": 4,
@@ -53,7 +54,7 @@ TRANSFORMER: dict[str, Any] = {
     "rope_max_seq_len": ROPE_POSITIONS,
 }
 
-# reference.TEXT_ENCODER_CONFIG: a 2-layer umT5 encoder over the 18-word caption
+# The text encoder: a 2-layer umT5 encoder over the 18-word caption
 # vocabulary (3 specials, "a", 6 colours, 3 shapes, "moves", 4 directions).
 TEXT_ENCODER: dict[str, Any] = {
     "vocab_size": 18,
@@ -74,7 +75,7 @@ TEXT_ENCODER: dict[str, Any] = {
 # the trained ones come with the weights and change no shape or cost.
 CODEC: dict[str, Any] = {"patch_px": PATCH_PX, "z_dim": 3 * PATCH_PX * PATCH_PX}
 
-# reference.SCHEDULER_CONFIG: WAN2.1's UniPC on flow sigmas, shift 3.
+# The scheduler: WAN2.1's UniPC on flow sigmas, shift 3.
 SCHEDULER: dict[str, Any] = {
     "num_train_timesteps": 1000,
     "solver_order": 2,
