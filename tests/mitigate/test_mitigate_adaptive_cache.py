@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -12,12 +12,12 @@ from diffusers.hooks.hooks import CacheContext, _set_cache_context
 
 from genwatt.errors import ConfigError
 from genwatt.mitigate.adaptive_cache import AdaptiveSettings, AdaptiveStepCache, attached
-from genwatt.mitigate.reference import DEFAULTS, build_pipeline
 from genwatt.mitigate.strategy import Strategy, run_pipeline
-from genwatt.mitigate.work import count_denoising
 
-STEPS = 8
+STEPS = 8  # as in conftest.py
 PROMPT = "a red circle moves left"
+#: conftest.py's ``counted`` fixture: (pipe, strategy, call) -> (clip, denoising FLOPs).
+Counted = Callable[..., tuple[np.ndarray, int]]
 
 
 class ShiftDenoiser(torch.nn.Module):
@@ -177,31 +177,9 @@ def test_settings_are_validated() -> None:
     assert not hasattr(module, "_diffusers_hook")
 
 
-@pytest.fixture(scope="module")
-def pipe() -> Iterator[Any]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield build_pipeline(seed=0)
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def call() -> dict[str, Any]:
-    return dict(DEFAULTS.call_kwargs(), num_inference_steps=STEPS)
-
-
-def counted(pipe: Any, strategy: Strategy, call: dict[str, Any]) -> tuple[np.ndarray, int]:
-    with count_denoising(pipe) as work:
-        out = strategy.generate(pipe, PROMPT, seed=0, call=call)
-    return out, work.flops
-
-
-@pytest.fixture(scope="module")
-def baseline(pipe: Any, call: dict[str, Any]) -> tuple[np.ndarray, int]:
-    return counted(pipe, Strategy(), call)
-
-
-def test_threshold_zero_skips_nothing(pipe: Any, call: dict, baseline: tuple) -> None:
+def test_threshold_zero_skips_nothing(
+    pipe: Any, call: dict, baseline: tuple, counted: Counted
+) -> None:
     strategy = AdaptiveStepCache(0.0)
     assert strategy.name == "genwatt-adaptive-0" and strategy.kind == "cache"
     with strategy.applied(pipe, call=call, calibration=[]):
@@ -211,7 +189,9 @@ def test_threshold_zero_skips_nothing(pipe: Any, call: dict, baseline: tuple) ->
     assert strategy.tally == {"cond:computed": STEPS, "uncond:computed": STEPS}
 
 
-def test_more_threshold_skips_more_wan_compute(pipe: Any, call: dict, baseline: tuple) -> None:
+def test_more_threshold_skips_more_wan_compute(
+    pipe: Any, call: dict, baseline: tuple, counted: Counted
+) -> None:
     flops, skipped = [], []
     for threshold in (0.0, 0.5, 2.0):
         strategy = AdaptiveStepCache(threshold)
@@ -227,7 +207,9 @@ def test_more_threshold_skips_more_wan_compute(pipe: Any, call: dict, baseline: 
     assert flops[2] == pytest.approx(baseline[1] - skipped[2] * per_call, rel=1e-6)
 
 
-def test_the_pipeline_is_left_as_it_was(pipe: Any, call: dict, baseline: tuple) -> None:
+def test_the_pipeline_is_left_as_it_was(
+    pipe: Any, call: dict, baseline: tuple, counted: Counted
+) -> None:
     before = {n: sorted(vars(m)) for n, m in pipe.transformer.named_modules()}
     hooks_before = list(pipe.transformer._diffusers_hook._hook_order)
 

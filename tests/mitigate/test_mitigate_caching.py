@@ -7,7 +7,7 @@ cache skips something on random weights. Quality is judged on the trained model,
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -34,37 +34,13 @@ from genwatt.mitigate.caching import (
     default_cache_strategies,
     separate_branch_state,
 )
-from genwatt.mitigate.reference import DEFAULTS, build_pipeline
 from genwatt.mitigate.strategy import Strategy, run_pipeline
-from genwatt.mitigate.work import count_denoising
 
-STEPS = 8
+STEPS = 8  # as in conftest.py
 PROMPT = "a red circle moves left"
+#: conftest.py's ``counted`` fixture: (pipe, strategy, call) -> (clip, denoising FLOPs).
+Counted = Callable[..., tuple[np.ndarray, int]]
 CALIBRATION = ["a blue square moves up"]
-
-
-@pytest.fixture(scope="module")
-def pipe() -> Iterator[Any]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield build_pipeline(seed=0)
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def call() -> dict[str, Any]:
-    return dict(DEFAULTS.call_kwargs(), num_inference_steps=STEPS)
-
-
-def counted(pipe: Any, strategy: Strategy, call: dict[str, Any]) -> tuple[np.ndarray, int]:
-    with count_denoising(pipe) as work:
-        out = strategy.generate(pipe, PROMPT, seed=0, call=call)
-    return out, work.flops
-
-
-@pytest.fixture(scope="module")
-def baseline(pipe: Any, call: dict[str, Any]) -> tuple[np.ndarray, int]:
-    return counted(pipe, Strategy(), call)
 
 
 def fingerprint(module: torch.nn.Module) -> dict[str, Any]:
@@ -90,7 +66,11 @@ AGGRESSIVE: dict[str, Callable[[], DiffusersCache]] = {
 
 @pytest.mark.parametrize("short", sorted(AGGRESSIVE))
 def test_cache_skips_work_and_leaves_the_pipeline_as_it_was(
-    short: str, pipe: Any, call: dict[str, Any], baseline: tuple[np.ndarray, int]
+    short: str,
+    pipe: Any,
+    call: dict[str, Any],
+    baseline: tuple[np.ndarray, int],
+    counted: Counted,
 ) -> None:
     base_out, base_flops = baseline
     before = fingerprint(pipe.transformer)
@@ -111,7 +91,11 @@ def test_cache_skips_work_and_leaves_the_pipeline_as_it_was(
 
 @pytest.mark.parametrize("short", ["fbcache", "fastercache", "magcache"])
 def test_hooks_are_removed_when_generation_fails(
-    short: str, pipe: Any, call: dict[str, Any], baseline: tuple[np.ndarray, int]
+    short: str,
+    pipe: Any,
+    call: dict[str, Any],
+    baseline: tuple[np.ndarray, int],
+    counted: Counted,
 ) -> None:
     before = fingerprint(pipe.transformer)
 

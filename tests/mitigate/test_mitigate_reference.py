@@ -89,3 +89,20 @@ def test_shipped_weights_load_and_draw_the_prompted_colour() -> None:
     call = {**reference.DEFAULTS.call_kwargs(), "num_inference_steps": 12}
     video = run_pipeline(pipe, caption.text(), seed=7, call=call)
     assert check_adherence(video, caption).colour_ok
+
+
+def test_only_the_intended_frame_rounding_notice_is_silenced() -> None:
+    import logging
+
+    reference.build_pipeline(seed=0)
+    logger = logging.getLogger("diffusers.pipelines.wan.pipeline_wan")
+
+    def passes(message: str) -> bool:
+        record = logger.makeRecord(logger.name, logging.WARNING, __file__, 1, message, (), None)
+        return all(f.filter(record) for f in logger.filters)
+
+    assert not passes("`num_frames - 1` has to be divisible by 1. Rounding to the nearest number.")
+    assert passes("`num_frames - 1` has to be divisible by 4. Rounding to the nearest number.")
+    reference.build_pipeline(seed=1)
+    ours = [f for f in logger.filters if isinstance(f, reference._FrameRoundingNotice)]
+    assert len(ours) == 1  # installed once however many pipelines are built

@@ -170,7 +170,7 @@ def test_the_reference_model_is_a_real_wan_model_with_packaged_weights() -> None
         "text_encoder": "UMT5EncoderModel",
     }
     summary = spec.summary()
-    assert summary["denoiser_params"] == 996_672
+    assert summary["denoiser_params"] == 3_828_160
     assert summary["components"]["vae"]["params"] == 0
     assert summary["pretrained_loader"] == spec.pretrained_loader
 

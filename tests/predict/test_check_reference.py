@@ -60,3 +60,13 @@ def test_tolerance_must_be_positive(video_reference: Path) -> None:
 
     with pytest.raises(ConfigError, match="tolerance"):
         check_csv(video_reference / reference.SWEEP_FILE, model="wan2.1-t2v-1.3b", tolerance=0)
+
+
+def test_nearby_settings_come_from_published_checkpoints_only() -> None:
+    """wan-reference shares the WAN family; its 32x32 is no size a WAN user would run."""
+    from genwatt.predict.check import _candidates
+
+    stated = {"height": 480, "width": 832, "steps": 50, "num_frames": 81}
+    sizes = {(c["height"], c["width"]) for c in _candidates("wan2.1-t2v-1.3b", stated)}
+    assert (720, 1280) in sizes
+    assert (32, 32) not in sizes

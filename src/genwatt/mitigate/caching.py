@@ -28,11 +28,15 @@ fix. What each strategy sets, and why:
   range, with nothing cached yet, and fails: its range must end below the first timestep.
 
 ``default_cache_strategies`` is what ``genwatt mitigate`` runs; ``CACHE_FACTORIES`` maps a
-short name to a factory taking an optional aggressiveness (``magcache:0.1``). The defaults
-were tuned on the trained reference model (30 steps, guidance 5, held-out prompts): on
-that model plain fewer steps is a strong baseline, and of diffusers' caches only SeaCache
-(reusing, not extrapolating, its residual) and FasterCache beat it at equal FLOPs, by
-about 2 dB or less; genwatt's own ``AdaptiveStepCache`` beats it by 3.5 to 5 dB.
+short name to a factory taking an optional aggressiveness (``magcache:0.1``). On the
+trained reference model (30 steps, guidance 5, 18 held-out prompts;
+``benchmarks/results/mitigation-cpu.json``) plain fewer steps loses quality fast (26 dB
+at 2x), and at equal FLOPs TaylorSeer beats it by 6.3 dB, MagCache by 3.4 to 4.5 dB and
+SeaCache by 2.5 dB; genwatt's own ``AdaptiveStepCache`` by 5.7 dB (at 2.8x) to 12.2 dB
+(at 1.75x). Caches saving under 1.5x (FirstBlockCache, PAB, FasterCache at these
+settings) fall outside the fewer-steps curve and get no margin. The diffusers defaults were
+chosen on an earlier, narrower reference model; ``genwatt mitigate --strategies
+magcache:0.1`` and the like set them per run.
 """
 
 from __future__ import annotations

@@ -100,11 +100,24 @@ CATALOG: dict[str, tuple[str, str | None, Factory, str]] = {
 }
 
 
-def describe_strategies() -> list[dict[str, Any]]:
-    """Rows for ``genwatt mitigate --list``."""
+def describe_strategies(call: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Rows for ``genwatt mitigate --list``; ``default`` is what ``NAME`` alone runs, as the
+    strategy's full name with its setting (``fewer-steps`` depends on ``call``'s steps,
+    the reference model's by default)."""
+    if call is None:
+        from genwatt.mitigate.reference import DEFAULTS
+
+        call = DEFAULTS.call_kwargs()
+    unused = Path(tempfile.gettempdir()) / "genwatt-reuse-unused.db"  # reuse opens lazily
     return [
-        {"name": name, "kind": kind, "setting": setting, "description": description}
-        for name, (kind, setting, _factory, description) in CATALOG.items()
+        {
+            "name": name,
+            "kind": kind,
+            "setting": setting,
+            "default": factory(None, call, unused).name,
+            "description": description,
+        }
+        for name, (kind, setting, factory, description) in CATALOG.items()
     ]
 
 

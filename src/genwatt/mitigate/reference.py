@@ -6,8 +6,9 @@ miniature WAN on its synthetic captioned videos (``genwatt.mitigate.synthetic``)
 ships the weights inside the package. Every part is the real diffusers/transformers
 class, sampled through the real ``WanPipeline``:
 
-* ``WanTransformer3DModel``: 4 layers of 4 heads x 32, patch (1, 2, 2), 48 in/out channels;
-* ``UMT5EncoderModel``: 2 layers, d_model 64, trained jointly with the transformer;
+* ``WanTransformer3DModel``: 4 layers of 4 heads x 64, patch (1, 2, 2), 48 in/out channels;
+* ``UMT5EncoderModel``: 2 layers, d_model 64, frozen at its seeded initialisation (see
+  ``genwatt.mitigate.train`` for why), as WAN keeps its UMT5 frozen;
 * a word-level tokenizer over the caption vocabulary (built in code);
 * ``PatchCodec``: an exact 4x4 pixel-patch latent codec in place of the VAE (see there);
 * ``UniPCMultistepScheduler`` on flow sigmas, the scheduler WAN2.1 ships, shift 3.
@@ -18,17 +19,18 @@ up to ``k * scale_factor_temporal + 1``, which with no temporal compression is `
 
 Why objects move 8 px per frame: with the codec's 4 px patches and the transformer's 2x2
 latent patches, one transformer token covers 8x8 pixels, so each frame's object sits
-exactly one token further along than the last. Self-attention with relative (RoPE)
-positions then only has to copy from a fixed neighbour offset, which a small model learns
-in minutes; half-token motion (4 px) it did not learn in 27 minutes (colour 100 %,
-direction 11 % on held-out prompts). Three frames keep the whole path (16 px) plus the
-8 px object inside 32 px with 8 px of freedom for the start, so the model still cannot
-place objects by absolute position.
+exactly one token further along than the last, and self-attention with relative (RoPE)
+positions only has to copy from a fixed neighbour offset. Three frames keep the whole
+path (16 px) plus the 8 px object inside 32 px with 8 px of freedom for the start, so the
+model cannot place objects by absolute position. Why the transformer is 256 wide, not
+128: see ``TRANSFORMER`` in ``genwatt.models.families.reference``. How well it follows
+its captions is measured (``reference_quality``) and stored with the weights.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -116,6 +118,24 @@ def build_tokenizer() -> PreTrainedTokenizerFast:
     )
 
 
+class _FrameRoundingNotice(logging.Filter):
+    """Drops ``WanPipeline``'s notice that it rounds ``num_frames`` up by one.
+
+    With no temporal compression it fires on every call, and genwatt asks for ``n - 1``
+    frames on purpose (see the module doc). Other WAN models' notices (divisible by 4)
+    pass through.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "has to be divisible by 1." not in record.getMessage()
+
+
+def _quiet_frame_rounding() -> None:
+    logger = logging.getLogger("diffusers.pipelines.wan.pipeline_wan")
+    if not any(isinstance(f, _FrameRoundingNotice) for f in logger.filters):
+        logger.addFilter(_FrameRoundingNotice())
+
+
 def build_pipeline(
     *,
     seed: int = 0,
@@ -146,6 +166,7 @@ def build_pipeline(
         scheduler=UniPCMultistepScheduler(**SCHEDULER_CONFIG),
     )
     pipe.set_progress_bar_config(disable=True)
+    _quiet_frame_rounding()
     return pipe
 
 

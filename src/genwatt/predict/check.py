@@ -84,12 +84,18 @@ def outside(ratio: float, tolerance: float) -> bool:
 
 
 def _candidates(model: str, stated: dict[str, Any]) -> list[dict[str, Any]]:
-    """Settings near ``stated``: the family's default sizes (in the stated orientation),
+    """Settings near ``stated``: the family's published default sizes (in the stated orientation),
     the model's default steps and frames, the stated values."""
     from genwatt.models import get_model, list_models
 
     spec = get_model(model)
-    family = [s for s in list_models(include_tiny=False) if s.family == spec.family]
+    # Published checkpoints only: genwatt's own miniature (wan-reference, 32x32) shares the
+    # WAN family but its size is no setting a user of a real checkpoint would run.
+    family = [
+        s
+        for s in list_models(include_tiny=False)
+        if s.family == spec.family and s.repo_id is not None
+    ]
     h0, w0 = stated.get("height"), stated.get("width")
     landscape = h0 is None or w0 is None or w0 >= h0
     sizes = {(h0, w0)}

@@ -25,13 +25,13 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from genwatt.errors import StoreError, StoreSchemaTooNewError
 from genwatt.meter.result import WindowResult
 from genwatt.store import schema
 from genwatt.store.environment import current_environment
+from genwatt.store.handle import SQLiteHandle
 from genwatt.store.records import RunRecord, RunStatus
 
 ENV_VAR = "GENWATT_STORE"
@@ -154,7 +154,7 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
         yield ids[start : start + _IN_CHUNK]
 
 
-class ResultsStore:
+class ResultsStore(SQLiteHandle):
     """Runs and their windows in an SQLite file (WAL mode), schema-versioned.
 
     ``path=None`` uses ``default_store_path()``. With ``create=False`` a missing file
@@ -190,30 +190,13 @@ class ResultsStore:
     # -- opening ---------------------------------------------------------------------
 
     def _connect(self, busy_timeout_s: float) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"cannot open the results store {self.path}: {exc}; check the path and its "
-                "permissions, or pick another --store"
-            ) from exc
-        try:
-            conn.row_factory = sqlite3.Row
-            self._check_version(conn)  # before anything that writes (WAL switch included)
-            _enable_wal(conn, time.monotonic() + busy_timeout_s)
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            schema.migrate(conn)
-        except StoreError:
-            conn.close()
-            raise
-        except sqlite3.Error as exc:
-            conn.close()
-            raise StoreError(
-                f"cannot open the results store {self.path}: {exc}; if another program "
-                "holds it locked, wait for it or pick another --store"
-            ) from exc
-        return conn
+        return self._open(
+            busy_timeout_s,
+            check=self._check_version,
+            migrate=schema.migrate,
+            what="the results store",
+            elsewhere="pick another --store",
+        )
 
     def _check_version(self, conn: sqlite3.Connection) -> None:
         """Refuse, without writing a byte, any file this genwatt cannot safely use."""
@@ -253,23 +236,6 @@ class ResultsStore:
     @property
     def journal_mode(self) -> str:
         return str(self._conn.execute("PRAGMA journal_mode").fetchone()[0])
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def __enter__(self) -> ResultsStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"ResultsStore({str(self.path)!r})"
 
     # -- writing ---------------------------------------------------------------------
 
@@ -423,27 +389,6 @@ class ResultsStore:
                 window = _window_from_rows(row, domains.get(int(row["id"]), []))
                 result.setdefault(int(row["run_id"]), []).append(window)
         return result
-
-
-def _enable_wal(conn: sqlite3.Connection, deadline: float) -> None:
-    """Switch the file to WAL (a lasting property of the file) unless it already is.
-
-    The switch needs an exclusive lock and SQLite reports "database is locked" at once,
-    without waiting, when another process holds the file (two writers creating one
-    store together); so retry until the busy timeout. A file system without shared
-    memory (some network mounts) refuses WAL: the store then keeps SQLite's rollback
-    journal, which is slower for concurrent writers but equally safe.
-    """
-    if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
-        return
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
 
 
 def _insert_window(conn: sqlite3.Connection, run_id: int, rows: _WindowRows) -> None:

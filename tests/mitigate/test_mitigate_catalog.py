@@ -1,0 +1,55 @@
+"""Parsing ``--strategies`` and describing the catalog for ``--list``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from genwatt.errors import ConfigError
+from genwatt.mitigate.catalog import CATALOG, describe_strategies, parse_strategies
+from genwatt.mitigate.reference import DEFAULTS
+
+CALL = DEFAULTS.call_kwargs()
+
+
+def test_names_settings_and_kinds_parse(tmp_path: Path) -> None:
+    chosen = parse_strategies(
+        "magcache:0.1, fewer-steps:12,genwatt-adaptive", CALL, reuse_store=tmp_path / "r.db"
+    )
+    assert [s.name for s in chosen] == ["magcache-0.1", "fewer-steps-12", "genwatt-adaptive-0.2"]
+    kinds = {s.kind for s in parse_strategies("all", CALL, reuse_store=tmp_path / "r.db")}
+    assert kinds == {"baseline", "cache", "reuse"}
+    assert {s.kind for s in parse_strategies("reuse", CALL, reuse_store=tmp_path / "r.db")} == {
+        "reuse"
+    }
+
+
+def test_each_reuse_strategy_gets_its_own_file(tmp_path: Path) -> None:
+    exact, semantic = parse_strategies("reuse", CALL, reuse_store=tmp_path / "r.db")
+    assert exact.store.path == tmp_path / "exact-r.db"
+    assert semantic.store.path == tmp_path / "semantic-r.db"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("warp-drive", "unknown strategy 'warp-drive'"),
+        ("magcache:fast", "setting must be a number"),
+        ("no-guidance:2", "takes no setting"),
+        (" , ", "empty"),
+    ],
+)
+def test_bad_values_are_clear_errors(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_strategies(text, CALL)
+
+
+def test_the_list_shows_every_strategy_with_its_default() -> None:
+    rows = {row["name"]: row for row in describe_strategies()}
+    assert set(rows) == set(CATALOG)
+    assert rows["fewer-steps"]["default"] == f"fewer-steps-{DEFAULTS.steps // 2}"
+    assert rows["magcache"]["default"].startswith("magcache-")
+    assert rows["no-guidance"]["setting"] is None
+    fifty = {row["name"]: row for row in describe_strategies({**CALL, "num_inference_steps": 50})}
+    assert fifty["fewer-steps"]["default"] == "fewer-steps-25"
