@@ -146,6 +146,16 @@ def _caching_verdict(comparison: Comparison) -> dict[str, Any]:
     }
 
 
+def adaptive_study(prompts: int, seeds: list[int], extrapolations: list[float]) -> dict[str, Any]:
+    """The adaptive cache's threshold grid with each ``extrapolation``, next to the
+    fewer-steps curve on the same seeds: how much extrapolating the cached estimate buys."""
+    strategies: list[Strategy] = [FewerSteps(n) for n in FEWER_STEPS]
+    strategies += [
+        AdaptiveStepCache(t, extrapolation=x) for x in extrapolations for t in (0.2, 0.3, 0.4, 0.5)
+    ]
+    return caching_benchmark(prompts, seeds, strategies)
+
+
 def selected_for_confirmation(tuned: dict[str, Any]) -> list[str]:
     """What the tuning seeds single out: the best cache at equal FLOPs, and the adaptive
     settings that met the target there (else the two that saved the most at >= 30 dB)."""
@@ -280,12 +290,20 @@ def main() -> int:
         "(empty: skip)",
     )
     parser.add_argument("--skip-reuse", action="store_true")
+    parser.add_argument(
+        "--adaptive-study",
+        default="",
+        help="comma-separated extrapolation values: run only the adaptive cache's grid with "
+        "each, plus the fewer-steps curve, on --seeds (and --confirm-seeds)",
+    )
     parser.add_argument("--out", type=Path, help="write the full results as JSON here")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(2)
     started = time.time()
+    if args.adaptive_study:
+        return _adaptive_study_main(args, started)
     caching = caching_benchmark(args.prompts, [int(s) for s in args.seeds.split(",")])
     result: dict[str, Any] = {
         "command": "python benchmarks/mitigation.py " + " ".join(sys.argv[1:]),
@@ -313,6 +331,26 @@ def main() -> int:
     save()
     if reuse:
         print(_markdown_reuse(reuse))
+    return 0
+
+
+def _adaptive_study_main(args: argparse.Namespace, started: float) -> int:
+    extrapolations = [float(x) for x in args.adaptive_study.split(",")]
+    seeds = [int(s) for s in args.seeds.split(",")]
+    seeds += [int(s) for s in args.confirm_seeds.split(",") if s.strip()]
+    result: dict[str, Any] = {
+        "command": "python benchmarks/mitigation.py " + " ".join(sys.argv[1:]),
+        "by_seed": {},
+    }
+    for seed in seeds:
+        study = adaptive_study(args.prompts, [seed], extrapolations)
+        result["by_seed"][str(seed)] = study
+        print(f"\nseed {seed}:")
+        print(_markdown(study))
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            result["seconds"] = round(time.time() - started, 1)
+            args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
     return 0
 
 

@@ -83,7 +83,8 @@ def test_the_noise_target_keeps_the_noise_estimate() -> None:
     assert hook.tally["cond:skipped"] == 6
     for x, sigma, out in zip(inputs, sigmas(8), outs, strict=True):
         torch.testing.assert_close(out, (noise - x) / (1 - sigma))
-    with attached(module, AdaptiveSettings(threshold=10.0, warmup=2, target="output")):
+    plain = AdaptiveSettings(threshold=10.0, warmup=2, extrapolation=0.0, target="output")
+    with attached(module, plain):
         reused = drive(module, inputs)
     assert not torch.allclose(reused[-1], outs[-1])  # reusing the velocity is not exact here
 
@@ -102,7 +103,8 @@ def test_extrapolation_follows_a_linear_trend() -> None:
         outs = drive(module, inputs)
     for x, out in zip(inputs, outs, strict=True):
         torch.testing.assert_close(out, 3 * x)
-    with attached(module, AdaptiveSettings(threshold=10.0, warmup=2, target="output")):
+    plain = AdaptiveSettings(threshold=10.0, warmup=2, extrapolation=0.0, target="output")
+    with attached(module, plain):
         reused = drive(module, inputs)
     assert not torch.allclose(reused[-1], 3 * inputs[-1])  # reuse alone lags behind
 
@@ -230,3 +232,8 @@ def test_the_pipeline_is_left_as_it_was(
     out, flops = counted(pipe, Strategy(), call)
     assert flops == baseline[1]
     np.testing.assert_array_equal(out, baseline[0])
+
+
+def test_the_name_shows_settings_that_differ_from_the_default() -> None:
+    assert AdaptiveStepCache(0.3).name == "genwatt-adaptive-0.3"
+    assert AdaptiveStepCache(0.3, extrapolation=0).name == "genwatt-adaptive-0.3-extrapolate-0"
