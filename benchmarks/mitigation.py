@@ -311,10 +311,7 @@ def main() -> int:
     }
 
     def save() -> None:  # after every part, so a crash later keeps what was measured
-        if args.out:
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            result["seconds"] = round(time.time() - started, 1)
-            args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        _save(args.out, result, started)
 
     save()
     print(_markdown(caching))
@@ -347,11 +344,16 @@ def _adaptive_study_main(args: argparse.Namespace, started: float) -> int:
         result["by_seed"][str(seed)] = study
         print(f"\nseed {seed}:")
         print(_markdown(study))
-        if args.out:
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            result["seconds"] = round(time.time() - started, 1)
-            args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        _save(args.out, result, started)
     return 0
+
+
+def _save(out: Path | None, result: dict[str, Any], started: float) -> None:
+    """Write ``result`` with the seconds so far to ``out`` (if given), replacing it."""
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        result["seconds"] = round(time.time() - started, 1)
+        out.write_text(json.dumps(result, indent=2, default=str) + "\n")
 
 
 if __name__ == "__main__":

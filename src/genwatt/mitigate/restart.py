@@ -23,12 +23,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from genwatt.errors import ConfigError
-
-if TYPE_CHECKING:
-    pass
 
 #: Where latents are kept, as shares of the steps: a tenth to a half, as NIRVANA skips
 #: 5 to 25 of 50 steps.

@@ -30,12 +30,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from genwatt.errors import ConfigError
-from genwatt.mitigate.strategy import Strategy, run_pipeline
-
-if TYPE_CHECKING:
-    from diffusers import DiffusionPipeline
-
-    from genwatt.mitigate.embedding import Embedder
 from genwatt.mitigate.restart import (
     DEFAULT_RESTART_FRACTIONS,
     capture_steps,
@@ -51,6 +45,12 @@ from genwatt.mitigate.reuse_store import (
     model_identity,
     settings_key,
 )
+from genwatt.mitigate.strategy import Strategy, run_pipeline
+
+if TYPE_CHECKING:
+    from diffusers import DiffusionPipeline
+
+    from genwatt.mitigate.embedding import Embedder
 
 DEFAULT_RETURN_THRESHOLD = 0.98
 DEFAULT_RESTART_THRESHOLD = 0.80

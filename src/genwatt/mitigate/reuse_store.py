@@ -30,7 +30,7 @@ import numpy as np
 
 from genwatt.errors import ConfigError, StoreError
 from genwatt.store.handle import SQLiteHandle
-from genwatt.store.schema import Migration, migrate, read_version
+from genwatt.store.schema import Migration, migrate
 from genwatt.store.store import default_store_path
 
 if TYPE_CHECKING:
@@ -321,22 +321,9 @@ class ReuseStore(SQLiteHandle):
 
     def _check_file(self, conn: sqlite3.Connection) -> None:
         """Refuse, without writing, a file that is not a reuse store this genwatt reads."""
-        try:
-            conn.execute("BEGIN")
-            try:
-                version = read_version(conn)
-                app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
-                tables = conn.execute(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                ).fetchone()[0]
-            finally:
-                conn.execute("COMMIT")
-        except sqlite3.OperationalError:
-            raise
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"{self.path} is not a genwatt reuse store ({exc}); pick another path"
-            ) from exc
+        version, app_id, tables = self._read_header(
+            conn, what="reuse store", elsewhere="pick another path"
+        )
         if app_id not in (0, APPLICATION_ID) or (version == 0 and tables):
             raise StoreError(
                 f"{self.path} is an SQLite database but not a genwatt reuse store; pick "

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Self
 
 from genwatt.errors import StoreError
+from genwatt.store.schema import read_version
 
 Step = Callable[[sqlite3.Connection], None]
 
@@ -55,6 +56,29 @@ class SQLiteHandle:
                 f"locked, wait for it or {elsewhere}"
             ) from exc
         return conn
+
+    def _read_header(
+        self, conn: sqlite3.Connection, *, what: str, elsewhere: str
+    ) -> tuple[int, int, bool]:
+        """The file's schema version, application id and whether it has any table, read in
+        one snapshot (another process may be migrating it now) without writing a byte.
+        A file that is no database at all becomes a ``StoreError``; a locked or
+        unreadable one raises SQLite's own error, for ``_open`` to report."""
+        try:
+            conn.execute("BEGIN")
+            try:
+                version = read_version(conn)
+                app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+                tables = conn.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                ).fetchone()[0]
+            finally:
+                conn.execute("COMMIT")
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError as exc:  # "file is not a database"
+            raise StoreError(f"{self.path} is not a genwatt {what} ({exc}); {elsewhere}") from exc
+        return version, app_id, bool(tables)
 
     def close(self) -> None:
         """Close the connection; the object is unusable afterwards."""

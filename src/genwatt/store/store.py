@@ -200,22 +200,9 @@ class ResultsStore(SQLiteHandle):
 
     def _check_version(self, conn: sqlite3.Connection) -> None:
         """Refuse, without writing a byte, any file this genwatt cannot safely use."""
-        try:
-            conn.execute("BEGIN")  # one snapshot: another process may be migrating it now
-            try:
-                version = schema.read_version(conn)
-                app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
-                has_tables = conn.execute(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                ).fetchone()[0]
-            finally:
-                conn.execute("COMMIT")
-        except sqlite3.OperationalError:
-            raise  # locked, unreadable: reported by the caller as such
-        except sqlite3.DatabaseError as exc:  # "file is not a database"
-            raise StoreError(
-                f"{self.path} is not a genwatt results store ({exc}); pick another --store"
-            ) from exc
+        version, app_id, has_tables = self._read_header(
+            conn, what="results store", elsewhere="pick another --store"
+        )
         if version > schema.SCHEMA_VERSION:
             raise StoreSchemaTooNewError(
                 f"the results store {self.path} was written by a newer genwatt "
