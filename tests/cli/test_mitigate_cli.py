@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from genwatt.mitigate.record import load_mitigation_runs
+from genwatt.mitigate.timing import INSTRUMENTED_RUN, SEPARATE_PASS
 from genwatt.store.store import ResultsStore
 
 
@@ -22,6 +23,12 @@ def test_unknown_strategy_is_a_clear_error(genwatt) -> None:
     result = genwatt("mitigate", "--strategies", "warp-drive")
     assert result.returncode != 0
     assert "unknown strategy 'warp-drive'" in result.stderr + result.stdout
+
+
+def test_unknown_timing_fails_before_the_model_loads(genwatt) -> None:
+    result = genwatt("mitigate", "--timing", "sometimes", "--model", "no-such-model")
+    assert result.returncode != 0
+    assert "timing must be one of separate, instrumented" in result.stderr + result.stdout
 
 
 @pytest.mark.slow
@@ -55,6 +62,15 @@ def test_json_reports_each_strategy_and_stores_the_comparison(genwatt, tmp_path:
     for row in rows.values():
         assert row["energy_provenance"] == "estimated"
         assert 0.0 <= row["adherence"] <= 1.0
+    # Timed apart from the FLOP counter, except reuse, which cannot run a case twice.
+    assert report["timing_mode"] == "separate"
+    assert report["baseline"]["timing"] == SEPARATE_PASS
+    assert rows["reuse-exact"]["timing"] == INSTRUMENTED_RUN
+    assert rows["reuse-exact"]["ratio_baseline_timing"] == INSTRUMENTED_RUN
+    assert rows["reuse-exact"]["timed_output_matches"] is None
+    for name in ("fewer-steps-2", "no-guidance"):
+        assert rows[name]["timing"] == rows[name]["ratio_baseline_timing"] == SEPARATE_PASS
+        assert rows[name]["timed_output_matches"] is True
     with ResultsStore(store) as results:
         stored = load_mitigation_runs(results)
     assert {r["name"] for r in stored} == {"unmitigated", *rows}

@@ -237,3 +237,14 @@ def test_the_pipeline_is_left_as_it_was(
 def test_the_name_shows_settings_that_differ_from_the_default() -> None:
     assert AdaptiveStepCache(0.3).name == "genwatt-adaptive-0.3"
     assert AdaptiveStepCache(0.3, extrapolation=0).name == "genwatt-adaptive-0.3-extrapolate-0"
+
+
+def test_skipped_calls_are_not_counted_as_transformer_calls(pipe, call) -> None:
+    from genwatt.mitigate.work import count_denoising
+
+    strategy = AdaptiveStepCache(10.0)
+    with strategy.applied(pipe, call=call, calibration=()), count_denoising(pipe) as work:
+        strategy.generate(pipe, PROMPT, seed=0, call=call)
+    computed = sum(v for k, v in strategy.tally.items() if k.endswith(":computed"))
+    assert sum(v for k, v in strategy.tally.items() if k.endswith(":skipped")) > 0
+    assert work.calls == computed

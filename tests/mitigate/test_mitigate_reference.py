@@ -78,6 +78,9 @@ def test_shipped_weights_are_small_and_their_card_states_their_quality() -> None
     assert rates["random_weights"]["colour_rate"] < 0.5
     for key in ("colour_rate", "shape_rate", "overall_rate"):
         assert rates["trained"][key] >= rates["random_weights"][key]
+    # Given a first frame the model shows it knows the direction words (docs/mitigation.md).
+    given = rates["trained_given_first_frame"]
+    assert given["direction_rate"] >= max(rates["trained"]["direction_rate"], 0.8)
 
 
 def test_shipped_weights_load_and_draw_the_prompted_colour() -> None:

@@ -42,6 +42,16 @@ def mitigate(
         "--reuse-store",
         help="Reuse cache file for reuse strategies (default: a fresh one per comparison).",
     ),
+    timing: str = typer.Option(
+        "separate",
+        "--timing",
+        help=(
+            "How time and energy are taken: 'separate' runs each case again without the "
+            "FLOP counter and times that run (what a user would pay); 'instrumented' times "
+            "the counted run, counter overhead included, in half the run time. Reuse "
+            "strategies are always timed in their one counted run."
+        ),
+    ),
     json_out: bool = opt.JSON,
 ) -> None:
     """Run each strategy on the baseline's prompts and seeds; report work, energy, quality."""
@@ -52,11 +62,13 @@ def mitigate(
     from genwatt.mitigate.compare import Comparison, compare
     from genwatt.mitigate.record import save_comparison
     from genwatt.mitigate.subject import load_subject
+    from genwatt.mitigate.timing import validated_timing
     from genwatt.store.store import ResultsStore, default_store_path
 
     if list_only:
         render.print_strategy_catalog(describe_strategies())
         return
+    mode = validated_timing(timing)  # before the model loads: a typo should fail fast
     subject = load_subject(
         model,
         weights=weights,
@@ -80,6 +92,7 @@ def mitigate(
             model=model,
             calibration=subject.calibration,
             on_progress=(lambda label: progress.advance(label, True)) if progress else None,
+            timing=mode,
         )
 
     if json_out:  # stdout carries only the JSON

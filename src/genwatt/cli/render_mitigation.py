@@ -10,6 +10,7 @@ from rich.table import Table
 
 from genwatt.cli.render import console, provenance_text
 from genwatt.mitigate.compare import Comparison, StrategyResult
+from genwatt.mitigate.timing import SAME_OUTPUT_ATOL
 from genwatt.units import format_energy_j
 
 
@@ -54,6 +55,42 @@ def _row(result: StrategyResult, reference: bool = False) -> list[str]:
     ]
 
 
+def timing_caption(comparison: Comparison) -> str:
+    """One line saying how time and energy were taken, naming the strategies that differ.
+
+    Why spelled out: ``--timing separate`` cannot re-run reuse strategies, so their
+    figures include the FLOP counter's overhead while the others' do not.
+    """
+    results = [comparison.baseline, *(r for r in comparison.strategies if r.ok)]
+    groups: dict[str, list[str]] = {}
+    for result in results:
+        if result.timing is not None:
+            groups.setdefault(result.timing, []).append(result.name)
+    usual = groups.pop(comparison.baseline.timing or "", None)
+    parts = [f"time and energy: {comparison.baseline.timing}"] if usual is not None else []
+    parts += [
+        f"{', '.join(names)}: {label}, and their savings against the baseline's counted "
+        "run, as they cannot run a case twice (a reuse cache would hit what it just stored)"
+        for label, names in groups.items()
+    ]
+    return "; ".join(parts)
+
+
+def _timing_warnings(comparison: Comparison) -> list[str]:
+    warnings = []
+    for result in comparison.strategies:
+        if result.timed_output_matches is False:
+            off = [c for c in result.cases if c.timed_output_matches is False]
+            worst = max(c.timed_output_diff or 0.0 for c in off)
+            warnings.append(
+                f"{result.name}: the timed run's output differed from the counted run's in "
+                f"{len(off)} of {len(result.cases)} cases (max abs diff {worst:.2g} > "
+                f"{SAME_OUTPUT_ATOL:.2g}), so its time and energy may belong to other work "
+                "than its FLOPs and quality; try --timing instrumented."
+            )
+    return warnings
+
+
 def print_mitigation(comparison: Comparison, *, notes: list[str], sweep: str, store: Path) -> None:
     """One row per strategy: savings (x fewer), energy with provenance, quality."""
     out = console()
@@ -62,7 +99,12 @@ def print_mitigation(comparison: Comparison, *, notes: list[str], sweep: str, st
         f"{comparison.model}: {len(comparison.cases)} prompt x seed cases, baseline "
         f"{call.get('num_inference_steps')} steps, guidance {call.get('guidance_scale')}"
     )
-    table = Table(title=escape(title), title_justify="left")
+    table = Table(
+        title=escape(title),
+        title_justify="left",
+        caption=escape(timing_caption(comparison)),
+        caption_justify="left",
+    )
     table.add_column("strategy", no_wrap=True)
     table.add_column("kind")
     for name in ("FLOPs saved", "energy saved", "energy used"):
@@ -77,10 +119,12 @@ def print_mitigation(comparison: Comparison, *, notes: list[str], sweep: str, st
         if not result.ok:
             why = result.error or "no cases ran"
             out.print(f"[red]{escape(result.name)} failed: {escape(why)}[/]")
+    for warning in _timing_warnings(comparison):
+        out.print(f"[yellow]{escape(warning)}[/]")
     out.print(
         "[dim]Savings are baseline / strategy (2.00x = half). FLOPs: denoising work "
-        "actually executed; on small models time and energy include hook and "
-        "FLOP-counter overhead, so FLOPs are the figure to trust. PSNR/SSIM: against the "
+        "actually executed; on small models time and energy include the hooks' own "
+        "overhead, so FLOPs are the figure to trust. PSNR/SSIM: against the "
         "baseline output of the same prompt and seed (PSNR capped at 100 dB); a reused "
         "clip made with another seed scores low here, so judge reuse by adherence. "
         "Adherence: colour, direction and shape all shown.[/]"

@@ -2,10 +2,10 @@
 
 The mitigation strategies (``caching``, ``adaptive_cache``, ``reuse``, ``baselines``; all
 ``strategy.Strategy``), the runner that compares them with the unmitigated baseline
-(``compare``, counting executed FLOPs with ``work``), and the small text-to-video
-reference model genwatt trains itself (``reference``, ``codec``, ``train``) so that
-judgement rests on a model whose correct output is known (``synthetic``, ``adherence``,
-``quality``, ``reference_quality``).
+(``compare``, counting executed FLOPs with ``work`` and timing apart from that count,
+``timing``), and the small text-to-video reference model genwatt trains itself
+(``reference``, ``codec``, ``train``) so that judgement rests on a model whose correct
+output is known (``synthetic``, ``adherence``, ``quality``, ``reference_quality``).
 
 Only numpy and scipy load with this package; the modules that need torch and diffusers
 are imported from their own names.

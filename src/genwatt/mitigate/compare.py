@@ -6,9 +6,16 @@ case. Per strategy the comparison keeps:
 * **work**: denoising FLOPs actually executed (``count_denoising``) and their ratio to
   the baseline's; this is the figure to trust on small models, where Python overhead
   of a hook is comparable with the compute it saves;
-* **time and energy**: one meter window per generation, with the meter's provenance
-  (``estimated`` on a machine with no energy counter). The FLOP counter is on while
-  timing, for every strategy alike, so times include its overhead;
+* **time and energy**: one meter window per case, with the meter's provenance
+  (``estimated`` on a machine with no energy counter). By default (``timing="separate"``)
+  the window holds a second, un-instrumented run of the case, so it measures what a user
+  would pay and not the FLOP counter; strategies that cannot run a case twice (reuse
+  caches, ``Strategy.repeatable``) and ``timing="instrumented"`` keep the one counted
+  run, overhead included. Every result says which (``timing``), and a timed run whose
+  output differs from the counted run's is flagged (``timed_output_matches``); see
+  ``genwatt.mitigate.timing``. Ratios compare like with like: when some strategy can only
+  be timed in its counted run, the baseline's counted runs are metered too, and that
+  strategy's ratios are taken against them (``ratio_baseline_timing``);
 * **quality**: PSNR (each capped at ``PSNR_CAP_DB`` before averaging) and SSIM of the
   output against the baseline output of the same case, and, when the prompt is a
   reference-model caption, the automatic prompt-adherence check.
@@ -22,6 +29,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +42,14 @@ from genwatt.mitigate.adherence import check_adherence, score
 from genwatt.mitigate.quality import PSNR_CAP_DB, psnr_db, ssim
 from genwatt.mitigate.strategy import Kind, Strategy
 from genwatt.mitigate.synthetic import Caption
+from genwatt.mitigate.timing import (
+    INSTRUMENTED_RUN,
+    SAME_OUTPUT_ATOL,
+    SEPARATE_PASS,
+    Timing,
+    max_abs_diff,
+    validated_timing,
+)
 from genwatt.mitigate.work import count_denoising
 
 if TYPE_CHECKING:
@@ -56,7 +72,15 @@ class Case:
 
 @dataclass
 class CaseResult:
-    """What one strategy produced on one case."""
+    """What one strategy produced on one case.
+
+    ``window`` is the timed run's; ``timing`` says which run that was (``SEPARATE_PASS``
+    or ``INSTRUMENTED_RUN``) and ``timed_output_diff`` how far the separately timed
+    output lay from the counted one (``None`` when one run did both).
+    ``instrumented_window`` is the counted run's own window where one was kept beside a
+    separate pass (the baseline's), so that strategies which could only be timed in their
+    counted run have a baseline figure taken the same way.
+    """
 
     case: Case
     flops: int
@@ -66,8 +90,19 @@ class CaseResult:
     ssim: float | None = None
     adherence: dict[str, bool] | None = None
     decision: dict[str, Any] | None = None
+    timing: str = INSTRUMENTED_RUN
+    timed_output_diff: float | None = None
+    instrumented_window: WindowResult | None = None
+
+    @property
+    def timed_output_matches(self) -> bool | None:
+        """Whether the timed run made the counted run's output; ``None`` if one run did both."""
+        if self.timed_output_diff is None:
+            return None
+        return self.timed_output_diff <= SAME_OUTPUT_ATOL
 
     def as_dict(self) -> dict[str, Any]:
+        diff = self.timed_output_diff
         return {
             "prompt": self.case.prompt,
             "seed": self.case.seed,
@@ -75,6 +110,9 @@ class CaseResult:
             "transformer_calls": self.transformer_calls,
             "seconds": self.window.duration_s,
             "energy_j": self.window.total_energy_j,
+            "timing": self.timing,
+            "timed_output_matches": self.timed_output_matches,
+            "timed_output_max_abs_diff": diff if diff is None or math.isfinite(diff) else None,
             "psnr_db": _finite(self.psnr_db),
             "ssim": self.ssim,
             "adherence": self.adherence,
@@ -124,6 +162,39 @@ class StrategyResult:
     def provenance(self) -> Provenance:
         return self.window.overall_provenance()
 
+    @property
+    def timing(self) -> str | None:
+        """How the seconds and joules were taken (see ``CaseResult``); ``None`` if none ran."""
+        labels = sorted({c.timing for c in self.cases})
+        return " + ".join(labels) if labels else None
+
+    def _baseline_timed(self) -> tuple[WindowResult, str | None] | None:
+        """The baseline's windows taken the way this strategy's were, summed, and how.
+
+        A strategy timed in its counted run (not repeatable) set against a baseline timed
+        without the counter would be charged the counter's overhead on top of its own.
+        """
+        base = self.baseline
+        if base is None or not base.cases:
+            return None
+        if self.timing == INSTRUMENTED_RUN and base.timing == SEPARATE_PASS:
+            kept = [c.instrumented_window for c in base.cases]
+            if all(w is not None for w in kept):
+                return combine(base.name, (w for w in kept if w is not None)), INSTRUMENTED_RUN
+        return base.window, base.timing
+
+    @property
+    def ratio_baseline_timing(self) -> str | None:
+        """How the baseline figures that this strategy's ratios divide were taken."""
+        timed = self._baseline_timed() if self.ok else None
+        return timed[1] if timed else None
+
+    @property
+    def timed_output_matches(self) -> bool | None:
+        """False if any separately timed case made another output than its counted run."""
+        checked = [c.timed_output_matches for c in self.cases if c.timed_output_diff is not None]
+        return all(checked) if checked else None
+
     def _ratio(self, mine: float, theirs: float) -> float | None:
         if not self.ok or self.baseline is None:
             return None
@@ -138,11 +209,13 @@ class StrategyResult:
 
     @property
     def energy_ratio(self) -> float | None:
-        return self._ratio(self.energy_j, self.baseline.energy_j if self.baseline else 0)
+        timed = self._baseline_timed()
+        return self._ratio(self.energy_j, timed[0].total_energy_j if timed else 0)
 
     @property
     def latency_ratio(self) -> float | None:
-        return self._ratio(self.seconds, self.baseline.seconds if self.baseline else 0)
+        timed = self._baseline_timed()
+        return self._ratio(self.seconds, timed[0].duration_s if timed else 0)
 
     def _psnrs(self) -> list[float]:
         return [min(c.psnr_db, PSNR_CAP_DB) for c in self.cases if c.psnr_db is not None]
@@ -195,6 +268,9 @@ class StrategyResult:
             "energy_j": self.energy_j if self.cases else None,
             "energy_provenance": str(self.provenance) if self.cases else None,
             "energy_ratio": num(self.energy_ratio),
+            "timing": self.timing,
+            "ratio_baseline_timing": self.ratio_baseline_timing,
+            "timed_output_matches": self.timed_output_matches,
             "psnr_db": self.psnr_db_mean,
             "psnr_db_min": self.psnr_db_min,
             "share_psnr_at_least_30db": self.share_good_psnr,
@@ -217,10 +293,13 @@ class Comparison:
     baseline: StrategyResult
     strategies: list[StrategyResult]
     started_at: float
+    timing: Timing = "separate"
 
     def as_dict(self, *, with_cases: bool = False) -> dict[str, Any]:
         return {
             "model": self.model,
+            "timing_mode": self.timing,
+            "timed_output_atol": SAME_OUTPUT_ATOL,
             "call": self.call,
             "n_cases": len(self.cases),
             "prompts": sorted({c.prompt for c in self.cases}),
@@ -257,9 +336,34 @@ def _run_case(
     call: Mapping[str, Any],
     meter: Meter,
     window_name: str,
+    timing: Timing,
+    *,
+    keep_instrumented: bool = False,
 ) -> tuple[np.ndarray, CaseResult]:
-    with count_denoising(pipe) as work, meter.window(window_name) as window:
-        video = strategy.generate(pipe, case.prompt, seed=case.seed, call=call)
+    """Count the case, and time it apart when ``timing`` and the strategy allow it.
+
+    The output, FLOPs, calls and decision always come from the counted run: that is the
+    generation judged for quality. With a separate pass, the counted run is metered only
+    if ``keep_instrumented`` (the baseline's, for strategies timed in their counted run).
+    """
+
+    def generate() -> np.ndarray:
+        return strategy.generate(pipe, case.prompt, seed=case.seed, call=call)
+
+    diff = instrumented = None
+    if timing == "separate" and strategy.repeatable:
+        metered = meter.window(f"{window_name}:counted") if keep_instrumented else nullcontext()
+        with count_denoising(pipe) as work, metered as counted:
+            video = generate()
+        instrumented = counted.result if counted is not None else None
+        decision = _decision(strategy)
+        with meter.window(window_name) as window:
+            timed = generate()
+        label, diff = SEPARATE_PASS, max_abs_diff(video, timed)
+    else:
+        with count_denoising(pipe) as work, meter.window(window_name) as window:
+            video = generate()
+        label, decision = INSTRUMENTED_RUN, _decision(strategy)
     assert window.result is not None
     result = CaseResult(
         case=case,
@@ -267,7 +371,10 @@ def _run_case(
         transformer_calls=work.calls,
         window=window.result,
         adherence=_adherence(video, case.caption),
-        decision=_decision(strategy),
+        decision=decision,
+        timing=label,
+        timed_output_diff=diff,
+        instrumented_window=instrumented,
     )
     return video, result
 
@@ -282,8 +389,14 @@ def compare(
     model: str,
     calibration: Sequence[str] = (),
     on_progress: Callable[[str], None] | None = None,
+    timing: str = "separate",
 ) -> Comparison:
-    """Run the baseline and then each strategy on every case; see the module docstring."""
+    """Run the baseline and then each strategy on every case; see the module docstring.
+
+    ``timing`` is ``"separate"`` (time each case in a run without the FLOP counter) or
+    ``"instrumented"`` (time the counted run; half the work, counter overhead included).
+    """
+    mode = validated_timing(timing)
     if not cases:
         raise ConfigError("compare() needs at least one (prompt, seed) case")
     names = [s.name for s in strategies]
@@ -295,18 +408,23 @@ def compare(
     baseline = StrategyResult("unmitigated", "baseline", "the pipeline as configured")
     reference: list[np.ndarray] = []
     plain = Strategy()
+    # Only strategies timed in their counted run need the baseline's counted run metered.
+    keep = not all(s.repeatable for s in strategies)
     for i, case in enumerate(cases):
-        video, result = _run_case(pipe, plain, case, call, meter, f"unmitigated:{i}")
+        video, result = _run_case(
+            pipe, plain, case, call, meter, f"unmitigated:{i}", mode, keep_instrumented=keep
+        )
         result.psnr_db, result.ssim = math.inf, 1.0
         reference.append(video)
         baseline.cases.append(result)
         tick("unmitigated")
     results = [
-        _run_strategy(pipe, s, cases, reference, call, meter, calibration, tick) for s in strategies
+        _run_strategy(pipe, s, cases, reference, call, meter, calibration, tick, mode)
+        for s in strategies
     ]
     for result in results:
         result.baseline = baseline
-    return Comparison(model, dict(call), list(cases), baseline, results, started)
+    return Comparison(model, dict(call), list(cases), baseline, results, started, mode)
 
 
 def _run_strategy(
@@ -318,13 +436,14 @@ def _run_strategy(
     meter: Meter,
     calibration: Sequence[str],
     tick: Callable[[str], None],
+    timing: Timing,
 ) -> StrategyResult:
     result = StrategyResult(strategy.name, strategy.kind, strategy.description)
     try:
         with strategy.applied(pipe, call=call, calibration=calibration):
             for i, case in enumerate(cases):
                 video, case_result = _run_case(
-                    pipe, strategy, case, call, meter, f"{strategy.name}:{i}"
+                    pipe, strategy, case, call, meter, f"{strategy.name}:{i}", timing
                 )
                 case_result.psnr_db = psnr_db(video, reference[i])
                 case_result.ssim = ssim(video, reference[i])

@@ -103,9 +103,15 @@ class _Lookup:
 
 
 class _Reuse(Strategy):
-    """What both reuse strategies share: the store, the keys, generating and storing."""
+    """What both reuse strategies share: the store, the keys, generating and storing.
+
+    Not ``repeatable``: every generation may store an entry that the next one hits, so
+    running a case a second time (to time it apart from the FLOP counter) would measure
+    a hit instead of what the first run did.
+    """
 
     kind = "reuse"
+    repeatable = False
 
     def __init__(
         self,

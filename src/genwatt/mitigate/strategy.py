@@ -6,7 +6,8 @@ adaptive cache), reuse caches and plain baselines (fewer steps, lower resolution
 guidance) alike. A strategy therefore only says how to *set itself up* on a pipeline
 (``applied``), how it changes the call (``call_kwargs``) and how it produces a video
 (``generate``). Counting the FLOPs it actually executes, timing and metering it is the
-runner's job, done the same way for all of them.
+runner's job, done the same way for all of them; a strategy only says whether running a
+case again repeats it (``repeatable``), which decides how it can be timed.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ class Strategy:
     name: str = "baseline"
     kind: Kind = "baseline"
     description: str = "the unmitigated pipeline"
+    #: Whether a second ``generate`` of the same case repeats the first one's work and
+    #: output. The runner times a strategy in a run of its own, apart from the FLOP
+    #: counter (``genwatt.mitigate.timing``), only when this holds. False for a strategy
+    #: whose state carries over between generations (a reuse cache would hit the entry
+    #: the first run stored); such a strategy is timed in its one counted run.
+    repeatable: bool = True
 
     @contextmanager
     def applied(

@@ -37,6 +37,8 @@ class DenoisingWork:
     """What the denoiser executed inside a ``count_denoising`` block."""
 
     flops: int = 0
+    #: Denoiser forwards that executed counted work. A call that a whole-call cache
+    #: answers from its store runs no matmul, convolution or attention: not counted.
     calls: int = 0
 
 
@@ -91,7 +93,9 @@ def count_denoising(pipe: DiffusionPipeline) -> Iterator[DenoisingWork]:
         stack, counter = active.pop()
         stack.close()
         work.flops += counter.flops
-        work.calls += 1
+        # The hook fires around the module's call even when a cache hook inside it
+        # returned a stored result without computing; such a call did no work.
+        work.calls += counter.flops > 0
 
     for module in denoisers(pipe):
         handles.append(module.register_forward_pre_hook(before, with_kwargs=True))
