@@ -26,8 +26,9 @@ held-out prompts, PSNR against the uncached clip; ``benchmarks/mitigation.py`` a
 denoising FLOPs at 36.4 dB mean (89 % of clips >= 30 dB) on seed 0 and 2.3x at 38.4 dB
 (94 %) on seed 1, where plain fewer steps at the same FLOPs give about 25 and 28 dB.
 Plain reuse (``extrapolation=0``) at the same threshold: 2.3x at 32.1 dB and 2.4x at
-36.4 dB: 1.3 to 3 dB worse at equal FLOPs from 2.2x to 2.6x, level near 3x, where
-extrapolating (threshold 0.4) gives 28 to 29 dB. The
+36.4 dB: 1 to 3 dB worse at equal FLOPs up to about 2.4x. Beyond that extrapolating
+stops paying (level near 3x on seed 0, about 2 dB worse from 2.7x on seed 1), so for
+savings of 2.7x or more ``extrapolation=0`` is the better setting. The
 paragraphs below were measured on an earlier, narrower reference model (width 128), on
 which caching was easier (3.0x at 33.8 dB with plain reuse); their comparisons still
 decided the design, except that there extrapolating was worse than plain reuse.

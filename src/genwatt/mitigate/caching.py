@@ -31,12 +31,13 @@ fix. What each strategy sets, and why:
 short name to a factory taking an optional aggressiveness (``magcache:0.1``). On the
 trained reference model (30 steps, guidance 5, 18 held-out prompts;
 ``benchmarks/results/mitigation-cpu.json``) plain fewer steps loses quality fast (26 dB
-at 2x), and at equal FLOPs TaylorSeer beats it by 6.3 dB, MagCache by 3.4 to 4.5 dB and
-SeaCache by 2.5 dB; genwatt's own ``AdaptiveStepCache`` by 5.7 dB (at 2.8x) to 12.2 dB
-(at 1.75x). Caches saving under 1.5x (FirstBlockCache, PAB, FasterCache at these
-settings) fall outside the fewer-steps curve and get no margin. The diffusers defaults were
-chosen on an earlier, narrower reference model; ``genwatt mitigate --strategies
-magcache:0.1`` and the like set them per run.
+at 2x), and at equal FLOPs FasterCache beats it by 7.1 dB (at 1.17x), TaylorSeer by
+6.3 dB, MagCache by 2.7 to 4.5 dB and SeaCache by 2.5 dB; genwatt's own
+``AdaptiveStepCache`` by 5.2 dB (at 3x) to 27 dB (at 1.26x). PAB (1.6 dB) and
+FirstBlockCache (8 dB) fall below it: dropping a few of 30 steps costs little here. PAB
+and FasterCache skip only attention, so they level off near 1.3x on WAN whatever their
+setting. The diffusers defaults were chosen on an earlier, narrower reference model;
+``genwatt mitigate --strategies magcache:0.1`` and the like set them per run.
 """
 
 from __future__ import annotations
