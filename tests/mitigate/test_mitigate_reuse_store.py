@@ -170,3 +170,45 @@ def test_the_default_store_lives_beside_the_results_store(
     assert default_reuse_path() == tmp_path / "runs" / "genwatt-reuse.db"
     monkeypatch.setenv("GENWATT_REUSE_STORE", str(tmp_path / "elsewhere.db"))
     assert default_reuse_path() == tmp_path / "elsewhere.db"
+
+
+def test_a_version_1_store_is_migrated_with_its_clips_and_latents(tmp_path: Path) -> None:
+    """Version 1 kept clips inside ``entries``; version 2 moves them to ``videos``."""
+    from genwatt.mitigate import reuse_store
+    from genwatt.store.schema import migrate
+
+    path = tmp_path / "v1.db"
+    video = np.random.default_rng(4).random((2, 4, 4, 3), dtype=np.float32)
+    latent = np.arange(6, dtype=np.float32).reshape(1, 2, 3)
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        assert migrate(conn, reuse_store._MIGRATIONS[:1]) == 1
+        conn.execute(
+            "INSERT INTO entries (settings_key, model, settings, prompt, prompt_norm, seed, "
+            "steps, video, size_bytes, created_at, last_used_at) "
+            "VALUES ('k', 'm', '{}', ?, ?, 3, 4, ?, 10, 1.0, 1.0)",
+            (PROMPT, PROMPT, reuse_store._pack(video)),
+        )
+        conn.execute(
+            "INSERT INTO latents (entry_id, step, data) VALUES (1, 2, ?)",
+            (reuse_store._pack(latent),),
+        )
+    with ReuseStore(path) as store:
+        (entry,) = store.entries()
+        assert (entry.prompt, entry.seed, entry.latent_steps) == (PROMPT, 3, (2,))
+        np.testing.assert_array_equal(store.video(entry.id), video)
+        np.testing.assert_array_equal(store.latent(entry.id, 2), latent)
+        added = store.add(NewEntry("k", "m", {}, "a blue square", 4, video))
+        np.testing.assert_array_equal(store.video(added), video)
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        assert conn.execute("SELECT max(length(video)) FROM entries").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM videos").fetchone() == (2,)
+
+
+def test_evicted_entries_take_their_clips_with_them(tmp_path: Path) -> None:
+    video = np.zeros((1, 2, 2, 3), dtype=np.float32)
+    with ReuseStore(tmp_path / "r.db", max_entries=1) as store:
+        store.add(NewEntry("k", "m", {}, "one", 4, video))
+        kept = store.add(NewEntry("k", "m", {}, "two", 4, video))
+    with closing(sqlite3.connect(tmp_path / "r.db")) as conn:
+        assert conn.execute("SELECT entry_id FROM videos").fetchall() == [(kept,)]

@@ -290,11 +290,23 @@ def test_what_genwatt_mitigate_stores_is_read_as_it_means(tmp_path: Path) -> Non
 
     cases = [Case("a red circle", 0), Case("a blue square", 1)]
     baseline = StrategyResult("unmitigated", "baseline", "the pipeline as configured")
-    baseline.cases = [CaseResult(c, 1000, 20, _window(8.0), math.inf, 1.0) for c in cases]
+    from genwatt.mitigate.timing import INSTRUMENTED_RUN, SEPARATE_PASS
+
+    baseline.cases = [
+        CaseResult(c, 1000, 20, _window(8.0), math.inf, 1.0, timing=SEPARATE_PASS,
+                   timed_output_diff=0.0, instrumented_window=_window(16.0))
+        for c in cases
+    ]  # fmt: skip
     cache = StrategyResult("fbcache-0.1", "cache", "first-block cache", baseline=baseline)
-    cache.cases = [CaseResult(c, 400, 20, _window(4.0), 32.0 + i, 0.9) for i, c in enumerate(cases)]
+    cache.cases = [
+        CaseResult(c, 400, 20, _window(4.0), 32.0 + i, 0.9, timing=SEPARATE_PASS,
+                   timed_output_diff=0.5 * i)
+        for i, c in enumerate(cases)
+    ]  # fmt: skip
     reuse = StrategyResult("semantic-reuse", "reuse", "served from cache", baseline=baseline)
-    reuse.cases = [CaseResult(c, 0, 0, _window(0.5), 20.0, 0.5) for c in cases]
+    reuse.cases = [
+        CaseResult(c, 0, 0, _window(0.5), 20.0, 0.5, timing=INSTRUMENTED_RUN) for c in cases
+    ]
     broken = StrategyResult("pab-2", "cache", "broken", error="TypeError: no", baseline=baseline)
     comparison = Comparison(
         "wan-tiny", {"num_inference_steps": 4}, cases, baseline, [cache, reuse, broken], 1.7e9
@@ -317,6 +329,19 @@ def test_what_genwatt_mitigate_stores_is_read_as_it_means(tmp_path: Path) -> Non
     assert by_name["fbcache-0.1"].flops_ratio == 2.5 and by_name["fbcache-0.1"].psnr_db == 32.5
     assert by_name["semantic-reuse"].flops_ratio == math.inf  # stored as null
     assert by_name["pab-2"].error == "TypeError: no"
+    assert by_name["unmitigated"].timing == by_name["fbcache-0.1"].timing == SEPARATE_PASS
+    assert by_name["fbcache-0.1"].timed_output_matches is False  # its second case drifted
+    reused = by_name["semantic-reuse"]
+    assert (reused.timing, reused.ratio_baseline_timing) == (INSTRUMENTED_RUN, INSTRUMENTED_RUN)
+    assert reused.energy_ratio == 16.0 / 0.5  # against the reference's counted runs
     html = build_report(records).html
+    assert f"Seconds and joules: {SEPARATE_PASS}, unless a row says otherwise." in html
+    section = _section(html)
+    assert f"timed in: {INSTRUMENTED_RUN}; against the reference&#x27;s {INSTRUMENTED_RUN}" in (
+        _row(section, "semantic-reuse")
+    )
+    assert "timed in:" not in _row(section, "fbcache-0.1")
+    assert "output differed from its counted run" in _row(section, "fbcache-0.1")
+    assert "output differed" not in _row(section, "semantic-reuse")
     assert "Cutting the energy" in html and "failed: TypeError: no" in html
     assert 'id="leaderboard"' in html and "No generation has been stored yet" in html

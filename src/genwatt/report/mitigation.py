@@ -44,6 +44,10 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 @dataclass(frozen=True)
 class StrategyRow:
     """One strategy of a comparison, as stored. Ratios are reference / strategy (>1: saved).
@@ -68,6 +72,11 @@ class StrategyRow:
     share_good: float | None  # share of cases at GOOD_PSNR_DB or better
     ssim: float | None
     adherence: float | None  # 0..1, None when the prompts were not checkable captions
+    # How its seconds and joules were taken (genwatt.mitigate.timing's labels), and how
+    # the reference's were for its ratios; None in runs stored before timing was recorded.
+    timing: str | None = None
+    ratio_baseline_timing: str | None = None
+    timed_output_matches: bool | None = None  # False: a timed run made another output
 
     @property
     def is_reference(self) -> bool:
@@ -105,6 +114,11 @@ def strategy_row(record: RunRecord) -> StrategyRow:
         share_good=_number(summary.get("share_psnr_at_least_30db")),
         ssim=_number(summary.get("ssim")),
         adherence=_number(summary.get("adherence")),
+        timing=_text(summary.get("timing")),
+        ratio_baseline_timing=_text(summary.get("ratio_baseline_timing")),
+        timed_output_matches=(
+            matches if isinstance(matches := summary.get("timed_output_matches"), bool) else None
+        ),
     )
 
 

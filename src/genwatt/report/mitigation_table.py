@@ -90,7 +90,20 @@ def _reference_row(row: StrategyRow, notes: Notes) -> list[str]:
     ]
 
 
-def _strategy_cells(row: StrategyRow, notes: Notes) -> list[str]:
+def _time_saved(row: StrategyRow, reference_timing: str | None) -> str:
+    """The latency ratio, and why it may not compare with the other rows' when it does not."""
+    cell = e(fmt.saving(row.latency_ratio))
+    if row.timing and row.timing != reference_timing:
+        against = row.ratio_baseline_timing or reference_timing or "unknown"
+        cell += _small(f"timed in: {row.timing}; against the reference's {against}")
+    if row.timed_output_matches is False:
+        cell += _small("a timed run's output differed from its counted run", "gw-failed")
+    return cell
+
+
+def _strategy_cells(
+    row: StrategyRow, notes: Notes, reference_timing: str | None = None
+) -> list[str]:
     value_class = f"gw-value-{e(look(row.provenance).provenance)}"
     flops = (
         e(fmt.saving(row.flops_ratio)) + _small(fmt.flops(row.flops))
@@ -107,7 +120,7 @@ def _strategy_cells(row: StrategyRow, notes: Notes) -> list[str]:
     return [
         flops,
         energy,
-        e(fmt.saving(row.latency_ratio)),
+        _time_saved(row, reference_timing),
         e(_psnr(row.psnr_db)),
         e(_psnr(row.psnr_db_min)),
         _share(row.share_good),
@@ -116,7 +129,9 @@ def _strategy_cells(row: StrategyRow, notes: Notes) -> list[str]:
     ]
 
 
-def _row(row: StrategyRow, front: set[str], notes: Notes) -> str:
+def _row(
+    row: StrategyRow, front: set[str], notes: Notes, reference_timing: str | None = None
+) -> str:
     name = f'<span class="gw-model">{e(row.name)}</span>'
     if row.name in front and not row.is_reference:
         name += ' <span class="gw-frontier" title="on the Pareto frontier">◆ frontier</span>'
@@ -129,7 +144,11 @@ def _row(row: StrategyRow, front: set[str], notes: Notes) -> str:
             f'<tr class="gw-failed-row">{cells}<td colspan="{colspan}">'
             f'<span class="gw-failed">failed: {e(error)}</span></td></tr>'
         )
-    body = _reference_row(row, notes) if row.is_reference else _strategy_cells(row, notes)
+    body = (
+        _reference_row(row, notes)
+        if row.is_reference
+        else _strategy_cells(row, notes, reference_timing)
+    )
     provenance = badge(row.provenance) if row.provenance else fmt.DASH
     return "<tr>" + "".join(f"<td>{c}</td>" for c in (*head, *body, provenance)) + "</tr>"
 
@@ -138,7 +157,9 @@ def comparison_table(item: ComparisonFigures, index: int) -> str:
     """The table of one comparison, and the notes of its "—" cells."""
     front = {p.name for p in item.pareto.front} if item.pareto is not None else set()
     notes = Notes(prefix=f"gw-mitigation-{index}-note")
-    rows = "".join(_row(r, front, notes) for r in _order(item.comparison.rows))
+    reference = item.comparison.reference
+    timing = reference.timing if reference is not None else None
+    rows = "".join(_row(r, front, notes, timing) for r in _order(item.comparison.rows))
     head = "".join(f'<th scope="col">{e(h)}</th>' for h in _HEAD)
     return (
         '<div class="gw-table-wrap"><table class="gw-table gw-mitigation"><thead><tr>'
@@ -153,8 +174,18 @@ def _heading(comparison: Comparison) -> str:
         f'<p class="gw-small">Sweep <code>{e(comparison.sweep)}</code>: '
         f"{comparison.n_cases} prompt × seed cases"
         + (f"; every case called with <code>{e(call)}</code>" if call else "")
-        + ".</p>"
+        + "."
+        + _timing_sentence(comparison)
+        + "</p>"
     )
+
+
+def _timing_sentence(comparison: Comparison) -> str:
+    """How seconds and joules were taken: without the FLOP counter, or with its overhead."""
+    reference = comparison.reference
+    if reference is None or reference.timing is None:
+        return ""
+    return f" Seconds and joules: {e(reference.timing)}, unless a row says otherwise."
 
 
 def _older(older: tuple[Comparison, ...]) -> str:
