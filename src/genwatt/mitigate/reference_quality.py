@@ -72,13 +72,18 @@ def adherence_given_first_frame(
     """
     import torch
 
-    from genwatt.mitigate.train import clips_to_pixels, embed_texts, frame_tokens, token_timesteps
+    from genwatt.mitigate.train import (
+        clips_to_pixels,
+        embed_texts,
+        frame_tokens,
+        shifted_sigma,
+        token_timesteps,
+    )
 
     codec = pipe.vae
     tokens_per_frame = frame_tokens(pipe, DEFAULTS.height)
     shift = float(pipe.scheduler.config.flow_shift)
-    u = torch.linspace(1.0, 0.0, DEFAULTS.steps + 1)
-    sigmas = (shift * u / (1 + (shift - 1) * u)).tolist()
+    sigmas = shifted_sigma(torch.linspace(1.0, 0.0, DEFAULTS.steps + 1), shift).tolist()
     results = []
     cond = embed_texts(pipe, [c.text() for c in captions])
     uncond = embed_texts(pipe, [""] * len(captions))

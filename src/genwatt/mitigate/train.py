@@ -100,6 +100,12 @@ def frame_tokens(pipe: WanPipeline, size: int) -> int:
     return (latent_px // patch_h) * (latent_px // patch_w)
 
 
+def shifted_sigma(u: torch.Tensor, shift: float) -> torch.Tensor:
+    """WAN's flow shift: noise level ``sigma`` for a uniform ``u`` in [0, 1]; ``shift`` > 1
+    spends more of the steps (or training samples) at high noise."""
+    return shift * u / (1 + (shift - 1) * u)
+
+
 def latent_statistics(
     pipe: WanPipeline, captions: list[Caption], cfg: TrainConfig
 ) -> tuple[list[float], list[float]]:
@@ -232,7 +238,7 @@ def train(cfg: TrainConfig, *, progress: bool = True) -> tuple[WanPipeline, dict
             ]
             embeds = embed_texts(pipe, texts)  # the encoder is frozen: no gradient needed
             u = torch.rand(cfg.batch, generator=generator)
-            sigma = shift * u / (1 + (shift - 1) * u)
+            sigma = shifted_sigma(u, shift)
             noise = torch.randn(x0.shape, generator=generator)
             frame_sigma = first_frame_forcing(sigma, x0.shape[2], cfg.forcing, generator)
             s = frame_sigma.view(cfg.batch, 1, -1, 1, 1)

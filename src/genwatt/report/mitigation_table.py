@@ -101,9 +101,7 @@ def _time_saved(row: StrategyRow, reference_timing: str | None) -> str:
     return cell
 
 
-def _strategy_cells(
-    row: StrategyRow, notes: Notes, reference_timing: str | None = None
-) -> list[str]:
+def _strategy_cells(row: StrategyRow, notes: Notes, reference_timing: str | None) -> list[str]:
     value_class = f"gw-value-{e(look(row.provenance).provenance)}"
     flops = (
         e(fmt.saving(row.flops_ratio)) + _small(fmt.flops(row.flops))
@@ -129,9 +127,7 @@ def _strategy_cells(
     ]
 
 
-def _row(
-    row: StrategyRow, front: set[str], notes: Notes, reference_timing: str | None = None
-) -> str:
+def _row(row: StrategyRow, front: set[str], notes: Notes, reference_timing: str | None) -> str:
     name = f'<span class="gw-model">{e(row.name)}</span>'
     if row.name in front and not row.is_reference:
         name += ' <span class="gw-frontier" title="on the Pareto frontier">◆ frontier</span>'
