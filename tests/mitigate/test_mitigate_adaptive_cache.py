@@ -11,7 +11,12 @@ import torch
 from diffusers.hooks.hooks import CacheContext, _set_cache_context
 
 from genwatt.errors import ConfigError
-from genwatt.mitigate.adaptive_cache import AdaptiveSettings, AdaptiveStepCache, attached
+from genwatt.mitigate.adaptive_cache import (
+    HOOK_NAME,
+    AdaptiveSettings,
+    AdaptiveStepCache,
+    attached,
+)
 from genwatt.mitigate.strategy import Strategy, run_pipeline
 
 STEPS = 8  # as in conftest.py
@@ -248,3 +253,38 @@ def test_skipped_calls_are_not_counted_as_transformer_calls(pipe, call) -> None:
     computed = sum(v for k, v in strategy.tally.items() if k.endswith(":computed"))
     assert sum(v for k, v in strategy.tally.items() if k.endswith(":skipped")) > 0
     assert work.calls == computed
+
+
+@pytest.mark.parametrize("correct_skipped", [False, True])
+def test_the_corrector_skips_predicted_outputs_unless_asked(
+    pipe: Any, call: dict, correct_skipped: bool
+) -> None:
+    """UniPC corrects step i - 1 with step i's output; a skipped step's output is a guess."""
+    scheduler = pipe.scheduler
+    configured = scheduler.disable_corrector
+    corrected_with: list[int] = []
+    original = scheduler.multistep_uni_c_bh_update
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        corrected_with.append(scheduler.step_index)
+        return original(*args, **kwargs)
+
+    skipped: set[int] = set()
+
+    def snapshot(_pipe: Any, _step: int, _t: Any, _kwargs: Any) -> dict[str, Any]:
+        # the pipeline resets the hook's state when it finishes: look while it runs
+        skipped.update(pipe.transformer._diffusers_hook.get_hook(HOOK_NAME).skipped_steps)
+        return {}
+
+    strategy = AdaptiveStepCache(10.0, correct_skipped=correct_skipped)
+    scheduler.multistep_uni_c_bh_update = spy
+    try:
+        with strategy.applied(pipe, call=call, calibration=()):
+            strategy.generate(pipe, PROMPT, seed=0, call={**call, "callback_on_step_end": snapshot})
+    finally:
+        del scheduler.multistep_uni_c_bh_update
+    assert scheduler.disable_corrector is configured
+    assert skipped and 0 not in skipped
+    computed = set(range(1, STEPS)) - skipped  # step 0 has nothing to correct
+    assert set(corrected_with) == (set(range(1, STEPS)) if correct_skipped else computed)
+    assert strategy.name.endswith("-correct-skipped") == correct_skipped

@@ -18,17 +18,23 @@ How it decides (EasyCache's transformation-rate test, measured where it matters)
 * a skipped call returns the velocity that keeps the last full call's *noise* estimate
   (``target="noise"``). ``extrapolation`` > 0 moves the cached quantity along its trend
   in ``sigma`` between the last two full calls;
+* a predictor-corrector scheduler (UniPC, WAN's) does not correct with a skipped call's
+  output (``correct_skipped=False``): its corrector refines the last step with the new
+  output as if it were a fresh model evaluation, and a predicted one only feeds the
+  prediction's error back into the sample;
 * the first ``warmup`` steps (and the last ``final`` ones) always run.
 
 Why these choices, measured on the trained reference model (30 steps, guidance 5, 18
 held-out prompts, PSNR against the uncached clip; ``benchmarks/mitigation.py`` and its
 ``--adaptive-study``). With the defaults (threshold 0.2, extrapolation 0.5): 2.2x fewer
-denoising FLOPs at 36.4 dB mean (89 % of clips >= 30 dB) on seed 0 and 2.3x at 38.4 dB
+denoising FLOPs at 37.3 dB mean (94 % of clips >= 30 dB) on seed 0 and 2.3x at 38.3 dB
 (94 %) on seed 1, where plain fewer steps at the same FLOPs give about 25 and 28 dB.
-Plain reuse (``extrapolation=0``) at the same threshold: 2.3x at 32.1 dB and 2.4x at
-36.4 dB: 1 to 3 dB worse at equal FLOPs up to about 2.4x. Beyond that extrapolating
-stops paying (level near 3x on seed 0, about 2 dB worse from 2.7x on seed 1), so for
-savings of 2.7x or more ``extrapolation=0`` is the better setting. The
+Plain reuse (``extrapolation=0``) at the same threshold: 2.3x at 33.5 dB and 2.4x at
+37.8 dB, about 3 dB worse at equal FLOPs on seed 0 and level on seed 1. From about 2.6x
+extrapolating stops paying (plain reuse is 2 to 3.5 dB better near 3x), so for savings
+of 2.6x or more ``extrapolation=0`` is the better setting. Keeping the corrector off the
+skipped steps gained 0.4 to 1.9 dB with plain reuse at every threshold tried (2.3x to
+3.4x, both seeds) and about 1 dB at the default on seed 0. The
 paragraphs below were measured on an earlier, narrower reference model (width 128), on
 which caching was easier (3.0x at 33.8 dB with plain reuse); their comparisons still
 decided the design, except that there extrapolating was worse than plain reuse.
@@ -79,6 +85,9 @@ class AdaptiveSettings:
     the ``output`` itself, or the ``residual`` ``output - input`` (EasyCache's choice).
     ``measure``: whose change the rate test estimates, the ``clean`` estimate or the raw
     ``output`` (EasyCache's choice).
+    ``correct_skipped``: let a scheduler with a corrector (``disable_corrector``, as
+    UniPC has) correct with a skipped call's predicted output; off by default (see the
+    module doc).
     """
 
     threshold: float = 0.2
@@ -89,6 +98,7 @@ class AdaptiveSettings:
     lockstep: bool = True
     target: Target = "noise"
     measure: Measure = "clean"
+    correct_skipped: bool = False
 
     def __post_init__(self) -> None:
         if not self.threshold >= 0:
@@ -155,6 +165,8 @@ class AdaptiveCacheHook(ModelHook):
         self.state_manager = StateManager(_BranchTrajectory)
         self.tally: Counter[str] = Counter()
         self._decided: dict[int, bool] = {}  # step -> the lockstep decision
+        #: Steps of the current generation at which some branch's call was skipped.
+        self.skipped_steps: set[int] = set()
 
     def new_forward(self, module: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
         context = self.state_manager._context
@@ -171,11 +183,13 @@ class AdaptiveCacheHook(ModelHook):
         if step == 0:  # a new generation, even if the last one died before its reset
             state.reset()
             self._decided.clear()
+            self.skipped_steps.clear()
         skip = self._should_skip(state, x, step, int(context.num_inference_steps))
         if self.settings.lockstep:
             skip = self._decided.setdefault(step, skip) and state.rate is not None
         state.previous_x = x
         if skip:
+            self.skipped_steps.add(step)
             state.skipped_in_row += 1
             self.tally[f"{context.name}:skipped"] += 1
             out = self._predict(state, x, sigma).to(x.dtype)
@@ -244,7 +258,40 @@ class AdaptiveCacheHook(ModelHook):
     def reset_state(self, module: torch.nn.Module) -> torch.nn.Module:
         self.state_manager.reset()
         self._decided.clear()
+        self.skipped_steps.clear()
         return module
+
+
+class _UncorrectedSteps:
+    """Stands in for UniPC's ``disable_corrector`` list while the cache is attached.
+
+    UniPC corrects the sample of step ``i - 1`` with the output of step ``i`` unless
+    ``i - 1`` is in ``disable_corrector``; so the steps before a skipped one are listed,
+    on top of whatever the scheduler was configured to leave uncorrected.
+    """
+
+    def __init__(self, configured: Sequence[int], hook: AdaptiveCacheHook) -> None:
+        self.configured = list(configured)
+        self.hook = hook
+
+    def __contains__(self, step: object) -> bool:
+        return step in self.configured or (
+            isinstance(step, int) and step + 1 in self.hook.skipped_steps
+        )
+
+
+@contextmanager
+def _corrector_off_on_skipped_steps(scheduler: Any, hook: AdaptiveCacheHook) -> Iterator[None]:
+    """Keep ``scheduler``'s corrector off the skipped steps, if it has one; restore it."""
+    configured = getattr(scheduler, "disable_corrector", None)
+    if configured is None:
+        yield
+        return
+    scheduler.disable_corrector = _UncorrectedSteps(configured, hook)
+    try:
+        yield
+    finally:
+        scheduler.disable_corrector = configured
 
 
 def _as_output(sample: torch.Tensor) -> Any:
@@ -294,15 +341,26 @@ class AdaptiveStepCache(Strategy):
         lockstep: bool = AdaptiveSettings.lockstep,
         target: Target = AdaptiveSettings.target,
         measure: Measure = AdaptiveSettings.measure,
+        correct_skipped: bool = AdaptiveSettings.correct_skipped,
     ) -> None:
         self.settings = AdaptiveSettings(
-            threshold, warmup, final, max_skips, extrapolation, lockstep, target, measure
+            threshold,
+            warmup,
+            final,
+            max_skips,
+            extrapolation,
+            lockstep,
+            target,
+            measure,
+            correct_skipped,
         )
         # Settings other than the threshold show in the name only when they differ from
         # the default, so two variants in one comparison never share a name.
         self.name = f"genwatt-adaptive-{threshold:g}"
         if extrapolation != AdaptiveSettings.extrapolation:
             self.name += f"-extrapolate-{extrapolation:g}"
+        if correct_skipped:
+            self.name += "-correct-skipped"
         self.description = (
             "genwatt's whole-call adaptive step cache (EasyCache family): skips a denoiser "
             f"call while the predicted change of the clean estimate stays under {threshold:g}"
@@ -318,6 +376,10 @@ class AdaptiveStepCache(Strategy):
             raise ConfigError("the adaptive step cache needs a pipeline with a `transformer`")
         with attached(transformer, self.settings) as hook:
             try:
-                yield
+                if self.settings.correct_skipped:
+                    yield
+                else:
+                    with _corrector_off_on_skipped_steps(getattr(pipe, "scheduler", None), hook):
+                        yield
             finally:
                 self.tally.update(hook.tally)

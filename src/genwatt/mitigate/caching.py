@@ -33,7 +33,7 @@ trained reference model (30 steps, guidance 5, 18 held-out prompts;
 ``benchmarks/results/mitigation-cpu.json``) plain fewer steps loses quality fast (26 dB
 at 2x), and at equal FLOPs FasterCache beats it by 7.1 dB (at 1.17x), TaylorSeer by
 6.3 dB, MagCache by 2.7 to 4.5 dB and SeaCache by 2.5 dB; genwatt's own
-``AdaptiveStepCache`` by 5.2 dB (at 3x) to 27 dB (at 1.26x). PAB (1.6 dB) and
+``AdaptiveStepCache`` by 4.9 dB (at 2.9x) to 28 dB (at 1.25x). PAB (1.6 dB) and
 FirstBlockCache (8 dB) fall below it: dropping a few of 30 steps costs little here. PAB
 and FasterCache skip only attention, so they level off near 1.3x on WAN whatever their
 setting. The diffusers defaults were chosen on an earlier, narrower reference model;
