@@ -56,7 +56,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -375,11 +375,13 @@ class AdaptiveStepCache(Strategy):
         if transformer is None:
             raise ConfigError("the adaptive step cache needs a pipeline with a `transformer`")
         with attached(transformer, self.settings) as hook:
+            corrector = (
+                nullcontext()
+                if self.settings.correct_skipped
+                else _corrector_off_on_skipped_steps(getattr(pipe, "scheduler", None), hook)
+            )
             try:
-                if self.settings.correct_skipped:
+                with corrector:
                     yield
-                else:
-                    with _corrector_off_on_skipped_steps(getattr(pipe, "scheduler", None), hook):
-                        yield
             finally:
                 self.tally.update(hook.tally)
