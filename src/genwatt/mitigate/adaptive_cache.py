@@ -26,18 +26,19 @@ How it decides (EasyCache's transformation-rate test, measured where it matters)
 
 Why these choices, measured on the trained reference model (30 steps, guidance 5, 18
 held-out prompts, PSNR against the uncached clip; ``benchmarks/mitigation.py`` and its
-``--adaptive-study``). With the defaults (threshold 0.2, extrapolation 0.5): 2.2x fewer
-denoising FLOPs at 37.3 dB mean (94 % of clips >= 30 dB) on seed 0 and 2.3x at 38.3 dB
-(94 %) on seed 1, where plain fewer steps at the same FLOPs give about 25 and 28 dB.
-Plain reuse (``extrapolation=0``) at the same threshold: 2.3x at 33.5 dB and 2.4x at
-37.8 dB, about 3 dB worse at equal FLOPs on seed 0 and level on seed 1. From about 2.6x
-extrapolating stops paying (plain reuse is 2 to 3.5 dB better near 3x), so for savings
-of 2.6x or more ``extrapolation=0`` is the better setting. Keeping the corrector off the
-skipped steps gained 0.4 to 1.9 dB with plain reuse at every threshold tried (2.3x to
-3.4x, both seeds) and about 1 dB at the default on seed 0. The
-paragraphs below were measured on an earlier, narrower reference model (width 128), on
-which caching was easier (3.0x at 33.8 dB with plain reuse); their comparisons still
-decided the design, except that there extrapolating was worse than plain reuse.
+``--adaptive-study``). With the defaults (threshold 0.2, extrapolation 0.5): 2.4x fewer
+denoising FLOPs at 34.9 dB mean (83 % of clips >= 30 dB) on seed 0 and 2.4x at 37.4 dB
+(89 %) on seed 1, where plain fewer steps at the same FLOPs give about 30 and 32 dB.
+Plain reuse (``extrapolation=0``) at the same threshold: 2.5x at 34.6 dB (100 %) and
+2.5x at 35.1 dB (89 %), about 1 dB better at equal FLOPs on seed 0 and level on seed 1;
+near 3x it is about 3 dB better on seed 0. The default of 0.5 was chosen on the previous
+reference model, where extrapolating was worth about 3 dB at 2.2x; for savings of 2.5x
+or more ``extrapolation=0`` is the better setting on both. For 3x: threshold 0.45 with
+plain reuse and ``max_skips=4`` (``benchmarks/mitigation.py`` measures it). Keeping the
+corrector off the skipped steps gained 0.4 to 1.9 dB with plain reuse on the previous
+model. The paragraphs below were measured on an earlier, narrower reference model (width
+128); their comparisons still decided the design, except that there extrapolating was
+worse than plain reuse.
 
 * Guidance: WAN runs the conditional and unconditional prediction as separate calls,
   each inside ``transformer.cache_context("cond"/"uncond")``. Each branch keeps its own
@@ -320,6 +321,32 @@ def attached(module: torch.nn.Module, settings: AdaptiveSettings) -> Iterator[Ad
             del module._diffusers_hook
 
 
+def _non_default_suffix(settings: AdaptiveSettings) -> str:
+    """``-extrapolate-0-max-skips-4`` and the like: every setting but the threshold that
+    differs from the default, in a fixed order, so two variants never share a name."""
+    default = AdaptiveSettings()
+    labels = {
+        "extrapolation": "extrapolate",
+        "warmup": "warmup",
+        "final": "final",
+        "max_skips": "max-skips",
+        "target": "target",
+        "measure": "measure",
+    }
+    parts = [
+        f"-{label}-{getattr(settings, field):g}"
+        if isinstance(getattr(settings, field), (int, float))
+        else f"-{label}-{getattr(settings, field)}"
+        for field, label in labels.items()
+        if getattr(settings, field) != getattr(default, field)
+    ]
+    if not settings.lockstep:
+        parts.append("-per-branch")
+    if settings.correct_skipped:
+        parts.append("-correct-skipped")
+    return "".join(parts)
+
+
 class AdaptiveStepCache(Strategy):
     """genwatt's adaptive step cache on the pipeline's ``transformer`` (see module doc).
 
@@ -356,11 +383,7 @@ class AdaptiveStepCache(Strategy):
         )
         # Settings other than the threshold show in the name only when they differ from
         # the default, so two variants in one comparison never share a name.
-        self.name = f"genwatt-adaptive-{threshold:g}"
-        if extrapolation != AdaptiveSettings.extrapolation:
-            self.name += f"-extrapolate-{extrapolation:g}"
-        if correct_skipped:
-            self.name += "-correct-skipped"
+        self.name = f"genwatt-adaptive-{threshold:g}" + _non_default_suffix(self.settings)
         self.description = (
             "genwatt's whole-call adaptive step cache (EasyCache family): skips a denoiser "
             f"call while the predicted change of the clean estimate stays under {threshold:g}"

@@ -30,13 +30,13 @@ fix. What each strategy sets, and why:
 ``default_cache_strategies`` is what ``genwatt mitigate`` runs; ``CACHE_FACTORIES`` maps a
 short name to a factory taking an optional aggressiveness (``magcache:0.1``). On the
 trained reference model (30 steps, guidance 5, 18 held-out prompts;
-``benchmarks/results/mitigation-cpu.json``) plain fewer steps loses quality fast (26 dB
-at 2x), and at equal FLOPs FasterCache beats it by 7.1 dB (at 1.17x), TaylorSeer by
-6.3 dB, MagCache by 2.7 to 4.5 dB and SeaCache by 2.5 dB; genwatt's own
-``AdaptiveStepCache`` by 4.9 dB (at 2.9x) to 28 dB (at 1.25x). PAB (1.6 dB) and
-FirstBlockCache (8 dB) fall below it: dropping a few of 30 steps costs little here. PAB
+``benchmarks/results/mitigation-cpu.json``) plain fewer steps loses quality fast (32 dB
+at 2x), and at equal FLOPs FasterCache beats it by 5.7 dB (at 1.17x), TaylorSeer by
+3.7 dB, MagCache by up to 3.1 dB and SeaCache by 2.6 dB; genwatt's own
+``AdaptiveStepCache`` by 1.1 dB (at 2.9x) to 20.5 dB (at 1.28x). PAB and FirstBlockCache
+fall 7.2 and 2.8 dB below it: dropping a few of 30 steps costs little here. PAB
 and FasterCache skip only attention, so they level off near 1.3x on WAN whatever their
-setting. The diffusers defaults were chosen on an earlier, narrower reference model;
+setting. The diffusers caches' defaults were chosen on earlier reference models;
 ``genwatt mitigate --strategies magcache:0.1`` and the like set them per run.
 """
 

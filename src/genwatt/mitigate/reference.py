@@ -17,13 +17,20 @@ Sampling defaults: 32x32 pixels, 3 frames (request 2: ``WanPipeline`` rounds ``n
 up to ``k * scale_factor_temporal + 1``, which with no temporal compression is ``n + 1``),
 30 steps, guidance 5 run as WAN runs it (separate conditional and unconditional calls).
 
-Why objects move 8 px per frame: with the codec's 4 px patches and the transformer's 2x2
-latent patches, one transformer token covers 8x8 pixels, so each frame's object sits
-exactly one token further along than the last, and self-attention with relative (RoPE)
-positions only has to copy from a fixed neighbour offset. Three frames keep the whole
-path (16 px) plus the 8 px object inside 32 px with 8 px of freedom for the start, so the
-model cannot place objects by absolute position. Why the transformer is 256 wide, not
-128: see ``TRANSFORMER`` in ``genwatt.models.families.reference``. How well it follows
+Why objects move 4 px per frame, half a transformer token: with the codec's 4 px patches
+and the transformer's 2x2 latent patches, one token covers 8x8 pixels. Attention with
+rotary (RoPE) positions scores *where* a key sits, but the value it passes on carries no
+position. When the object stepped one whole token per frame (the first design), each
+frame showed it cut into tokens exactly as the last, one token further along, so which
+way it had gone was only in *which* neighbour a head had read, and the sign had to be
+learnt as a caption-dependent rotation of queries: the model found the axis but tossed
+a coin for the sign. At half a token per frame the object sits differently inside the
+tokens of consecutive frames, so a token's content next to the previous frame's content
+at the same place says which way it went: the sign becomes a content feature, learnt
+like the colour (``docs/mitigation.md`` has the measurements). Three frames keep the
+path (8 px) plus the 8 px object inside 32 px with 16 px of freedom for the start, so
+the model cannot place objects by absolute position. Why the transformer is 256 wide,
+not 128: see ``TRANSFORMER`` in ``genwatt.models.families.reference``. How well it follows
 its captions is measured (``reference_quality``) and stored with the weights.
 """
 
@@ -52,7 +59,7 @@ CARD_FILE = "wan-reference.json"
 MAX_TEXT_TOKENS = registered.MAX_TEXT_TOKENS
 PATCH_PX = registered.PATCH_PX
 #: Object motion in the training clips, pixels per frame (one transformer token).
-MOTION_PX = 8
+MOTION_PX = 4
 
 TRANSFORMER_CONFIG: dict[str, Any] = registered.TRANSFORMER
 

@@ -24,11 +24,10 @@ share of the clips the frames after the first are nearly pure noise (sigma 0.9 t
 while the first is much cleaner (below half of that), passed to the transformer as
 per-token timesteps, the way Wan 2.2's TI2V model conditions on a first frame. There,
 only the caption's direction says where the later frames' object is. Sampling is
-unchanged: ``WanPipeline`` gives every token the same timestep. Given a first frame the
-trained model moves every held-out clip the described way
-(``reference_quality.adherence_given_first_frame``); sampled from noise in all frames
-at once it gets the axis right but the sign by chance (``docs/mitigation.md`` has the
-measurements and the training variants that did not help).
+unchanged: ``WanPipeline`` gives every token the same timestep. Forcing alone did not
+teach the sign of a motion while objects stepped a whole token per frame; the data's
+half-token step did (``genwatt.mitigate.reference`` says why, ``docs/mitigation.md`` has
+the measurements and the training variants that did not help).
 """
 
 from __future__ import annotations
