@@ -54,7 +54,7 @@ FEWER_STEPS = (28, 25, 20, 15, 12, 10, 8)  # 1.07x to 3.75x, so light caches get
 ADAPTIVE_THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
 #: The setting found for the 3x target on seed 0 (plain reuse, at most 4 skips in a row;
 #: docs/mitigation.md has the search); the benchmark measures it on every run.
-ADAPTIVE_3X = {"threshold": 0.45, "extrapolation": 0.0, "max_skips": 4}
+ADAPTIVE_3X: dict[str, Any] = {"threshold": 0.45, "extrapolation": 0.0, "max_skips": 4}
 MAGCACHE_THRESHOLDS = (0.1, 0.2)
 EQUAL_FLOPS_MARGIN_DB = 3.0
 ADAPTIVE_TARGET = {"flops_ratio": 3.0, "psnr_db": 32.0, "share_30db": 0.8}
@@ -86,14 +86,7 @@ def all_strategies() -> list[Strategy]:
         if MagCache(t).name not in {s.name for s in strategies}
     ]
     strategies += [AdaptiveStepCache(t) for t in ADAPTIVE_THRESHOLDS]
-    threshold = ADAPTIVE_3X["threshold"]
-    strategies.append(
-        AdaptiveStepCache(
-            threshold,
-            extrapolation=ADAPTIVE_3X["extrapolation"],
-            max_skips=int(ADAPTIVE_3X["max_skips"]),
-        )
-    )
+    strategies.append(AdaptiveStepCache(**ADAPTIVE_3X))
     return strategies
 
 

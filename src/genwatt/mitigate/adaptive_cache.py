@@ -333,13 +333,13 @@ def _non_default_suffix(settings: AdaptiveSettings) -> str:
         "target": "target",
         "measure": "measure",
     }
-    parts = [
-        f"-{label}-{getattr(settings, field):g}"
-        if isinstance(getattr(settings, field), (int, float))
-        else f"-{label}-{getattr(settings, field)}"
-        for field, label in labels.items()
-        if getattr(settings, field) != getattr(default, field)
-    ]
+    parts = []
+    for field, label in labels.items():
+        value = getattr(settings, field)
+        if value != getattr(default, field):
+            parts.append(
+                f"-{label}-{value:g}" if isinstance(value, int | float) else f"-{label}-{value}"
+            )
     if not settings.lockstep:
         parts.append("-per-branch")
     if settings.correct_skipped:

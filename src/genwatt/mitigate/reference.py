@@ -58,7 +58,8 @@ CARD_FILE = "wan-reference.json"
 # this module builds from the same dicts, so the registry and the trained model agree.
 MAX_TEXT_TOKENS = registered.MAX_TEXT_TOKENS
 PATCH_PX = registered.PATCH_PX
-#: Object motion in the training clips, pixels per frame (one transformer token).
+#: Object motion in the training clips, pixels per frame: one latent pixel, half a
+#: transformer token (the module doc says why not a whole one).
 MOTION_PX = 4
 
 TRANSFORMER_CONFIG: dict[str, Any] = registered.TRANSFORMER
