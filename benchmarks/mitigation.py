@@ -52,9 +52,9 @@ from genwatt.mitigate.work import count_denoising  # noqa: E402
 
 FEWER_STEPS = (28, 25, 20, 15, 12, 10, 8)  # 1.07x to 3.75x, so light caches get a margin
 ADAPTIVE_THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
-#: The setting found for the 3x target on seed 0 (plain reuse, at most 4 skips in a row;
+#: The setting found for the 3x target on seed 0 (at most 4 skips in a row;
 #: docs/mitigation.md has the search); the benchmark measures it on every run.
-ADAPTIVE_3X: dict[str, Any] = {"threshold": 0.45, "extrapolation": 0.0, "max_skips": 4}
+ADAPTIVE_3X: dict[str, Any] = {"threshold": 0.45, "max_skips": 4}
 MAGCACHE_THRESHOLDS = (0.1, 0.2)
 EQUAL_FLOPS_MARGIN_DB = 3.0
 ADAPTIVE_TARGET = {"flops_ratio": 3.0, "psnr_db": 32.0, "share_30db": 0.8}

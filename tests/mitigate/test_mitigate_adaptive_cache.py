@@ -241,11 +241,12 @@ def test_the_pipeline_is_left_as_it_was(
 
 def test_the_name_shows_settings_that_differ_from_the_default() -> None:
     assert AdaptiveStepCache(0.3).name == "genwatt-adaptive-0.3"
-    assert AdaptiveStepCache(0.3, extrapolation=0).name == "genwatt-adaptive-0.3-extrapolate-0"
+    assert AdaptiveStepCache(0.3, extrapolation=0.5).name == "genwatt-adaptive-0.3-extrapolate-0.5"
     assert (
-        AdaptiveStepCache(0.45, extrapolation=0, max_skips=4).name
-        == "genwatt-adaptive-0.45-extrapolate-0-max-skips-4"
+        AdaptiveStepCache(0.45, extrapolation=0.5, max_skips=4).name
+        == "genwatt-adaptive-0.45-extrapolate-0.5-max-skips-4"
     )
+    assert AdaptiveStepCache(0.45, max_skips=4).name == "genwatt-adaptive-0.45-max-skips-4"
     variants = [
         AdaptiveStepCache(0.3, warmup=5),
         AdaptiveStepCache(0.3, final=2),

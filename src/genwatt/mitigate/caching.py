@@ -33,7 +33,7 @@ trained reference model (30 steps, guidance 5, 18 held-out prompts;
 ``benchmarks/results/mitigation-cpu.json``) plain fewer steps loses quality fast (32 dB
 at 2x), and at equal FLOPs FasterCache beats it by 5.7 dB (at 1.17x), TaylorSeer by
 3.7 dB, MagCache by up to 3.1 dB and SeaCache by 2.6 dB; genwatt's own
-``AdaptiveStepCache`` by 1.1 dB (at 2.9x) to 20.5 dB (at 1.28x). PAB and FirstBlockCache
+``AdaptiveStepCache`` by 3.1 dB (at 3.3x) to 18.7 dB (at 1.28x). PAB and FirstBlockCache
 fall 7.2 and 2.8 dB below it: dropping a few of 30 steps costs little here. PAB
 and FasterCache skip only attention, so they level off near 1.3x on WAN whatever their
 setting. The diffusers caches' defaults were chosen on earlier reference models;
