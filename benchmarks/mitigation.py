@@ -55,6 +55,9 @@ ADAPTIVE_THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
 #: The setting found for the 3x target on seed 0 (at most 4 skips in a row;
 #: docs/mitigation.md has the search); the benchmark measures it on every run.
 ADAPTIVE_3X: dict[str, Any] = {"threshold": 0.45, "max_skips": 4}
+#: The same cache with each closed run of skipped calls corrected (``correct_runs``),
+#: beside the plain rows so the gain reads off at equal settings.
+ADAPTIVE_CORRECTED_THRESHOLDS = (0.2, 0.3, 0.4)
 MAGCACHE_THRESHOLDS = (0.1, 0.2)
 EQUAL_FLOPS_MARGIN_DB = 3.0
 ADAPTIVE_TARGET = {"flops_ratio": 3.0, "psnr_db": 32.0, "share_30db": 0.8}
@@ -87,6 +90,8 @@ def all_strategies() -> list[Strategy]:
     ]
     strategies += [AdaptiveStepCache(t) for t in ADAPTIVE_THRESHOLDS]
     strategies.append(AdaptiveStepCache(**ADAPTIVE_3X))
+    strategies += [AdaptiveStepCache(t, correct_runs=True) for t in ADAPTIVE_CORRECTED_THRESHOLDS]
+    strategies.append(AdaptiveStepCache(**ADAPTIVE_3X, correct_runs=True))
     return strategies
 
 

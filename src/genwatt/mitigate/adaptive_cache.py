@@ -68,6 +68,7 @@ from diffusers.hooks import HookRegistry, ModelHook
 from diffusers.hooks.hooks import BaseState, StateManager
 
 from genwatt.errors import ConfigError
+from genwatt.mitigate.run_correction import runs_corrected
 from genwatt.mitigate.strategy import Strategy
 
 if TYPE_CHECKING:
@@ -91,6 +92,9 @@ class AdaptiveSettings:
     ``correct_skipped``: let a scheduler with a corrector (``disable_corrector``, as
     UniPC has) correct with a skipped call's predicted output; off by default (see the
     module doc).
+    ``correct_runs``: when a full call ends a run of skipped ones, shift the sample as if
+    the skipped calls had used the noise estimate interpolated between the two full calls
+    (``genwatt.mitigate.run_correction``); costs no call.
     """
 
     threshold: float = 0.2
@@ -102,6 +106,7 @@ class AdaptiveSettings:
     target: Target = "noise"
     measure: Measure = "clean"
     correct_skipped: bool = False
+    correct_runs: bool = False
 
     def __post_init__(self) -> None:
         if not self.threshold >= 0:
@@ -170,6 +175,9 @@ class AdaptiveCacheHook(ModelHook):
         self._decided: dict[int, bool] = {}  # step -> the lockstep decision
         #: Steps of the current generation at which some branch's call was skipped.
         self.skipped_steps: set[int] = set()
+        #: The step of the latest call and every step's noise level, this generation.
+        self.current_step: int | None = None
+        self.sigma_at: dict[int, float] = {}
 
     def new_forward(self, module: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
         context = self.state_manager._context
@@ -187,6 +195,9 @@ class AdaptiveCacheHook(ModelHook):
             state.reset()
             self._decided.clear()
             self.skipped_steps.clear()
+            self.sigma_at.clear()
+        self.current_step = step
+        self.sigma_at[step] = sigma
         skip = self._should_skip(state, x, step, int(context.num_inference_steps))
         if self.settings.lockstep:
             skip = self._decided.setdefault(step, skip) and state.rate is not None
@@ -262,6 +273,8 @@ class AdaptiveCacheHook(ModelHook):
         self.state_manager.reset()
         self._decided.clear()
         self.skipped_steps.clear()
+        self.current_step = None
+        self.sigma_at.clear()
         return module
 
 
@@ -346,6 +359,8 @@ def _non_default_suffix(settings: AdaptiveSettings) -> str:
         parts.append("-per-branch")
     if settings.correct_skipped:
         parts.append("-correct-skipped")
+    if settings.correct_runs:
+        parts.append("-correct-runs")
     return "".join(parts)
 
 
@@ -371,6 +386,7 @@ class AdaptiveStepCache(Strategy):
         target: Target = AdaptiveSettings.target,
         measure: Measure = AdaptiveSettings.measure,
         correct_skipped: bool = AdaptiveSettings.correct_skipped,
+        correct_runs: bool = AdaptiveSettings.correct_runs,
     ) -> None:
         self.settings = AdaptiveSettings(
             threshold,
@@ -382,6 +398,7 @@ class AdaptiveStepCache(Strategy):
             target,
             measure,
             correct_skipped,
+            correct_runs,
         )
         # Settings other than the threshold show in the name only when they differ from
         # the default, so two variants in one comparison never share a name.
@@ -399,14 +416,18 @@ class AdaptiveStepCache(Strategy):
         transformer = getattr(pipe, "transformer", None)
         if transformer is None:
             raise ConfigError("the adaptive step cache needs a pipeline with a `transformer`")
+        scheduler = getattr(pipe, "scheduler", None)
+        if self.settings.correct_runs and scheduler is None:
+            raise ConfigError("correct_runs needs a pipeline with a `scheduler`")
         with attached(transformer, self.settings) as hook:
             corrector = (
                 nullcontext()
                 if self.settings.correct_skipped
-                else _corrector_off_on_skipped_steps(getattr(pipe, "scheduler", None), hook)
+                else _corrector_off_on_skipped_steps(scheduler, hook)
             )
+            runs = runs_corrected(scheduler, hook) if self.settings.correct_runs else nullcontext()
             try:
-                with corrector:
+                with corrector, runs:
                     yield
             finally:
                 self.tally.update(hook.tally)
