@@ -22,7 +22,13 @@ How it decides (EasyCache's transformation-rate test, measured where it matters)
   output (``correct_skipped=False``): its corrector refines the last step with the new
   output as if it were a fresh model evaluation, and a predicted one only feeds the
   prediction's error back into the sample;
-* the first ``warmup`` steps (and the last ``final`` ones) always run.
+* the first ``warmup`` steps (and the last ``final`` ones) always run;
+* with ``correct_runs``, when a full call ends a run of skipped ones the sample is shifted
+  as if the skipped calls had used the noise estimate interpolated between the two full
+  calls (``genwatt.mitigate.run_correction``): the end of the run is then known, and
+  interpolating is far safer than the forward ``extrapolation``. Off by default until its
+  study has been run at every threshold on both seeds; measured so far in
+  ``docs/mitigation.md`` (about +1.5 dB at 3x and +2 to +3 dB at the default threshold).
 
 Why these choices, measured on the trained reference model (30 steps, guidance 5, 18
 held-out prompts, PSNR against the uncached clip; ``benchmarks/mitigation.py`` and its
