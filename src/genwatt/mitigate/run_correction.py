@@ -78,7 +78,7 @@ class RunCorrector:
 
     It reads the step index, the noise levels and the skipped steps from the cache's hook,
     and the model output the sampler is given, so it sees the *guided* estimate and needs
-    no knowledge of the guidance scale. ``shifted`` counts the shifts made.
+    no knowledge of the guidance scale.
     """
 
     def __init__(self, scheduler: Any, hook: AdaptiveCacheHook) -> None:
@@ -86,7 +86,6 @@ class RunCorrector:
         self.hook = hook
         self.original_step = scheduler.step
         self.last_full: _FullStep | None = None
-        self.shifted = 0
 
     def step(
         self,
@@ -97,7 +96,7 @@ class RunCorrector:
         **kwargs: Any,
     ) -> Any:
         step = self.hook.current_step
-        if step is not None and step in self.hook.sigma_at and step not in self.hook.skipped_steps:
+        if step is not None and step not in self.hook.skipped_steps:
             if self.last_full is not None and self.last_full.step >= step:
                 self.last_full = None  # a new generation began
             sigma = self.hook.sigma_at[step]
@@ -125,25 +124,23 @@ class RunCorrector:
                 self.scheduler.last_sample = (previous.float() + coefficient * change).to(
                     previous.dtype
                 )
-                self.shifted += 1
             return model_output, sample
         coefficient = shift_coefficient(sigmas, last.step, step, step)
         if not coefficient:
             return model_output, sample
         shift = coefficient * change
-        self.shifted += 1
         return (
             (model_output.float() - shift / (1 - sigmas[step])).to(model_output.dtype),
             (sample.float() + shift).to(sample.dtype),
         )
 
     def _will_correct_last_step(self, step: int) -> bool:
-        """UniPC's own test: a corrector, a last sample, and the last step not excluded."""
+        """UniPC's own test: a corrector, a last sample, and the last step not excluded
+        (its ``step_index > 0`` holds: a run has ended, so ``step`` is at least 2)."""
         scheduler = self.scheduler
         disabled = getattr(scheduler, "disable_corrector", None)
         return (
-            step > 0
-            and disabled is not None
+            disabled is not None
             and getattr(scheduler, "last_sample", None) is not None
             and step - 1 not in disabled
         )
