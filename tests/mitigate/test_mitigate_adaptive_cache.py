@@ -255,7 +255,7 @@ def test_the_name_shows_settings_that_differ_from_the_default() -> None:
         AdaptiveStepCache(0.3, target="output"),
         AdaptiveStepCache(0.3, measure="output"),
         AdaptiveStepCache(0.3, correct_skipped=True),
-        AdaptiveStepCache(0.3, correct_runs=True),
+        AdaptiveStepCache(0.3, correct_runs=False),
     ]
     names = [v.name for v in variants]
     assert len(set(names)) == len(names) and "genwatt-adaptive-0.3" not in names

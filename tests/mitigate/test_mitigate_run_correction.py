@@ -11,8 +11,9 @@ import torch
 from diffusers import FlowMatchEulerDiscreteScheduler, UniPCMultistepScheduler
 from diffusers.hooks.hooks import CacheContext, _set_cache_context
 
+from genwatt.errors import ConfigError
 from genwatt.mitigate.adaptive_cache import AdaptiveStepCache
-from genwatt.mitigate.run_correction import shift_coefficient
+from genwatt.mitigate.run_correction import NoiseEstimate, run_shift
 from genwatt.mitigate.strategy import run_pipeline
 
 STEPS = 10  # warmup 2, then 3 skipped and 1 full, twice: the last step runs
@@ -71,24 +72,42 @@ def sample(scheduler: Any, strategy: AdaptiveStepCache | None) -> torch.Tensor:
         return loop()
 
 
-def cache(correct_runs: bool) -> AdaptiveStepCache:
+def cache(correct_runs: bool, **settings: Any) -> AdaptiveStepCache:
     # a huge threshold skips as often as max_skips allows: steps 2-4 and 6-8
-    return AdaptiveStepCache(1e9, warmup=2, max_skips=3, correct_runs=correct_runs)
+    return AdaptiveStepCache(1e9, warmup=2, max_skips=3, correct_runs=correct_runs, **settings)
 
 
-def test_no_skipped_step_before_the_target_means_no_shift() -> None:
+def test_the_shift_needs_a_skipped_step_before_its_target_and_a_sigma_span() -> None:
     sigmas = dict(enumerate([0.9, 0.8, 0.7, 0.6]))
-    assert shift_coefficient(sigmas, 0, 1, 1) == 0.0
-    assert shift_coefficient(sigmas, 0, 2, 1) == 0.0
-    assert shift_coefficient(sigmas, 0, 2, 2) != 0.0
-    assert shift_coefficient({0: 0.5, 1: 0.5, 2: 0.5}, 0, 2, 2) == 0.0  # no sigma span
+    start, end = NoiseEstimate(0, torch.zeros(2)), NoiseEstimate(2, torch.ones(2))
+    used = {1: torch.zeros(2)}
+    assert run_shift(sigmas, start, end, used, until=1) is None
+    assert run_shift(sigmas, start, end, used, until=2) is not None
+    flat = dict(enumerate([0.5, 0.5, 0.5]))
+    assert not run_shift(flat, start, end, used, until=2).any()  # no span: nothing to move
 
 
-def test_euler_on_a_linear_noise_estimate_is_corrected_exactly() -> None:
+def test_a_skipped_step_that_used_the_interpolated_estimate_needs_no_shift() -> None:
+    sigmas = dict(enumerate([0.9, 0.8, 0.7, 0.6]))
+    start, end = NoiseEstimate(0, torch.zeros(2)), NoiseEstimate(3, torch.full((2,), 3.0))
+    used = {1: torch.full((2,), 1.0), 2: torch.full((2,), 2.0)}  # sigma is linear in steps
+    torch.testing.assert_close(run_shift(sigmas, start, end, used, until=3), torch.zeros(2))
+    used[2] = torch.full((2,), 2.5)
+    assert run_shift(sigmas, start, end, used, until=3).abs().min() > 0
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{}, {"target": "output"}, {"target": "residual"}, {"extrapolation": 0.5}],
+    ids=["noise", "output", "residual", "extrapolated"],
+)
+def test_euler_on_a_linear_noise_estimate_is_corrected_exactly(settings: dict) -> None:
+    # whatever a skipped call returned, the correction replaces it by the interpolation,
+    # which a noise estimate linear in sigma makes exact
     exact = sample(euler(), None)
-    frozen = sample(euler(), cache(correct_runs=False))
-    corrected = sample(euler(), cache(correct_runs=True))
-    assert not torch.allclose(frozen, exact, atol=1e-3)
+    uncorrected = sample(euler(), cache(correct_runs=False, **settings))
+    corrected = sample(euler(), cache(correct_runs=True, **settings))
+    assert not torch.allclose(uncorrected, exact, atol=1e-3)
     torch.testing.assert_close(corrected, exact, atol=1e-5, rtol=1e-5)
 
 
@@ -127,3 +146,14 @@ def test_on_wan_the_run_correction_changes_the_clip_and_keeps_the_calls(
     assert "step" not in vars(pipe.scheduler)
     # and the pipeline still gives its uncached clip afterwards
     np.testing.assert_array_equal(run_pipeline(pipe, PROMPT, seed=0, call=call), uncached)
+
+
+def test_without_a_scheduler_the_default_says_how_to_run_uncorrected() -> None:
+    pipe = SimpleNamespace(transformer=LinearNoiseDenoiser())
+    with (
+        pytest.raises(ConfigError, match="correct_runs=False"),
+        AdaptiveStepCache(0.2).applied(pipe, call={}, calibration=()),
+    ):
+        pass
+    with AdaptiveStepCache(0.2, correct_runs=False).applied(pipe, call={}, calibration=()):
+        pass

@@ -112,7 +112,7 @@ class AdaptiveSettings:
     target: Target = "noise"
     measure: Measure = "clean"
     correct_skipped: bool = False
-    correct_runs: bool = False
+    correct_runs: bool = True
 
     def __post_init__(self) -> None:
         if not self.threshold >= 0:
@@ -365,8 +365,8 @@ def _non_default_suffix(settings: AdaptiveSettings) -> str:
         parts.append("-per-branch")
     if settings.correct_skipped:
         parts.append("-correct-skipped")
-    if settings.correct_runs:
-        parts.append("-correct-runs")
+    if not settings.correct_runs:
+        parts.append("-no-correct-runs")
     return "".join(parts)
 
 
@@ -424,7 +424,10 @@ class AdaptiveStepCache(Strategy):
             raise ConfigError("the adaptive step cache needs a pipeline with a `transformer`")
         scheduler = getattr(pipe, "scheduler", None)
         if self.settings.correct_runs and scheduler is None:
-            raise ConfigError("correct_runs needs a pipeline with a `scheduler`")
+            raise ConfigError(
+                "correct_runs needs a pipeline with a `scheduler`; pass correct_runs=False "
+                "to run the cache without it"
+            )
         with attached(transformer, self.settings) as hook:
             corrector = (
                 nullcontext()

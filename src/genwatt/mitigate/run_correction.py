@@ -2,11 +2,12 @@
 
 Why: while the adaptive cache skips calls it keeps the last full call's noise estimate
 (``genwatt.mitigate.adaptive_cache``), so the sampler integrates a constant where the
-model's estimate drifts. When the run ends with a full call, the estimate is known at
-both ends of the run, and interpolating it linearly in ``sigma`` across the run is far
-safer than extrapolating it forward from the last two full calls (the cache's
-``extrapolation``, which lost on the reference model). This module shifts the sample by
-what that interpolated estimate would have changed; it costs no denoiser call.
+model's estimate drifts (or, with the cache's other targets and its extrapolation, some
+other guess; the correction records what each skipped step used, so it holds for all).
+When the run ends with a full call, the estimate is known at both ends of the run, and
+interpolating it linearly in ``sigma`` across the run is far safer than extrapolating it
+forward from the last two full calls. This module shifts the sample by what that
+interpolated estimate would have changed; it costs no denoiser call.
 
 The shift, for flow models (``x = (1 - sigma) * clean + sigma * noise``, ``a = 1 - sigma``):
 a first-order step from ``sigma_i`` to ``sigma_{i+1}`` with noise estimate ``e_i`` gives
@@ -42,35 +43,51 @@ if TYPE_CHECKING:
 MIN_SIGNAL = 1e-6
 
 
-def shift_coefficient(sigmas: Mapping[int, float], start: int, end: int, until: int) -> float:
-    """How far the sample at step ``until`` moves per unit change of the noise estimate.
-
-    The skipped steps ``start + 1 .. until - 1`` used the estimate of the full call at
-    ``start``; the estimate of the full call at ``end`` differs from it by ``change``, and
-    step ``i`` should have used ``start``'s plus ``change * (sigma_i - sigma_start) /
-    (sigma_end - sigma_start)``. The sample at ``until`` then moves by the returned
-    coefficient times ``change``. Zero when no skipped step lies before ``until``.
-    """
-    span = sigmas[end] - sigmas[start]
-    if span == 0:
-        return 0.0
-    signal = {i: 1 - sigmas[i] for i in range(start + 1, until + 1)}
-    if min(signal.values(), default=1.0) < MIN_SIGNAL:
-        return 0.0
-    total = 0.0
-    for i in range(start + 1, until):
-        weight = (sigmas[i] - sigmas[start]) / span
-        step_size = sigmas[i + 1] - sigmas[i]
-        total += signal[until] / signal[i + 1] * step_size / signal[i] * weight
-    return total
-
-
 @dataclass(frozen=True)
-class _FullStep:
-    """The (guided) noise estimate the sampler used at a step whose calls all ran."""
+class NoiseEstimate:
+    """The (guided) noise estimate the sampler used at a step."""
 
     step: int
     noise: torch.Tensor
+
+
+def propagation_factors(sigmas: Mapping[int, float], start: int, until: int) -> dict[int, float]:
+    """For each skipped step ``start + 1 .. until - 1``: how far the sample at ``until``
+    moves per unit change of the noise estimate that step used. Empty when a noise level
+    on the way leaves (almost) no signal, where the flow relations do not hold."""
+    signal = {i: 1 - sigmas[i] for i in range(start + 1, until + 1)}
+    if min(signal.values(), default=1.0) < MIN_SIGNAL:
+        return {}
+    return {
+        i: signal[until] / signal[i + 1] * (sigmas[i + 1] - sigmas[i]) / signal[i]
+        for i in range(start + 1, until)
+    }
+
+
+def interpolation_weight(sigmas: Mapping[int, float], start: int, end: int, step: int) -> float:
+    """Where ``step`` lies between the full calls at ``start`` (0) and ``end`` (1), in sigma."""
+    span = sigmas[end] - sigmas[start]
+    return 0.0 if span == 0 else (sigmas[step] - sigmas[start]) / span
+
+
+def run_shift(
+    sigmas: Mapping[int, float],
+    start: NoiseEstimate,
+    end: NoiseEstimate,
+    used: Mapping[int, torch.Tensor],
+    until: int,
+) -> torch.Tensor | None:
+    """How far the sample at step ``until`` should move: each skipped step between the
+    full calls ``start`` and ``end`` used ``used[step]`` as its noise estimate where the one
+    interpolated in sigma between theirs was wanted. ``None`` when no skipped step lies
+    before ``until`` or the flow relations do not hold on the way."""
+    total: torch.Tensor | None = None
+    for step, factor in propagation_factors(sigmas, start.step, until).items():
+        weight = interpolation_weight(sigmas, start.step, end.step, step)
+        wanted = start.noise + weight * (end.noise - start.noise)
+        term = factor * (wanted - used[step])
+        total = term if total is None else total + term
+    return total
 
 
 class RunCorrector:
@@ -78,14 +95,17 @@ class RunCorrector:
 
     It reads the step index, the noise levels and the skipped steps from the cache's hook,
     and the model output the sampler is given, so it sees the *guided* estimate and needs
-    no knowledge of the guidance scale.
+    no knowledge of the guidance scale. It records what each skipped step actually used,
+    so the shift is right whatever the cache returned for it (the frozen noise estimate,
+    a frozen output, or an extrapolation).
     """
 
     def __init__(self, scheduler: Any, hook: AdaptiveCacheHook) -> None:
         self.scheduler = scheduler
         self.hook = hook
         self.original_step = scheduler.step
-        self.last_full: _FullStep | None = None
+        self.last_full: NoiseEstimate | None = None
+        self.used: dict[int, torch.Tensor] = {}  # skipped step -> the estimate it used
 
     def step(
         self,
@@ -96,41 +116,47 @@ class RunCorrector:
         **kwargs: Any,
     ) -> Any:
         step = self.hook.current_step
-        if step is not None and step not in self.hook.skipped_steps:
+        if step is not None:
             if self.last_full is not None and self.last_full.step >= step:
-                self.last_full = None  # a new generation began
+                self.last_full, self.used = None, {}  # a new generation began
             sigma = self.hook.sigma_at[step]
             noise = sample.float() + (1 - sigma) * model_output.float()
-            last = self.last_full
-            if last is not None and last.step < step - 1 and last.noise.shape == noise.shape:
-                model_output, sample = self._shift(last, step, noise, model_output, sample)
-            self.last_full = _FullStep(step, noise)
+            if step in self.hook.skipped_steps:
+                self.used[step] = noise
+            else:
+                end = NoiseEstimate(step, noise)
+                start = self.last_full
+                if start is not None and self._closes_a_run(start, end):
+                    model_output, sample = self._shift(start, end, model_output, sample)
+                self.last_full, self.used = end, {}
         return self.original_step(model_output, timestep, sample, *args, **kwargs)
+
+    def _closes_a_run(self, start: NoiseEstimate, end: NoiseEstimate) -> bool:
+        return (
+            start.step < end.step - 1
+            and start.noise.shape == end.noise.shape
+            and all(i in self.used for i in range(start.step + 1, end.step))
+        )
 
     def _shift(
         self,
-        last: _FullStep,
-        step: int,
-        noise: torch.Tensor,
+        start: NoiseEstimate,
+        end: NoiseEstimate,
         model_output: torch.Tensor,
         sample: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        change = noise - last.noise
         sigmas = self.hook.sigma_at
-        if self._will_correct_last_step(step):
-            coefficient = shift_coefficient(sigmas, last.step, step, step - 1)
-            if coefficient:
+        if self._will_correct_last_step(end.step):
+            shift = run_shift(sigmas, start, end, self.used, end.step - 1)
+            if shift is not None:
                 previous = self.scheduler.last_sample
-                self.scheduler.last_sample = (previous.float() + coefficient * change).to(
-                    previous.dtype
-                )
+                self.scheduler.last_sample = (previous.float() + shift).to(previous.dtype)
             return model_output, sample
-        coefficient = shift_coefficient(sigmas, last.step, step, step)
-        if not coefficient:
+        shift = run_shift(sigmas, start, end, self.used, end.step)
+        if shift is None:
             return model_output, sample
-        shift = coefficient * change
         return (
-            (model_output.float() - shift / (1 - sigmas[step])).to(model_output.dtype),
+            (model_output.float() - shift / (1 - sigmas[end.step])).to(model_output.dtype),
             (sample.float() + shift).to(sample.dtype),
         )
 
