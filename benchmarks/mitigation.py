@@ -1,6 +1,6 @@
 """Mitigation targets on the trained reference model: caches vs fewer steps, reuse on a stream.
 
-Run from the repository root (21 minutes on the 2-core development machine; the
+Run from the repository root (23 minutes on the 2-core development machine; the
 reference model runs on one torch thread)::
 
     .venv/bin/python benchmarks/mitigation.py --out benchmarks/results/mitigation-cpu.json
