@@ -23,30 +23,29 @@ How it decides (EasyCache's transformation-rate test, measured where it matters)
   output as if it were a fresh model evaluation, and a predicted one only feeds the
   prediction's error back into the sample;
 * the first ``warmup`` steps (and the last ``final`` ones) always run;
-* with ``correct_runs``, when a full call ends a run of skipped ones the sample is shifted
-  as if the skipped calls had used the noise estimate interpolated between the two full
-  calls (``genwatt.mitigate.run_correction``): the end of the run is then known, and
-  interpolating is far safer than the forward ``extrapolation``. Off by default until its
-  study has been run at every threshold on both seeds; measured so far in
-  ``docs/mitigation.md`` (about +1.5 dB at 3x and +2 to +3 dB at the default threshold).
+* with ``correct_runs`` (the default), when a full call ends a run of skipped ones the
+  sample is shifted as if the skipped calls had used the noise estimate interpolated
+  between the two full calls (``genwatt.mitigate.run_correction``): the end of the run
+  is then known, and interpolating is far safer than the forward ``extrapolation``.
 
 Why these choices, measured on the trained reference model (30 steps, guidance 5, 18
 held-out prompts, PSNR against the uncached clip; ``benchmarks/mitigation.py`` and its
-``--adaptive-study``). With the defaults (threshold 0.2, plain reuse): 2.5x fewer
-denoising FLOPs at 34.6 dB mean (100 % of clips >= 30 dB) on seed 0 and 2.5x at 35.1 dB
-(89 %) on seed 1, where plain fewer steps at the same FLOPs give about 30 and 31 dB.
-Extrapolating halfway along the trend (``extrapolation=0.5``, the earlier default)
-skips less at the same threshold, 2.4x at 34.9 dB (83 %) and 2.4x at 37.4 dB
-(89 %), and is about 1 dB worse at equal FLOPs on seed 0, level on seed 1 and about 3 dB
-worse near 3x on seed 0; it was the default because on the previous reference model it
-was worth about 3 dB at 2.2x. For 3x: threshold 0.45 with ``max_skips=4``
-(``benchmarks/mitigation.py`` measures it): met on seed 0, 72 % of clips >= 30 dB on
-seed 1. There the rate test decides only the first ten or so steps; after them it would
-skip every call, and ``max_skips`` sets the pattern. Keeping the corrector off the
-skipped steps gained 0.4 to 1.9 dB with plain reuse on the previous model. The
-paragraphs below were measured on an earlier, narrower reference model (width 128);
-their comparisons still decided the design, except that there extrapolating was worse
-than plain reuse.
+``--adaptive-study``). With the defaults (threshold 0.2, plain reuse, runs corrected):
+2.5x fewer denoising FLOPs at 36.7 dB mean (100 % of clips >= 30 dB) on seed 0 and 2.5x
+at 37.8 dB (89 %) on seed 1, where plain fewer steps at the same FLOPs give about 30 and
+31 dB. The run correction adds 0.8 to 2.6 dB at equal FLOPs at every threshold from 0.2
+to 0.4 on both seeds (at 0.5: level on seed 0, +0.6 dB on seed 1), skipping slightly
+less at the same threshold; it was off until that study. Extrapolating halfway along the
+trend (``extrapolation=0.5``, the earlier default) skips less at the same threshold and
+is 1 to 5 dB worse than the default at equal FLOPs, with or without the correction; it
+was the default because on the previous reference model it was worth about 3 dB at 2.2x.
+For 3x: threshold 0.45 with ``max_skips=4`` (``benchmarks/mitigation.py`` measures it):
+34.1 dB, 89 % of clips >= 30 dB on seed 0; 33.3 dB, 72 % on seed 1. There the rate test
+decides only the first ten or so steps; after them it would skip every call, and
+``max_skips`` sets the pattern. Keeping the corrector off the skipped steps gained 0.4
+to 1.9 dB with plain reuse on the previous model. The paragraphs below were measured on
+an earlier, narrower reference model (width 128); their comparisons still decided the
+design, except that there extrapolating was worse than plain reuse.
 
 * Guidance: WAN runs the conditional and unconditional prediction as separate calls,
   each inside ``transformer.cache_context("cond"/"uncond")``. Each branch keeps its own
