@@ -150,7 +150,7 @@ def _caching_verdict(comparison: Comparison) -> dict[str, Any]:
         and (s.share_good_psnr or 0) >= ADAPTIVE_TARGET["share_30db"]
     ]
     return {
-        "comparison": comparison.as_dict(),
+        "comparison": comparison.as_dict(with_cases=True),  # per prompt: PSNR, calls, energy
         "fewer_steps_curve": sorted(curve),
         "margin_over_fewer_steps_db": margins,
         "best_cache": best,
