@@ -45,8 +45,9 @@ def test_the_command_runs_inside_a_window_named_run(meter: Meter) -> None:
     window = measurement.window
     assert window.name == "run" and meter.results == [window]
     assert 0.2 <= window.duration_s < 5
-    assert window.energy_j["gpu:0"] == pytest.approx(100.0 * window.duration_s, rel=0.01)
-    assert window.energy_j["cpu:0"] == pytest.approx(10.0 * window.duration_s, rel=0.01)
+    # the fake counter and the meter read the clock apart; allow a stall of a few ms
+    assert window.energy_j["gpu:0"] == pytest.approx(100.0 * window.duration_s, rel=0.05)
+    assert window.energy_j["cpu:0"] == pytest.approx(10.0 * window.duration_s, rel=0.05)
     assert measurement.idle is None and measurement.reported is window
     assert measurement.carbon.intensity == WORLD
     assert measurement.carbon.co2e_g == pytest.approx(
@@ -110,12 +111,15 @@ def test_an_empty_command(meter: Meter) -> None:
 
 def test_idle_is_measured_first_and_subtracted(meter: Meter) -> None:
     measurement = measure_command(
-        [PY, "-c", "import time; time.sleep(0.1)"], meter=meter, idle_seconds=0.05
+        [PY, "-c", "import time; time.sleep(0.1)"], meter=meter, idle_seconds=0.2
     )
     idle = measurement.idle
     assert idle is not None and meter.idle_power is idle
-    assert idle.duration_s >= 0.05
-    assert idle.power_w["gpu:0"] == pytest.approx(100.0, rel=0.02)
+    assert idle.duration_s >= 0.2
+    # The fake counter runs on its own clock reads, a few microseconds from the meter's;
+    # a stalled thread on a loaded 2-core machine shifts them by milliseconds (a 2 %
+    # bound over 50 ms failed once in CI), so the window is longer and the bound looser.
+    assert idle.power_w["gpu:0"] == pytest.approx(100.0, rel=0.1)
     gross, shown = measurement.window, measurement.reported
     for domain, energy in gross.energy_j.items():
         expected = max(0.0, energy - idle.power_w[domain] * gross.duration_s)
