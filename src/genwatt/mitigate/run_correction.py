@@ -82,9 +82,10 @@ def run_shift(
     interpolated in sigma between theirs was wanted. ``None`` when no skipped step lies
     before ``until`` or the flow relations do not hold on the way."""
     total: torch.Tensor | None = None
+    change = end.noise - start.noise  # once per run, not per skipped step
     for step, factor in propagation_factors(sigmas, start.step, until).items():
         weight = interpolation_weight(sigmas, start.step, end.step, step)
-        wanted = start.noise + weight * (end.noise - start.noise)
+        wanted = start.noise + weight * change
         term = factor * (wanted - used[step])
         total = term if total is None else total + term
     return total
