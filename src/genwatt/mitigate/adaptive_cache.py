@@ -40,12 +40,13 @@ trend (``extrapolation=0.5``, the earlier default) skips less at the same thresh
 is 1 to 5 dB worse than the default at equal FLOPs, with or without the correction; it
 was the default because on the previous reference model it was worth about 3 dB at 2.2x.
 For 3x: threshold 0.45 with ``max_skips=4`` (``benchmarks/mitigation.py`` measures it):
-34.1 dB, 89 % of clips >= 30 dB on seed 0; 33.3 dB, 72 % on seed 1. There the rate test
-decides only the first ten or so steps; after them it would skip every call, and
-``max_skips`` sets the pattern. Keeping the corrector off the skipped steps gained 0.4
-to 1.9 dB with plain reuse on the previous model. The paragraphs below were measured on
-an earlier, narrower reference model (width 128); their comparisons still decided the
-design, except that there extrapolating was worse than plain reuse.
+34.1 dB, 89 % of clips >= 30 dB on seed 0; 3.06x at 33.0 dB, 76 % on seeds 1 to 4, which
+it was not tuned on (at the default's 2.5x it keeps 89 to 100 % per unseen seed). There
+the rate test decides only the first ten or so steps; after them it would skip every
+call, and ``max_skips`` sets the pattern. Keeping the corrector off the skipped steps
+gained 0.4 to 1.9 dB with plain reuse on the previous model. The paragraphs below were
+measured on an earlier, narrower reference model (width 128); their comparisons still
+decided the design, except that there extrapolating was worse than plain reuse.
 
 * Guidance: WAN runs the conditional and unconditional prediction as separate calls,
   each inside ``transformer.cache_context("cond"/"uncond")``. Each branch keeps its own
