@@ -1,6 +1,6 @@
 """Mitigation targets on the trained reference model: caches vs fewer steps, reuse on a stream.
 
-Run from the repository root (30 minutes on the 2-core development machine; the
+Run from the repository root (35 minutes on the 2-core development machine; the
 reference model runs on one torch thread)::
 
     .venv/bin/python benchmarks/mitigation.py --out benchmarks/results/mitigation-cpu.json
@@ -17,7 +17,8 @@ What it checks (the issue's targets, which are benchmarks, not timed tests):
    the caption the paraphrase means.
 
 Settings are selected on ``--seeds`` (0); the selected ones are then measured again,
-with the fewer-steps curve, on ``--confirm-seeds`` (1 to 4), pooled and seed by seed.
+with the fewer-steps curve, on ``--confirm-seeds`` (6 to 9), pooled and seed by seed.
+The 3x setting was chosen beforehand on seeds 0 to 5, so it is always confirmed.
 
 Work is FLOPs executed (counted as run); time and energy are recorded too, from the
 counted run (``timing="instrumented"``), but on this model hook and counter overhead are
@@ -42,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from genwatt.meter.meter import Meter  # noqa: E402
-from genwatt.mitigate.adaptive_cache import AdaptiveStepCache  # noqa: E402
+from genwatt.mitigate.adaptive_cache import PRESET_3X, AdaptiveStepCache  # noqa: E402
 from genwatt.mitigate.adherence import check_adherence, score  # noqa: E402
 from genwatt.mitigate.baselines import FewerSteps, LowerResolution, NoGuidance  # noqa: E402
 from genwatt.mitigate.caching import MagCache, default_cache_strategies  # noqa: E402
@@ -55,18 +56,22 @@ from genwatt.mitigate.work import count_denoising  # noqa: E402
 
 FEWER_STEPS = (28, 25, 20, 15, 12, 10, 8)  # 1.07x to 3.75x, so light caches get a margin
 ADAPTIVE_THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
-#: The setting found for the 3x target on seed 0 (at most 4 skips in a row;
-#: docs/mitigation.md has the search); the benchmark measures it on every run.
-ADAPTIVE_3X: dict[str, Any] = {"threshold": 0.45, "max_skips": 4}
+#: The setting for the 3x target, chosen on seeds 0 to 5 from a grid of warm-up, run cap
+#: and threshold (docs/mitigation.md has the grid), so it is confirmed on CONFIRM_SEEDS.
+ADAPTIVE_3X: dict[str, Any] = PRESET_3X
+#: The earlier 3x setting, chosen on seed 0 alone: 89 % of clips >= 30 dB there, but 76 %
+#: on seeds 1 to 4. Kept beside the new one so the two read off the same run.
+ADAPTIVE_3X_SEED0: dict[str, Any] = {"threshold": 0.45, "max_skips": 4}
 #: The same cache without its run correction (``correct_runs=False``, the default until
 #: the correction was measured), beside the default rows so the gain reads off.
 ADAPTIVE_UNCORRECTED_THRESHOLDS = (0.2, 0.3, 0.4)
 MAGCACHE_THRESHOLDS = (0.1, 0.2)
 EQUAL_FLOPS_MARGIN_DB = 3.0
 ADAPTIVE_TARGET = {"flops_ratio": 3.0, "psnr_db": 32.0, "share_30db": 0.8}
-#: Seeds nothing was tuned on. One seed of 18 clips moves the >= 30 dB share in steps of
-#: 5.6 %, and seeds differ by several dB, so the selected settings are confirmed on four.
-CONFIRM_SEEDS = "1,2,3,4"
+#: Seeds nothing was tuned on (ADAPTIVE_3X saw seeds 0 to 5). One seed of 18 clips moves
+#: the >= 30 dB share in steps of 5.6 %, and seeds differ by several dB, so the selected
+#: settings are confirmed on four.
+CONFIRM_SEEDS = "6,7,8,9"
 
 PARAPHRASES = (
     "{c} {s} moving {d}",
@@ -95,7 +100,7 @@ def all_strategies() -> list[Strategy]:
         if MagCache(t).name not in {s.name for s in strategies}
     ]
     strategies += [AdaptiveStepCache(t) for t in ADAPTIVE_THRESHOLDS]
-    strategies.append(AdaptiveStepCache(**ADAPTIVE_3X))
+    strategies += [AdaptiveStepCache(**ADAPTIVE_3X), AdaptiveStepCache(**ADAPTIVE_3X_SEED0)]
     strategies += [
         AdaptiveStepCache(t, correct_runs=False) for t in ADAPTIVE_UNCORRECTED_THRESHOLDS
     ]
@@ -183,9 +188,16 @@ def adaptive_study(prompts: int, seeds: list[int], extrapolations: list[float]) 
 
 def selected_for_confirmation(tuned: dict[str, Any]) -> list[str]:
     """What the tuning seeds single out: the best cache at equal FLOPs, and the adaptive
-    settings that met the target there (else the two that saved the most at >= 30 dB)."""
+    settings that met the target there (else the two that saved the most at >= 30 dB);
+    and always the 3x settings, with and without the run correction, which were chosen
+    on seeds of their own."""
     rows = [r for r in tuned["comparison"]["strategies"] if r["ok"]]
     chosen = [tuned["best_cache"]] if tuned["best_cache"] else []
+    chosen += [
+        AdaptiveStepCache(**ADAPTIVE_3X).name,
+        AdaptiveStepCache(**ADAPTIVE_3X, correct_runs=False).name,
+        AdaptiveStepCache(**ADAPTIVE_3X_SEED0).name,
+    ]
     adaptive = tuned["adaptive_settings_meeting_target"]
     if not adaptive:
         candidates = [

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from genwatt.errors import ConfigError
+from genwatt.mitigate.adaptive_cache import PRESET_3X, AdaptiveSettings
 from genwatt.mitigate.catalog import CATALOG, describe_strategies, parse_strategies
 from genwatt.mitigate.reference import DEFAULTS
 
@@ -23,6 +24,19 @@ def test_names_settings_and_kinds_parse(tmp_path: Path) -> None:
     assert {s.kind for s in parse_strategies("reuse", CALL, reuse_store=tmp_path / "r.db")} == {
         "reuse"
     }
+
+
+def test_the_3x_preset_keeps_its_warmup_and_run_cap_when_the_threshold_is_set() -> None:
+    preset, tighter = parse_strategies("genwatt-adaptive-3x,genwatt-adaptive-3x:0.3", CALL)
+    assert preset.settings == AdaptiveSettings(**PRESET_3X)
+    assert (tighter.settings.threshold, tighter.settings.warmup, tighter.settings.max_skips) == (
+        0.3,
+        PRESET_3X["warmup"],
+        PRESET_3X["max_skips"],
+    )
+    # Not the plain default: a longer warm-up and a tighter run cap, both in the name.
+    assert preset.name == "genwatt-adaptive-0.4-warmup-5-max-skips-5"
+    assert preset.settings != parse_strategies("genwatt-adaptive:0.4", CALL)[0].settings
 
 
 def test_each_reuse_strategy_gets_its_own_file(tmp_path: Path) -> None:

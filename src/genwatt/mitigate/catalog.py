@@ -50,6 +50,15 @@ def _semantic_reuse(value: float | None, _call: Mapping[str, Any], store: Path) 
     return SemanticReuse(store=own, restart_threshold=float(value))
 
 
+def _adaptive_3x(value: float | None, _call: Mapping[str, Any], _store: Path) -> Strategy:
+    from genwatt.mitigate.adaptive_cache import PRESET_3X, AdaptiveStepCache
+
+    settings = dict(PRESET_3X)
+    if value is not None:
+        settings["threshold"] = float(value)
+    return AdaptiveStepCache(**settings)
+
+
 def _cache(name: str) -> Factory:
     def make(value: float | None, _call: Mapping[str, Any], _store: Path) -> Strategy:
         from genwatt.mitigate.caching import CACHE_FACTORIES
@@ -86,6 +95,13 @@ CATALOG: dict[str, tuple[str, str | None, Factory, str]] = {
         "threshold",
         _cache("genwatt-adaptive"),
         "genwatt's own adaptive step cache (TeaCache/EasyCache family)",
+    ),
+    "genwatt-adaptive-3x": (
+        "cache",
+        "threshold",
+        _adaptive_3x,
+        "genwatt's adaptive cache set for about 3x fewer denoising FLOPs "
+        "(warm-up 5, at most 5 skips in a row)",
     ),
     "reuse-exact": ("reuse", None, _exact_reuse, "return the stored clip of the same prompt"),
     "reuse-semantic": (
