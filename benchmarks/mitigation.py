@@ -189,8 +189,8 @@ def adaptive_study(prompts: int, seeds: list[int], extrapolations: list[float]) 
 def selected_for_confirmation(tuned: dict[str, Any]) -> list[str]:
     """What the tuning seeds single out: the best cache at equal FLOPs, and the adaptive
     settings that met the target there (else the two that saved the most at >= 30 dB);
-    and always the 3x settings, with and without the run correction, which were chosen
-    on seeds of their own."""
+    and always the 3x preset (with and without the run correction), chosen on seeds of
+    its own, and the earlier 3x setting beside it."""
     rows = [r for r in tuned["comparison"]["strategies"] if r["ok"]]
     chosen = [tuned["best_cache"]] if tuned["best_cache"] else []
     chosen += [
