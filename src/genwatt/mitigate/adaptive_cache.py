@@ -69,6 +69,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 import torch
@@ -94,7 +95,7 @@ MEASURES: tuple[Measure, ...] = ("clean", "output")
 #: a longer warm-up keeps the steps where a clip's layout is decided, and runs of up to
 #: five skips pay for them late in the trajectory. ``genwatt mitigate`` runs it as
 #: ``genwatt-adaptive-3x`` (the threshold can still be set: ``genwatt-adaptive-3x:0.5``).
-PRESET_3X: dict[str, Any] = {"threshold": 0.4, "warmup": 5, "max_skips": 5}
+PRESET_3X: Mapping[str, Any] = MappingProxyType({"threshold": 0.4, "warmup": 5, "max_skips": 5})
 
 
 @dataclass(frozen=True)
