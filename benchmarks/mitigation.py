@@ -306,18 +306,23 @@ def reuse_benchmark(seed: int = 0) -> dict[str, Any]:
 def _markdown(caching: dict[str, Any]) -> str:
     data = caching["comparison"]
     lines = [
-        "| strategy | kind | FLOPs saved | mean PSNR dB | min dB | ≥30 dB | SSIM | adherence |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| strategy | kind | FLOPs saved | mean PSNR dB | min dB | ≥30 dB | SSIM "
+        "| colour | direction | shape | all 3 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in data["strategies"]:
         if not row["ok"]:
-            lines.append(f"| {row['name']} | {row['kind']} | failed: {row['error'][:60]} |||||")
+            lines.append(f"| {row['name']} | {row['kind']} | failed: {row['error'][:60]} ||||||||")
             continue
+        parts = row["adherence"] or {}  # colour, direction, shape and all three, apart
+        adherence = " | ".join(
+            f"{parts[k]:.0%}" if k in parts else "-"
+            for k in ("colour", "direction", "shape", "all_three")
+        )
         lines.append(
             f"| {row['name']} | {row['kind']} | {row['flops_ratio']:.2f}x | "
             f"{row['psnr_db']:.1f} | {row['psnr_db_min']:.1f} | "
-            f"{row['share_psnr_at_least_30db']:.0%} | {row['ssim']:.3f} | "
-            f"{row['adherence']:.0%} |"
+            f"{row['share_psnr_at_least_30db']:.0%} | {row['ssim']:.3f} | {adherence} |"
         )
     best = caching["best_cache"]
     margin = caching["best_cache_margin_db"]

@@ -2,7 +2,7 @@
 
 Public names are resolved lazily so that `import genwatt` (and `genwatt --help`)
 stays fast: the meter pulls in psutil and, on first use, NVML; the runner pulls in
-torch and diffusers only when a pipeline is actually instrumented.
+torch and diffusers only when a pipeline is actually built or instrumented.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ _LAZY = {
     "IdlePower": "genwatt.meter.result",
     "ResultsStore": "genwatt.store.store",
     "instrument": "genwatt.run.instrument",
+    "tiny_pipeline": "genwatt.models.build",
 }
 
 if TYPE_CHECKING:
     from genwatt.meter.meter import Meter
     from genwatt.meter.result import IdlePower, Provenance, WindowResult
+    from genwatt.models.build import tiny_pipeline
     from genwatt.run.instrument import instrument
     from genwatt.store.store import ResultsStore
 
@@ -35,6 +37,7 @@ __all__ = [
     "WindowResult",
     "__version__",
     "instrument",
+    "tiny_pipeline",
 ]
 
 

@@ -37,3 +37,15 @@ class UnknownCountryError(GenwattError):
 
 class ConfigError(GenwattError):
     """A sweep spec, a model name or a generation parameter is invalid."""
+
+
+class DeviceUnavailableError(ConfigError):
+    """The torch device a run asks for does not exist or cannot be used on this machine."""
+
+
+class PlanTooLargeError(ConfigError):
+    """A sweep would not fit: too many runs, too large a spec, or more memory than there is."""
+
+
+class ConcurrentSweepError(StoreError):
+    """Another process is running the same sweep into the same store."""

@@ -49,3 +49,23 @@ def test_a_constant_variable_is_left_out() -> None:
 def test_no_varying_variable_says_so() -> None:
     fit = fit_power_law([{"num_frames": 5, "pixels": 4, "steps": 2, "energy_j": 1.0}], "energy_j")
     assert fit.exponents == {} and "no variable varies" in fit.note
+
+
+def test_two_points_give_a_slope_and_say_the_interval_needs_three() -> None:
+    rows = [{"num_frames": 5, "energy_j": 5.0}, {"num_frames": 10, "energy_j": 20.0}]
+    fit = fit_power_law(rows, "energy_j")
+    exponent = fit.exponents["num_frames"]
+    assert exponent.value == pytest.approx(2.0)
+    assert (exponent.ci_low, exponent.ci_high) == (None, None)  # never -inf to inf
+    assert not exponent.has_ci and exponent.to_dict()["ci95"] is None
+    assert fit.note == "CI needs ≥3 points (have 2)"
+
+
+def test_no_more_points_than_varying_settings_fits_nothing() -> None:
+    rows = [
+        {"num_frames": 5, "steps": 2, "energy_j": 5.0},
+        {"num_frames": 10, "steps": 4, "energy_j": 20.0},
+    ]
+    fit = fit_power_law(rows, "energy_j")
+    assert fit.exponents == {}  # two points cannot separate two exponents
+    assert fit.note == "2 varying settings need ≥3 configurations to fit (have 2)"

@@ -89,7 +89,7 @@ def test_report_writes_html_and_pngs(genwatt, store: Path, tmp_path: Path) -> No
 def test_report_defaults_next_to_the_store_and_filters(genwatt, store: Path) -> None:
     result = genwatt("report", "--store", str(store), "--kind", "measure", "--country", "FR")
     assert result.returncode == 0, result.stderr
-    html = (store.parent / "genwatt-report.html").read_text(encoding="utf-8")
+    html = (store.parent / "r-report.html").read_text(encoding="utf-8")  # named after r.db
     assert "sleep 1" in html and "wan-tiny" not in html
     assert "CO2e on the grid of France" not in html  # no generation: no leaderboard
     assert "163 µg" in html  # 10.5 J at 56 g/kWh, the French grid
@@ -115,6 +115,18 @@ def test_bench_writes_the_report_and_keeps_stdout_json(genwatt, tmp_path: Path) 
     )
     assert result.returncode == 0, result.stderr
     json.loads(result.stdout)  # the report's path went to stderr
-    report = store.parent / "genwatt-report.html"
+    report = store.parent / "b-report.html"  # named after b.db
     assert f"report: {report}" in result.stderr
     assert "wan-tiny" in report.read_text(encoding="utf-8")
+
+
+def test_two_stores_in_one_folder_keep_their_own_reports(genwatt, store: Path) -> None:
+    other = store.with_name("other.db")
+    other.write_bytes(store.read_bytes())
+    for path in (store, other):
+        result = genwatt("report", "--store", str(path), "--kind", "measure")
+        assert result.returncode == 0, result.stderr
+        assert str(path.with_name(f"{path.stem}-report.html")) in result.stdout
+    assert (store.parent / "r-report.html").is_file()
+    assert (store.parent / "other-report.html").is_file()
+    assert not (store.parent / "genwatt-report.html").exists()

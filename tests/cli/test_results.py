@@ -125,7 +125,7 @@ def test_csv_and_parquet_exports(app, runner, store_path, tmp_path):
 def test_missing_store_is_an_error_and_is_not_created(app, runner, tmp_path):
     path = tmp_path / "nowhere.db"
     result = runner.invoke(app, ["results", "--store", str(path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"no results store at {path}" in result.output
     assert not path.exists()
 
@@ -141,7 +141,7 @@ def test_store_from_a_newer_genwatt_is_an_error(app, runner, store_path):
         raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     raw.close()
     result = runner.invoke(app, ["results", "--store", str(store_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "written by a newer genwatt" in result.output
 
 
@@ -151,3 +151,36 @@ def test_empty_store_says_so(app, runner, tmp_path):
     result = runner.invoke(app, ["results", "--store", str(path)])
     assert result.exit_code == 0
     assert "no runs stored" in result.output
+
+
+def test_a_filter_that_matches_nothing_is_not_called_an_empty_store(app, runner, tmp_path):
+    path = tmp_path / "ok-only.db"
+    with ResultsStore(path) as store:
+        store.add(_record(1.0))
+        store.add(_record(2.0, sweep="s1", config_key="k"))
+    result = runner.invoke(app, ["results", "--store", str(path), "--status", "failed"])
+    assert result.exit_code == 0
+    assert "none of the 2 runs" in result.output and "match --status failed" in result.output
+    assert "genwatt measure` first" not in result.output
+    both = runner.invoke(
+        app, ["results", "--store", str(path), "--sweep", "s1", "--kind", "measure"]
+    )
+    assert "(--kind measure matches none by itself)" in both.output
+
+
+def test_a_read_only_store_can_be_listed(app, runner, store_path, monkeypatch):
+    from genwatt.store import handle
+
+    real_connect = sqlite3.connect
+
+    def read_only_folder(database, *args, uri=False, **kwargs):
+        if not uri:  # what SQLite answers for a store in a read-only folder or mount
+            error = sqlite3.OperationalError("attempt to write a readonly database")
+            error.sqlite_errorname = "SQLITE_READONLY_DIRECTORY"
+            raise error
+        return real_connect(database, *args, uri=uri, **kwargs)
+
+    monkeypatch.setattr(handle.sqlite3, "connect", read_only_folder)
+    result = runner.invoke(app, ["results", "--store", str(store_path)])
+    assert result.exit_code == 0, result.output
+    assert "3 of 3 runs" in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 import threading
 import time
@@ -13,6 +14,7 @@ import pytest
 from genwatt.errors import WindowError
 from genwatt.meter.meter import Meter
 from genwatt.meter.result import IdlePower, Method, Provenance
+from genwatt.meter.sources.base import CounterBreak, Snapshot
 
 
 def wait_until(predicate, timeout_s: float = 5.0) -> bool:
@@ -218,6 +220,40 @@ def test_a_counter_that_goes_backwards_is_an_error(fake_source) -> None:
     assert "went backwards by 2.5 J" in result.errors["gpu:0"]
 
 
+def breaking(source):
+    """Give a fake source a break count per domain: ``source.breaks["gpu:0"] = ...``."""
+    source.breaks = {}
+    source.snapshot = lambda: Snapshot(source.read_j(), dict(source.breaks))
+    return source
+
+
+def test_a_counter_break_inside_a_window_is_an_error_for_that_window_only(
+    fake_source, fake_clock
+) -> None:
+    src = breaking(fake_source("gpu:0", "cpu:0", rate_w=10.0, clock=fake_clock.perf_counter))
+    meter = Meter([src], synchronize=False)
+    meter.begin("spanning")
+    fake_clock.advance(1.0)
+    src.breaks["gpu:0"] = CounterBreak(1, "GPU 0: counter stepped back: a reset")
+    with meter.window("after") as after:
+        fake_clock.advance(2.0)
+    spanning = meter.end("spanning")
+    assert spanning.errors == {"gpu:0": "GPU 0: counter stepped back: a reset"}
+    assert spanning.energy_j == {"cpu:0": 30.0}
+    assert after.result is not None
+    assert after.result.errors == {} and after.result.energy_j == {"gpu:0": 20.0, "cpu:0": 20.0}
+
+
+def test_several_breaks_in_a_window_are_counted(fake_source) -> None:
+    src = breaking(fake_source("gpu:0"))
+    src.breaks["gpu:0"] = CounterBreak(2, "before the window")
+    meter = Meter([src], synchronize=False)
+    meter.begin("w")
+    src.breaks["gpu:0"] = CounterBreak(5, "the last one")
+    result = meter.end("w")
+    assert result.errors == {"gpu:0": "3 breaks in this window; the last: the last one"}
+
+
 def test_a_missing_reading_is_an_error(fake_source) -> None:
     class Forgetful(fake_source):
         def read_j(self):
@@ -408,6 +444,32 @@ def test_timeline_power_from_a_counter_at_a_known_rate(fake_source, fake_clock) 
     assert timeline.power_w["gpu:0"] == pytest.approx([50.0] * len(timeline.t_s), rel=1e-9)
     assert timeline.power_w["cpu:0"] == pytest.approx([20.0] * len(timeline.t_s), rel=1e-9)
     assert timeline.to_dict()["t_s"] == timeline.t_s
+
+
+def test_timeline_has_a_gap_where_a_counter_broke_or_went_backwards(
+    fake_source, fake_clock
+) -> None:
+    """Tick 3 sees a break, tick 5 a counter going back: no power for those intervals."""
+
+    class Ticking(fake_source):
+        def poll(self) -> None:
+            super().poll()
+            fake_clock.advance(0.01)
+            if self.polls == 3:
+                self.breaks["gpu:0"] = CounterBreak(1, "reset")
+            if self.polls == 5:
+                self.add_j("gpu:0", -1.0)
+
+    src = breaking(Ticking("gpu:0", "cpu:0", rate_w=50.0, clock=fake_clock.perf_counter))
+    meter = Meter([src], synchronize=False, sample_period_s=0.001, timeline=True)
+    with meter.window("w") as w:
+        assert wait_until(lambda: src.polls >= 8)
+    timeline = w.result.timeline if w.result else None
+    assert timeline is not None and len(timeline.t_s) >= 7
+    gpu = timeline.power_w["gpu:0"]
+    assert [i for i, p in enumerate(gpu) if math.isnan(p)] == [2, 4]
+    assert [p for p in gpu if not math.isnan(p)] == pytest.approx([50.0] * (len(gpu) - 2))
+    assert timeline.power_w["cpu:0"] == pytest.approx([50.0] * len(timeline.t_s))
 
 
 def test_timeline_sampled_every_10_ms_in_real_time(fake_source) -> None:

@@ -67,3 +67,14 @@ def test_the_list_shows_every_strategy_with_its_default() -> None:
     assert rows["no-guidance"]["setting"] is None
     fifty = {row["name"]: row for row in describe_strategies({**CALL, "num_inference_steps": 50})}
     assert fifty["fewer-steps"]["default"] == "fewer-steps-25"
+
+
+@pytest.mark.parametrize("setting", ["nan", "inf", "-inf", "NaN"])
+def test_non_finite_settings_are_refused(setting: str) -> None:
+    with pytest.raises(ConfigError, match="setting must be a finite number"):
+        parse_strategies(f"magcache:{setting}", CALL)
+
+
+def test_an_unknown_strategy_suggests_the_close_ones_once() -> None:
+    with pytest.raises(ConfigError, match=r"did you mean magcache\b"):
+        parse_strategies("magcach:0.1", CALL)

@@ -304,3 +304,55 @@ def test_the_table_says_how_time_was_taken(capsys: pytest.CaptureFixture[str], t
     assert f"once: {INSTRUMENTED_RUN}" in out
     assert "drifting: the timed run's output differed from the counted run's in 2 of 2" in out
     assert "steady: the timed run" not in out
+
+
+# ------------------------------------------------------- adherence parts, no saving, quiet
+
+
+def test_adherence_is_reported_part_by_part(comparison) -> None:
+    fewer = next(s for s in comparison.strategies if s.name == "fewer-steps-2")
+    parts = fewer.as_dict()["adherence"]
+    rates = fewer.adherence_rates()
+    assert parts == {
+        "colour": rates["colour_rate"],
+        "direction": rates["direction_rate"],
+        "shape": rates["shape_rate"],
+        "all_three": rates["overall_rate"],
+        "clips": 2,
+    }
+    assert parts["all_three"] <= min(parts["colour"], parts["direction"], parts["shape"])
+
+
+def test_a_strategy_that_saved_no_work_says_so() -> None:
+    plain, _ = _fake_compare([_Probe("same")])
+    (same,) = plain.strategies
+    assert same.flops_ratio == pytest.approx(1.0)
+    assert same.saves_work is False and same.as_dict()["saves_work"] is False
+    assert plain.baseline.saves_work is None  # the reference saves nothing by definition
+    fewer, _ = _fake_compare([FewerSteps(2)])
+    assert fewer.strategies[0].saves_work is True  # 3 steps down to 2
+
+
+def test_diffusers_notices_stay_out_of_a_comparison(caplog: pytest.LogCaptureFixture) -> None:
+    import diffusers.utils.logging as dlog
+
+    from genwatt.mitigate.caching import CACHE_FACTORIES
+
+    level = dlog.get_verbosity()
+    dlog.set_verbosity_warning()
+    try:
+        torch.set_num_threads(1)
+        result = compare(
+            build_pipeline(seed=0),
+            [CACHE_FACTORIES["fastercache"](None)],
+            [Case(PROMPT, 0)],
+            call=CALL,
+            meter=Meter(),
+            model="wan-reference",
+            timing="instrumented",
+        )
+        assert dlog.get_verbosity() == dlog.WARNING  # the user's setting, back
+    finally:
+        dlog.set_verbosity(level)
+    assert result.strategies[0].ok, result.strategies[0].error
+    assert not [r for r in caplog.records if r.name.startswith("diffusers")]

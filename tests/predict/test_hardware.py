@@ -52,3 +52,15 @@ def test_nvml_names_map_to_profiles() -> None:
 def test_list_puts_gpus_first() -> None:
     kinds = [p.kind for p in list_profiles()]
     assert kinds == sorted(kinds, key=lambda k: k != "gpu")
+
+
+def test_suggestions_name_each_profile_and_model_once() -> None:
+    with pytest.raises(ConfigError) as info:
+        get_profile("rtx-4080")  # close to three keys of one profile
+    assert "Did you mean: rtx-4090?" in str(info.value)
+    from genwatt.models import get_model
+
+    with pytest.raises(ConfigError) as info:
+        get_model("cogvideo")  # close to short names and repo ids of the same models
+    hint = str(info.value).split("Did you mean: ")[1].split("?")[0].split(", ")
+    assert len(hint) == len(set(hint)) and "THUDM/CogVideoX-5b" not in hint

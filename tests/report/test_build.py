@@ -13,7 +13,7 @@ from genwatt.report import ReportError, write_pngs, write_report
 
 def test_report_next_to_the_store_with_a_sweep_filter(store_path: Path, synth) -> None:
     result = write_report(store_path, sweep="sweep-b", predictor=synth.FakePredictor())
-    assert result.path == store_path.parent / "genwatt-report.html"
+    assert result.path == store_path.parent / "synthetic-report.html"  # named after its store
     assert result.runs == 5  # cogvideox, two sd-tiny and a failed one, llama
     html = result.path.read_text(encoding="utf-8")
     assert "sweep: <code>sweep-b</code>" in html and synth.WAN not in html

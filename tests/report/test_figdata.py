@@ -130,18 +130,19 @@ def test_timelines_newest_first(records) -> None:
 
 def test_leaderboard_rows_floor_and_ratings(records, synth) -> None:
     content = collect(records, synth.FakePredictor())
-    rows = content.leaderboard.rows
+    board = content.leaderboard
+    rows = board.configurations  # every configuration, series by series, as measured
     assert [(r.model, r.settings) for r in rows] == [
-        (synth.WAN, "5f 32x32 2 steps"),
-        (synth.WAN, "9f 32x32 2 steps"),
-        (synth.WAN, "5f 32x32 4 steps"),
-        (synth.WAN, "9f 32x32 4 steps"),
         ("cogvideox-tiny", "9f 32x32 2 steps"),
+        (synth.WAN, "5f 32x32 2 steps"),
+        (synth.WAN, "5f 32x32 4 steps"),
+        (synth.WAN, "9f 32x32 2 steps"),
+        (synth.WAN, "9f 32x32 4 steps"),
         ("sd-tiny", "16x16 1 steps"),
         ("sd-tiny", "32x32 1 steps"),
         ("llama-tiny", "16→4 tokens"),
     ]
-    best = rows[0]
+    best = rows[1]
     assert best.energy_j == 5.0 and best.energy_wh == 5.0 / 3600
     assert best.energy_kwh_per_1000 == j_to_kwh(5000.0)
     assert best.co2e_g == j_to_kwh(5.0) * 480.0  # world average, no country given
@@ -149,14 +150,52 @@ def test_leaderboard_rows_floor_and_ratings(records, synth) -> None:
     assert best.gpu_energy_j == 5.0 and best.predicted_energy_j == 10.0
     assert best.floor_j == 10.0 / 16 and best.above_floor == 8.0
     assert best.provenance == "measured" and best.floor_note == ""
-    cog = rows[4]
+    cog = rows[0]
     assert cog.above_floor is None and cog.floor_note == "no GPU in this run"
-    # Two t2v models: rated in log bands from 5 J (5 stars) to 64 J (1 star).
-    assert [r.stars for r in rows[:5]] == [5, 4, 4, 3, 1]
-    assert [r.stars for r in rows[5:]] == [None, None, None]  # one model each
+    assert all(r.stars is None for r in rows)  # configurations are listed, not rated
     assert (rows[6].runs, rows[6].failed) == (1, 1)
+    # The ranking compares the two t2v models where both ran: 9 frames, 32x32, 2 steps.
+    (ranking,) = board.rankings
+    assert ranking.task == "t2v" and ranking.settings == "9f 32x32 2 steps"
+    assert [(r.model, r.energy_j, r.stars) for r in ranking.rows] == [
+        (synth.WAN, 9.0, 5),
+        ("cogvideox-tiny", 64.0, 1),
+    ]
+    assert ranking.other_shared == 0 and ranking.left_out == ()
+    assert len(board.unranked) == 2  # one model each of t2i and text: nothing to rank
+    assert "only sd-tiny was measured" in board.unranked[0]
+    assert "only llama-tiny was measured" in board.unranked[1]
     assert content.runs == 14 and content.failed == 1
     assert content.provenance_counts == {"measured": 8, "estimated": 5}
     assert not content.estimated_only
     assert content.figure_count == 11
     assert [r.config["command"] for r in content.other_runs] == ["python3 train.py"]
+
+
+def test_leaderboard_prices_each_configuration_on_the_grid_its_runs_stored(
+    records, synth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from genwatt.carbon import grid_intensity
+    from genwatt.carbon.setting import RECORD_KEY, CarbonSetting
+
+    france = CarbonSetting(grid_intensity("FR"), 1.2)
+    stored = [
+        replace(r, extra={**r.extra, RECORD_KEY: france.to_dict()})
+        if r.config.get("model") == synth.WAN
+        else r
+        for r in records
+    ]
+    monkeypatch.setenv("GENWATT_COUNTRY", "PL")  # the reader's environment plays no part
+    board = collect(stored, synth.FakePredictor()).leaderboard
+    wan = next(r for r in board.configurations if r.model == synth.WAN)
+    cog = next(r for r in board.configurations if r.model == "cogvideox-tiny")
+    assert wan.co2e_g == pytest.approx(france.co2e(wan.energy_j).co2e_g)
+    assert cog.co2e_g == pytest.approx(j_to_kwh(cog.energy_j) * 480.0)  # nothing stored
+    assert any("France" in g and "stored with the runs" in g for g in board.grids)
+    assert any("world average" in g and "no country stored" in g for g in board.grids)
+    asked = collect(stored, synth.FakePredictor(), country="DE").leaderboard
+    germany = CarbonSetting(grid_intensity("DE"), 1.2)  # the stored PUE stays
+    wan_de = next(r for r in asked.configurations if r.model == synth.WAN)
+    assert wan_de.co2e_g == pytest.approx(germany.co2e(wan_de.energy_j).co2e_g)

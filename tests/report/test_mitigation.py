@@ -344,4 +344,79 @@ def test_what_genwatt_mitigate_stores_is_read_as_it_means(tmp_path: Path) -> Non
     assert "output differed from its counted run" in _row(section, "fbcache-0.1")
     assert "output differed" not in _row(section, "semantic-reuse")
     assert "Cutting the energy" in html and "failed: TypeError: no" in html
-    assert 'id="leaderboard"' in html and "No generation has been stored yet" in html
+    assert 'id="leaderboard"' not in html  # no generation stored: no placeholder section
+    assert "Not in this report, for want of data: generations" in html
+
+
+# ------------------------------------------------- no saving, and adherence part by part
+
+
+def _exact_reuse_saving_nothing(synth: Any) -> list[RunRecord]:
+    """The comparison, plus exact reuse on prompts that never repeat: every clip made
+    afresh, so the reference's FLOPs and output (as ``StrategyResult.as_dict`` writes)."""
+    runs = synth.mitigation_runs(failed=False)
+    reuse = runs[-1]  # semantic-reuse: reshaped into an exact reuse that never hit
+    summary = dict(reuse.extra["mitigation"])
+    summary.update(name="reuse-exact", flops=runs[0].extra["mitigation"]["flops"], flops_ratio=1.0,
+                   energy_ratio=0.98, latency_ratio=0.98, psnr_db=100.0, psnr_db_min=100.0,
+                   share_psnr_at_least_30db=1.0, ssim=1.0, saves_work=False)  # fmt: skip
+    extra = {**reuse.extra, "mitigation": summary}
+    config = {**reuse.config, "strategy": "reuse-exact"}
+    exact = RunRecord(
+        **{**reuse.__dict__, "extra": extra, "config": config, "config_key": "reuse-exact"}
+    )
+    return [*runs, exact]
+
+
+def test_a_strategy_that_saved_nothing_is_no_frontier_point(synth) -> None:
+    runs = _exact_reuse_saving_nothing(synth)
+    (comparison,) = comparisons(runs)
+    exact = next(r for r in comparison.rows if r.name == "reuse-exact")
+    assert exact.saves_work is False
+    data = pareto_data(comparison)
+    assert data is not None and data.no_saving == ("reuse-exact",)
+    assert "reuse-exact" not in {p.name for p in data.points}
+    assert [p.name for p in data.front] == FRONT  # unchanged by a strategy that saved nothing
+    html = mitigation_html(mitigation_section(runs), {})
+    row = _row(html, "reuse-exact")
+    assert "no saving on this prompt set" in row and "◆ frontier" not in row
+    assert "◆ frontier" in _row(html, "fbcache-0.1")
+
+    from genwatt.report.figures import to_svg
+    from genwatt.report.mitigation_figure import draw_pareto
+
+    svg = to_svg(draw_pareto(data), scope="t", label="t")
+    assert "<!-- not drawn, no saving on this prompt set: reuse-exact -->" in svg
+    assert "<!-- reuse-exact -->" not in svg
+
+
+def test_adherence_shows_each_part_beside_all_three(synth) -> None:
+    runs = synth.mitigation_runs(failed=False)
+    parts = {"colour": 1.0, "direction": 1.0, "shape": 1 / 6, "all_three": 1 / 6, "clips": 6}
+    runs[0].extra["mitigation"]["adherence"] = parts  # as StrategyResult.as_dict writes it
+    earlier = runs[1].extra["mitigation"]  # as runs stored before the parts were kept
+    earlier.update(adherence=0.5, adherence_rates={"colour_rate": 0.75, "direction_rate": 1.0,
+                   "shape_rate": 0.5, "overall_rate": 0.5, "n_videos": 4.0})  # fmt: skip
+    (comparison,) = comparisons(runs)
+    reference, first = comparison.rows[0], comparison.rows[1]
+    assert reference.adherence is not None and reference.adherence.all_three == 1 / 6
+    assert reference.adherence.parts == {"colour": 1.0, "direction": 1.0, "shape": 1 / 6}
+    assert first.adherence is not None and first.adherence.parts == {
+        "colour": 0.75, "direction": 1.0, "shape": 0.5
+    }  # fmt: skip
+    html = mitigation_html(mitigation_section(runs), {})
+    assert "Adherence: all three" in html
+    cells = re.findall(r"<td>(.*?)</td>", _row(html, "unmitigated"), flags=re.S)
+    assert cells[-2].startswith("17%")
+    assert "colour 100% · direction 100% · shape 17%" in cells[-2]
+    assert "colour 75% · direction 100% · shape 50%" in _row(html, first.name)
+    only_number = re.findall(r"<td>(.*?)</td>", _row(html, "pab-2"), flags=re.S)
+    assert only_number[-2] == "100%"  # an overall number alone is shown as it was
+
+
+def test_the_report_judges_no_saving_as_the_comparison_does() -> None:
+    pytest.importorskip("torch")
+    from genwatt.mitigate.compare import MIN_WORK_SAVED
+    from genwatt.report import mitigation
+
+    assert mitigation.MIN_WORK_SAVED == MIN_WORK_SAVED

@@ -84,7 +84,7 @@ def test_an_estimated_only_report_says_so_at_the_top(records) -> None:
     estimated = [r for r in records if r.config.get("device") != "cuda"]
     html = build_report(estimated, predictor=no_predictor).html
     banner = html.index("Every energy figure in this report is estimated")
-    assert banner < html.index('id="leaderboard"')
+    assert banner < html.index("<section")  # before every section (here no leaderboard)
     assert "predictions were turned off for this report" in html
 
 
@@ -101,3 +101,52 @@ def test_user_strings_are_escaped_everywhere(xss_runs, synth) -> None:
     # SVG text is drawn as outlines; matplotlib's comments carry the text, escaped.
     svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
     assert any("&lt;script&gt;alert(1)" in svg for svg in svgs)  # in a title's comment
+
+
+def _section_ids(html: str) -> list[str]:
+    return re.findall(r'<section id="([^"]+)"', html)
+
+
+def test_sections_without_data_are_left_out_and_named_in_one_line(records, synth) -> None:
+    wan = [r for r in records if r.config.get("model") == synth.WAN]
+    html = build_report(wan, predictor=synth.FakePredictor()).html
+    assert _section_ids(html) == ["configurations", "scaling", "phases", "steps", "key"]
+    assert "gw-empty" not in html.split("</style>")[1]  # no placeholder sections
+    (absent,) = re.findall(r'<p class="gw-absent">(.*?)</p>', html)
+    assert "power over time (`genwatt measure --timeline`" in absent
+    assert "a leaderboard ranks models, and only wan2.1-t2v-1.3b was measured" in absent
+    assert "`genwatt mitigate`" in absent
+
+
+def test_one_model_is_not_ranked_against_its_own_settings(records, synth) -> None:
+    wan = [r for r in records if r.config.get("model") == synth.WAN]
+    html = build_report(wan, predictor=synth.FakePredictor()).html
+    assert 'id="leaderboard"' not in html and "★" not in html.split("</style>")[1]
+    table = html[html.index('<section id="configurations"') :]
+    table = table[: table.index("</section>")]
+    assert '<th scope="col">#</th>' not in table  # listed, not ranked
+    assert table.count("<tr><td>") == 4
+
+
+def test_two_models_are_ranked_at_the_same_settings(built, synth) -> None:
+    html = built.html
+    board = html[html.index('<section id="leaderboard"') :]
+    board = board[: board.index("</section>")]
+    assert "Text to video, all at 9f 32x32 2 steps" in board
+    rows = re.findall(r'<span class="gw-model">([^<]+)</span>', board)
+    assert rows == [synth.WAN, "cogvideox-tiny"]  # least energy first
+    assert "Not ranked: text to image: a leaderboard ranks models, and only sd-tiny" in board
+
+
+def test_column_headers_say_what_their_numbers_are(built) -> None:
+    assert "kWh / 1,000" not in built.html
+    assert '<th scope="col">Energy per generation</th>' in built.html
+    assert '<th scope="col">Energy per 1,000 generations</th>' in built.html
+    assert '<td><span class="gw-value-measured">5 Wh</span></td>' in built.html  # 18 J x 1,000
+
+
+def test_no_number_in_the_page_text_has_an_exponent(built) -> None:
+    text = re.sub(
+        r"<svg.*?</svg>|<style>.*?</style>|<script>.*?</script>", "", built.html, flags=re.S
+    )
+    assert not re.search(r"\d(\.\d+)?e[-+]\d", text)

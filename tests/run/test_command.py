@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import math
+import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from genwatt.carbon import ENV_COUNTRY, WORLD, grid_intensity
 from genwatt.errors import ConfigError, GenwattError, UnknownCountryError
 from genwatt.meter.meter import Meter
-from genwatt.run.command import exit_code_of, measure_command
+from genwatt.run.command import (
+    FORWARDED_SIGNALS,
+    OUTLIVED_FLAG,
+    CommandMeasurement,
+    exit_code_of,
+    measure_command,
+)
 
 PY = sys.executable
 
@@ -156,3 +166,135 @@ def test_bad_carbon_options_fail_before_the_command_runs(
         measure_command([PY, "-c", f"open({str(marker)!r}, 'w')"], meter=meter, **options)
     assert not marker.exists()
     assert meter.results == []
+
+
+@pytest.mark.parametrize("idle_seconds", [math.inf, math.nan, -1.0])
+def test_impossible_idle_seconds_fail_before_the_command_runs(
+    meter: Meter, tmp_path: Path, idle_seconds: float
+) -> None:
+    marker = tmp_path / "ran"
+    with pytest.raises(ConfigError, match="--idle-seconds must be a finite number of seconds"):
+        measure_command(
+            [PY, "-c", f"open({str(marker)!r}, 'w')"], meter=meter, idle_seconds=idle_seconds
+        )
+    assert not marker.exists()
+    assert meter.results == []
+
+
+def test_signal_handlers_are_put_back(meter: Meter) -> None:
+    """A library call: whatever handled SIGTERM, SIGHUP and SIGINT before handles them after."""
+
+    def mine(signum: int, frame: object) -> None:
+        raise AssertionError("not to be called")
+
+    previous = {s: signal.signal(s, mine) for s in FORWARDED_SIGNALS}
+    try:
+        measure_command([PY, "-c", "pass"], meter=meter)
+        assert {s: signal.getsignal(s) for s in FORWARDED_SIGNALS} == dict.fromkeys(
+            FORWARDED_SIGNALS, mine
+        )
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+SLEEPER = "import pathlib, sys, time\npathlib.Path(sys.argv[1]).touch()\ntime.sleep(30)\n"
+
+
+def _signal_when_ready(ready: Path, signum: int) -> threading.Thread:
+    def send() -> None:
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(os.getpid(), signum)
+
+    thread = threading.Thread(target=send, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_to_genwatt_is_passed_on_and_the_run_still_measured(
+    meter: Meter, tmp_path: Path, signum: int
+) -> None:
+    ready = tmp_path / "ready"
+    sender = _signal_when_ready(ready, signum)
+    measurement = measure_command([PY, "-c", SLEEPER, str(ready)], meter=meter)
+    sender.join()
+    assert measurement.signal == signum and measurement.signal_name == signal.Signals(signum).name
+    assert measurement.exit_code == 128 + signum  # the child died of the same signal
+    assert measurement.final_exit_code == 128 + signum and not measurement.ok
+    assert 0 < measurement.window.duration_s < 30
+    assert measurement.window.energy_j["gpu:0"] > 0
+    assert measurement.to_dict()["signal"] == signal.Signals(signum).name
+
+
+def test_a_command_that_shrugs_off_the_signal_still_makes_genwatt_report_it(
+    meter: Meter, tmp_path: Path
+) -> None:
+    ready = tmp_path / "ready"
+    code = (
+        "import pathlib, signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n" + SLEEPER.split("\n", 1)[1]
+    )
+    sender = _signal_when_ready(ready, signal.SIGTERM)
+    measurement = measure_command([PY, "-c", code, str(ready)], meter=meter)
+    sender.join()
+    assert measurement.exit_code == 0  # the command's own
+    assert measurement.final_exit_code == 143  # genwatt's: it was asked to stop
+
+
+def test_an_ignored_sighup_stays_ignored_for_the_command(meter: Meter, tmp_path: Path) -> None:
+    """Under ``nohup`` the command must go on ignoring SIGHUP, as it did before."""
+    out = tmp_path / "disposition"
+    code = f"import signal; open({str(out)!r}, 'w').write(str(signal.getsignal(signal.SIGHUP)))"
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        measure_command([PY, "-c", code], meter=meter)
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert out.read_text() == str(signal.SIG_IGN)
+
+
+def test_the_command_runs_in_its_own_process_group(meter: Meter, tmp_path: Path) -> None:
+    out = tmp_path / "pgid"
+    code = f"import os; open({str(out)!r}, 'w').write(f'{{os.getpgrp()}} {{os.getpid()}}')"
+    measure_command([PY, "-c", code], meter=meter)
+    pgid, pid = out.read_text().split()
+    assert pgid == pid != str(os.getpgrp())
+
+
+def test_from_another_thread_the_command_stays_in_the_callers_group(
+    meter: Meter, tmp_path: Path
+) -> None:
+    """Signal handlers can only be set in the main thread; elsewhere the command shares
+    the caller's process group, so a terminal's Ctrl-C still reaches it."""
+    out = tmp_path / "pgid"
+    code = f"import os; open({str(out)!r}, 'w').write(str(os.getpgrp()))"
+    found: list[CommandMeasurement] = []
+    thread = threading.Thread(
+        target=lambda: found.append(measure_command([PY, "-c", code], meter=meter))
+    )
+    thread.start()
+    thread.join()
+    (measurement,) = found
+    assert measurement.exit_code == 0 and measurement.signal is None
+    assert out.read_text() == str(os.getpgrp())
+
+
+def test_processes_left_behind_are_flagged_on_every_domain(meter: Meter, tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    code = (
+        "import os, subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, '-c', {SLEEPER!r}, {str(pid_file)!r} + '.ready'])\n"
+        f"while not os.path.exists({str(pid_file)!r} + '.ready'): time.sleep(0.01)\n"
+    )
+    measurement = measure_command([PY, "-c", code], meter=meter)
+    for domain in ("gpu:0", "cpu:0"):
+        assert OUTLIVED_FLAG in measurement.window.flags[domain]
+    assert meter.results == [measurement.window]
+    # Clean up the sleeper: it is the only process left in the command's group.
+    for process in psutil.process_iter(["cmdline"]):
+        if str(pid_file) + ".ready" in (process.info["cmdline"] or []):
+            process.kill()

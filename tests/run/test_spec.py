@@ -1,9 +1,10 @@
+import time
 from pathlib import Path
 
 import pytest
 
 from genwatt.errors import ConfigError
-from genwatt.run.spec import DEFAULT_PROMPTS, load_spec, parse_spec
+from genwatt.run.spec import DEFAULT_PROMPTS, MAX_SPEC_BYTES, load_spec, parse_spec
 
 
 def test_minimal_spec_from_the_issue_parses(tmp_path: Path) -> None:
@@ -86,3 +87,63 @@ def test_fingerprint_is_stable_and_sensitive() -> None:
     b = parse_spec({"model": "m", "grid": {"steps": [2, 4]}})
     c = parse_spec({"model": "m", "grid": {"steps": [2, 8]}})
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_non_finite_numbers_are_refused(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(f"model: wan-tiny\nguidance: {value}\n")
+    with pytest.raises(ConfigError, match="guidance: Input should be a finite number"):
+        load_spec(path)
+    with pytest.raises(ConfigError, match=r"grid\.guidance\.1"):
+        parse_spec({"model": "wan-tiny", "grid": {"guidance": [5.0, float(value[-3:])]}})
+
+
+BOMB = "model: wan-tiny\nx:\n  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"  {b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefg", "bcdefgh", strict=True)
+)
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.yaml"
+    path.write_text(BOMB + "prompts: [*h, *h, *h, *h, *h, *h, *h, *h, *h]\n")
+    started = time.perf_counter()
+    with pytest.raises(ConfigError, match="expands to more than 100,000 values"):
+        load_spec(path)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_a_huge_invalid_value_is_shown_short() -> None:
+    nested = ["lol"] * 9
+    for _ in range(8):
+        nested = [nested] * 9  # shared, as YAML aliases build it
+    started = time.perf_counter()
+    with pytest.raises(ConfigError) as info:
+        parse_spec({"model": "wan-tiny", "prompts": nested})
+    assert time.perf_counter() - started < 1.0 and len(str(info.value)) < 4000
+
+
+def test_non_utf8_spec_and_prompt_file_name_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"model: wan-tiny\nprompts: [caf\xe9]\n")
+    with pytest.raises(ConfigError, match=r"latin1\.yaml is not UTF-8 text: byte 29 is 0xe9"):
+        load_spec(path)
+    (tmp_path / "p.txt").write_bytes(b"a cat\n\xff\n")
+    spec = parse_spec({"model": "m", "prompts": "p.txt"})
+    with pytest.raises(ConfigError, match=r"prompt file .*p\.txt is not UTF-8 text: byte 6"):
+        spec.prompt_list(tmp_path)
+
+
+def test_an_oversized_spec_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text("model: wan-tiny\n" + "#" * (MAX_SPEC_BYTES + 1))
+    with pytest.raises(ConfigError, match="larger than 1,024 KiB"):
+        load_spec(path)
+
+
+def test_yaml_errors_are_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: wan-tiny\ngrid: {steps: [1, 2}\n")
+    with pytest.raises(ConfigError) as info:
+        load_spec(bad)
+    assert "\n" not in str(info.value) and "line 2" in str(info.value)

@@ -156,3 +156,64 @@ def test_unknown_format_is_a_clear_error(stored, tmp_path):
 def test_records_json_matches_export(stored, tmp_path):
     path = export(stored, tmp_path / "a.json")
     assert json.loads(path.read_text()) == records_json(stored)
+
+
+def test_csv_neutralises_formula_text_but_keeps_negative_numbers(tmp_path, make_record):
+    """Text a spreadsheet would run as a formula is quoted; numbers keep their sign."""
+    hostile = {
+        "command": '=HYPERLINK("http://evil.example","click")',
+        "plus": "+1+2",
+        "at": "@SUM(A1)",
+        "tab": "\tx",
+        "cr": "\rx",
+        "minus_text": "-3.5",
+        "offset": -3.5,
+        "plain": "tiny-sd",
+    }
+    record = make_record(config=hostile, extra={"=cmd": "-x"}, error="-exit 3")
+    path = export([record], tmp_path / "runs.csv")
+    back = pd.read_csv(path, keep_default_na=False)
+    row = back.iloc[0]
+    assert row["config.command"] == "'" + hostile["command"]
+    assert row["config.plus"] == "'+1+2"
+    assert row["config.at"] == "'@SUM(A1)"
+    assert row["config.tab"] == "'\tx"
+    assert row["config.cr"] == "'\rx"
+    assert row["config.minus_text"] == "'-3.5"  # text, though it reads as a number
+    assert row["config.offset"] == -3.5  # a number: not a formula, stays a number
+    assert row["config.plain"] == "tiny-sd"
+    assert row["error"] == "'-exit 3"
+    assert row["extra.=cmd"] == "'-x"
+    text = path.read_text()
+    assert ",=HYPERLINK" not in text and '"=HYPERLINK' not in text
+
+
+def test_parquet_and_json_keep_formula_text_verbatim(tmp_path, make_record):
+    record = make_record(config={"command": "=HYPERLINK(1)", "offset": -3.5})
+    frame = pd.read_parquet(export([record], tmp_path / "runs.parquet"))
+    assert frame.loc[0, "config.command"] == "=HYPERLINK(1)"
+    data = json.loads(export([record], tmp_path / "runs.json").read_text())
+    assert data[0]["config"] == {"command": "=HYPERLINK(1)", "offset": -3.5}
+
+
+def test_runs_carry_their_gross_co2e_on_the_grid_they_were_stored_with(
+    store, make_record, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from genwatt.carbon import grid_intensity
+    from genwatt.carbon.setting import RECORD_KEY, CarbonSetting
+
+    sweden = CarbonSetting(grid_intensity("SE"), 1.1)
+    store.add(make_record(extra={RECORD_KEY: sweden.to_dict()}))
+    store.add(make_record(extra={"country": "FR"}))  # stored by an earlier genwatt measure
+    store.add(make_record(extra={}))
+    store.add(make_record(extra={"country": "XX"}))  # a code this version does not know
+    monkeypatch.setenv("GENWATT_COUNTRY", "PL")  # the reader's environment plays no part
+    frame = runs_frame(store.runs())
+    se, fr, none, unknown = frame.to_dict("records")
+    assert se["co2e_g_gross"] == pytest.approx(sweden.co2e(se["energy_j_total"]).co2e_g)
+    assert "Sweden" in se["co2e_grid"] and "stored with the runs" in se["co2e_grid"]
+    france = CarbonSetting(grid_intensity("FR"))
+    assert fr["co2e_g_gross"] == pytest.approx(france.co2e(fr["energy_j_total"]).co2e_g)
+    assert none["co2e_g_gross"] == pytest.approx(none["energy_j_total"] / 3.6e6 * 480.0)
+    assert "no country stored" in none["co2e_grid"]
+    assert math.isnan(unknown["co2e_g_gross"]) and "XX" in unknown["co2e_grid"]

@@ -106,3 +106,54 @@ def test_newer_store_in_rollback_journal_mode_is_not_switched_to_wal(tmp_path):
     with pytest.raises(StoreSchemaTooNewError, match=f"schema {SCHEMA_VERSION + 5}"):
         ResultsStore(path)
     assert path.read_bytes() == before
+
+
+def test_v2_marks_genwatt_own_failures_of_old_sweeps_retryable(tmp_path):
+    # A v1 store with what the interrupt bug left behind: runs failed on a stale window.
+    path = tmp_path / "v1.db"
+    conn = _autocommit(path)
+    migrate(conn, MIGRATIONS[:1])
+    rows = [
+        ("ok", None, "a"),
+        ("failed", "WindowError: a window named 'step:1' is already open; end it first", "b"),
+        ("failed", "RuntimeError: CUDA out of memory", "c"),
+    ]
+    for status, error, key in rows:
+        conn.execute(
+            "INSERT INTO runs (kind, status, error, started_at, duration_s, config, environment,"
+            " genwatt_version, extra, sweep, config_key, repeat, stored_at)"
+            " VALUES ('sweep', ?, ?, 1.0, 1.0, '{}', '{}', '0', '{}', 's', ?, 0, 1.0)",
+            (status, error, key),
+        )
+    conn.close()
+    with ResultsStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION >= 2
+        kinds = {r.config_key: r.failure_kind for r in store.runs()}
+        assert kinds == {"a": None, "b": "infrastructure", "c": None}
+        assert store.completed("s") == {("a", 0), ("c", 0)}  # b runs again on resume
+
+
+def test_a_v1_store_opened_read_only_is_read_without_migrating(tmp_path, monkeypatch):
+    from genwatt.store import handle
+
+    path = tmp_path / "v1.db"
+    conn = _autocommit(path)
+    migrate(conn, MIGRATIONS[:1])
+    conn.execute(
+        "INSERT INTO runs (kind, status, started_at, duration_s, config, environment,"
+        " genwatt_version, extra, stored_at) VALUES ('m', 'ok', 1, 1, '{}', '{}', '0', '{}', 1)"
+    )
+    conn.close()
+    real_connect = sqlite3.connect
+
+    def read_only_folder(database, *args, uri=False, **kwargs):
+        if not uri:
+            error = sqlite3.OperationalError("attempt to write a readonly database")
+            error.sqlite_errorname = "SQLITE_READONLY_DIRECTORY"
+            raise error
+        return real_connect(database, *args, uri=uri, **kwargs)
+
+    monkeypatch.setattr(handle.sqlite3, "connect", read_only_folder)
+    with ResultsStore(path, create=False) as store:
+        assert store.read_only and store.schema_version == 1
+        assert [r.failure_kind for r in store.runs()] == [None]

@@ -35,7 +35,7 @@ def test_store_is_in_wal_mode_with_current_schema(store):
     assert store.journal_mode == "wal"
     with sqlite3.connect(store.path) as raw:  # seen from outside, too
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == store.schema_version == 1
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == store.schema_version == 2
 
 
 def test_run_and_windows_round_trip_exactly(store, make_record):
@@ -252,3 +252,51 @@ def test_record_main_window_prefers_run_then_longest_top_level(make_record, make
     assert record.total_energy_j == 300.0
     assert record.window("generate-2") is others[3]
     assert record.window("absent") is None
+
+
+def test_completed_leaves_out_retryable_failures(store, make_record):
+    store.add(make_record(sweep="s", config_key="a", repeat=0))
+    store.add(
+        make_record(
+            sweep="s",
+            config_key="b",
+            repeat=0,
+            status="failed",
+            error="WindowError: a window named 'step:1' is already open",
+            failure_kind="infrastructure",
+            windows=[],
+        )
+    )
+    store.add(
+        make_record(
+            sweep="s", config_key="c", repeat=0, status="failed", error="OOM", failure_kind="config"
+        )
+    )
+    assert store.completed("s") == {("a", 0), ("c", 0)}
+    assert [r.retryable for r in store.runs(sweep="s")] == [False, True, False]
+
+
+def test_a_retry_replaces_the_retryable_failure_and_keeps_its_error(store, make_record):
+    failed = dict(sweep="s", config_key="b", repeat=0, status="failed", windows=[])
+    store.add(
+        make_record(**failed, error="SourceReadError: NVML lost", failure_kind="infrastructure")
+    )
+    store.add(make_record(sweep="s", config_key="b", repeat=0, extra={"k": 1}))
+    (run,) = store.runs(sweep="s")
+    assert run.ok and run.extra["k"] == 1
+    assert run.extra["earlier_attempts"] == [
+        {"error": "SourceReadError: NVML lost", "started_at": 1_700_000_000.0}
+    ]
+    assert store.completed("s") == {("b", 0)}
+    # A genuine failure is not replaced: storing the point again is a duplicate.
+    store.add(make_record(**{**failed, "config_key": "c"}, error="OOM", failure_kind="config"))
+    with pytest.raises(DuplicateRunError):
+        store.add(make_record(sweep="s", config_key="c", repeat=0))
+
+
+def test_failure_kind_is_checked_before_sql(store, make_record):
+    with pytest.raises(ValueError, match="ok run has no failure_kind"):
+        store.add(make_record(failure_kind="config"))
+    with pytest.raises(ValueError, match="failure_kind must be one of"):
+        store.add(make_record(status="failed", failure_kind="cosmic rays"))
+    assert store.count() == 0

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+from genwatt.carbon.setting import CarbonSetting, stored_setting
+from genwatt.errors import GenwattError
 from genwatt.labels import settings_label
 from genwatt.meter.aggregate import weakest
 from genwatt.meter.result import Provenance
@@ -24,6 +27,10 @@ class ConfigSummary:
     energy_j: list[float] = field(default_factory=list)
     phases_j: dict[str, list[float]] = field(default_factory=dict)
     provenance: Provenance | None = None
+    # The carbon setting (grid snapshot and PUE) the runs were stored with, the latest
+    # one; None when no run stored one. ``carbon_error`` says why a stored one is unusable.
+    carbon: CarbonSetting | None = None
+    carbon_error: str | None = None
 
     @property
     def mean_latency_s(self) -> float:
@@ -73,7 +80,18 @@ class ConfigSummary:
             "energy_j": self.mean_energy_j,
             "phases_j": {p: self.mean_phase_j(p) for p in self.phases_j},
             "provenance": str(self.provenance) if self.provenance else None,
+            "country": self.carbon.intensity.iso3 if self.carbon else None,
+            "co2e_g": self.mean_co2e_g,
+            "carbon": self.carbon.to_dict() if self.carbon else None,
         }
+
+    @property
+    def mean_co2e_g(self) -> float | None:
+        """CO2e of the mean run on the grid the runs were stored with; None without one
+        (or without energy): never priced on a grid the runs did not name."""
+        if self.carbon is None or not self.energy_j or not math.isfinite(self.mean_energy_j):
+            return None
+        return self.carbon.co2e(self.mean_energy_j).co2e_g
 
 
 def summarize_runs(records: list[RunRecord]) -> list[ConfigSummary]:
@@ -95,4 +113,16 @@ def summarize_runs(records: list[RunRecord]) -> list[ConfigSummary]:
             summary.phases_j.setdefault(phase, []).append(parts.energy_j(phase))
         kind = parts.total.overall_provenance()
         summary.provenance = weakest(summary.provenance or kind, kind)
+        _keep_carbon(summary, record)
     return list(groups.values())
+
+
+def _keep_carbon(summary: ConfigSummary, record: RunRecord) -> None:
+    """Remember the grid a run stored, so its CO2e is never recomputed on another one."""
+    try:
+        setting = stored_setting(record.extra)
+    except GenwattError as exc:  # a country code this version's table does not know
+        summary.carbon_error = str(exc)
+        return
+    if setting is not None:
+        summary.carbon = setting

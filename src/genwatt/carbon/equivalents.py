@@ -69,8 +69,12 @@ class Equivalent:
     basis: Literal["energy", "co2e"]
     citation: str
 
+    def text(self) -> str:
+        """The equivalent as a person reads it (``3.2 m by petrol car``); see ``readable``."""
+        return readable(self)
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self) | {"text": self.text()}
 
 
 def _check(name: str, value: float) -> None:
@@ -119,3 +123,83 @@ def equivalents(energy_j: float, co2e_g: float) -> list[Equivalent]:
             citation=MICROWAVE_CITATION,
         ),
     ]
+
+
+# --- Readable text ---------------------------------------------------------------
+# A reader cannot picture 5.29e-06 km: each equivalent is shown in the largest unit
+# that keeps its number at least 1 (kilometres, metres, millimetres; minutes,
+# seconds, milliseconds; whole phone charges, then per cent of one), with two
+# significant figures and never an exponent. Below the smallest unit it says "less
+# than 1 mm" rather than print a meaningless figure.
+
+# (factor of ``value`` per shown unit, template for the number) per key, largest first.
+_SCALES: dict[str, tuple[tuple[float, str], ...]] = {
+    "smartphone_charges": ((1.0, "{} phone charges"), (0.01, "{} % of a phone charge")),
+    "car_km": (
+        (1.0, "{} km by petrol car"),
+        (1e-3, "{} m by petrol car"),
+        (1e-6, "{} mm by petrol car"),
+    ),
+    "microwave_min": (
+        (60.0, "{} h of microwave"),
+        (1.0, "{} min of microwave"),
+        (1.0 / S_PER_MIN, "{} s of microwave"),
+        (1e-3 / S_PER_MIN, "{} ms of microwave"),
+    ),
+}
+_SINGULAR = {"1 phone charges": "1 phone charge"}
+# The order in which a reader relates to them: a phone charge first.
+RELATABLE_ORDER = ("smartphone_charges", "car_km", "microwave_min")
+RELATABLE_RANGE = (0.1, 10_000.0)
+
+
+def plain_number(value: float, digits: int = 2) -> str:
+    """``value`` to ``digits`` significant figures, without exponent: ``12,000``, ``0.17``."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    decimals = digits - 1 - math.floor(math.log10(abs(value)))
+    rounded = round(value, decimals)
+    if decimals <= 0:
+        return f"{rounded:,.0f}"
+    return f"{rounded:,.{decimals}f}".rstrip("0").rstrip(".")
+
+
+def _scales(equivalent: Equivalent) -> tuple[tuple[float, str], ...]:
+    return _SCALES.get(equivalent.key, ((1.0, "{} " + equivalent.unit),))
+
+
+def _scaled(equivalent: Equivalent) -> tuple[float, str] | None:
+    """(number, template) in the largest unit that keeps the number at least 1 (0.1 in
+    the smallest unit); None when the figure is smaller still."""
+    scales = _scales(equivalent)
+    for factor, template in scales:
+        number = equivalent.value / factor
+        if number >= 1 or (template == scales[-1][1] and number >= RELATABLE_RANGE[0]):
+            return number, template
+    return None
+
+
+def readable(equivalent: Equivalent) -> str:
+    """``3.2 m by petrol car``, ``1.7 % of a phone charge``; ``less than 0.1 mm by petrol
+    car`` when the figure is too small for every unit (never ``5.29e-06 km``)."""
+    if equivalent.value == 0:
+        return _scales(equivalent)[0][1].format("0")
+    scaled = _scaled(equivalent)
+    if scaled is None:
+        smallest = _scales(equivalent)[-1][1]
+        return "less than " + smallest.format(plain_number(RELATABLE_RANGE[0]))
+    number, template = scaled
+    text = template.format(plain_number(number))
+    return _SINGULAR.get(text, text)
+
+
+def most_relatable(items: list[Equivalent]) -> str:
+    """The text of the first equivalent in ``RELATABLE_ORDER`` whose number, in its
+    readable unit, lies between 0.1 and 10,000; failing that, the first one's text."""
+    rank = {key: i for i, key in enumerate(RELATABLE_ORDER)}
+    ordered = sorted(items, key=lambda e: rank.get(e.key, len(rank)))
+    for item in ordered:
+        scaled = _scaled(item)
+        if scaled is not None and RELATABLE_RANGE[0] <= scaled[0] <= RELATABLE_RANGE[1]:
+            return readable(item)
+    return readable(ordered[0]) if ordered else ""

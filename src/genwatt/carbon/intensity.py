@@ -155,7 +155,8 @@ def grid_intensity(country: str | None = None) -> GridIntensity:
     return found
 
 
-def _check_pue(pue: float) -> None:
+def check_pue(pue: float) -> None:
+    """Raise ConfigError unless ``pue`` is a number from 1.0 to 3.0."""
     if not PUE_MIN <= pue <= PUE_MAX:  # also rejects NaN
         raise ConfigError(
             f"PUE must be between {PUE_MIN:g} and {PUE_MAX:g}, got {pue!r}. "
@@ -187,10 +188,14 @@ def co2e(energy_j: float, country: str | None = None, pue: float = 1.0) -> Co2eR
         ValueError: ``energy_j`` is negative or not finite (a caller's bug; clamp a
             net-of-idle figure at zero before asking for its emissions).
     """
+    return co2e_on(energy_j, grid_intensity(country), pue)
+
+
+def co2e_on(energy_j: float, intensity: GridIntensity, pue: float = 1.0) -> Co2eResult:
+    """Grams of CO2e for ``energy_j`` joules on an already resolved grid; see :func:`co2e`."""
     if not math.isfinite(energy_j) or energy_j < 0:
         raise ValueError(f"energy_j must be finite and >= 0, got {energy_j!r}")
-    _check_pue(pue)
-    intensity = grid_intensity(country)
+    check_pue(pue)
     energy_j_facility = energy_j * pue
     return Co2eResult(
         co2e_g=j_to_kwh(energy_j_facility) * intensity.g_per_kwh,

@@ -28,22 +28,31 @@ def bench(
     json_out: bool = opt.JSON,
     dry_run: bool = opt.DRY_RUN,
     gpu: str | None = opt.GPU,
+    country: str | None = opt.COUNTRY,
+    pue: float | None = opt.PUE,
     report: Path | None = REPORT,
     no_report: bool = NO_REPORT,
 ) -> None:
     """Benchmark a model over frames x resolution x steps (default: the tiny WAN model on CPU)."""
-    from genwatt.run.bench import bench_spec, new_bench_sweep_id
+    from pydantic import ValidationError
 
-    spec = bench_spec(
-        model,
-        weights=weights,
-        device=device,
-        dtype=dtype,
-        guidance=guidance,
-        repeats=repeats,
-        warmup=warmup,
-        **opt.grid_overrides(frames, height, width, steps),
-    )
+    from genwatt.carbon.setting import CarbonSetting
+    from genwatt.run.bench import bench_spec, new_bench_sweep_id
+    from genwatt.run.spec import spec_error
+
+    try:
+        spec = bench_spec(
+            model,
+            weights=weights,
+            device=device,
+            dtype=dtype,
+            guidance=guidance,
+            repeats=repeats,
+            warmup=warmup,
+            **opt.grid_overrides(frames, height, width, steps),
+        )
+    except ValidationError as exc:  # an option's value the spec refuses (e.g. --dtype)
+        raise spec_error(exc, "a genwatt bench option") from None
     from genwatt.cli.sweep import execute
 
     execute(
@@ -53,6 +62,8 @@ def bench(
         json_out=json_out,
         dry_run=dry_run,
         gpu=gpu,
+        carbon=CarbonSetting.resolve(country, pue),
         report_path=report,
         write_report=not no_report,
+        resumable=False,  # every bench is a sweep of its own: rerunning starts another
     )

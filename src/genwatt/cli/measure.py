@@ -1,89 +1,259 @@
-"""``genwatt measure -- CMD ARGS...``: run a command and report the energy it used."""
+"""``genwatt measure -- CMD ARGS...``: run a command and report the energy it used.
+
+Every measured command waits for genwatt to start, so this path imports only what
+measuring needs before the command runs: not typer (whose option parsing builds
+pydantic validators), not rich, not the sweep machinery. ``genwatt.cli.app.main``
+parses a plain ``genwatt measure`` command line with ``parse_args`` and calls ``run``;
+anything else (``--help``, a typo, a malformed value) goes through the typer command,
+which is built only when asked for (see ``__getattr__``) and calls the same ``run``.
+
+The results store is opened and checked for writing before the command starts, so an
+unusable store costs the user nothing; if writing still fails at the end, the
+measurement is printed first and the error after it.
+"""
 
 from __future__ import annotations
 
-import json
+import functools
 import shlex
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import typer
+from genwatt.errors import StoreError
 
 if TYPE_CHECKING:
     from genwatt.run.command import CommandMeasurement
+    from genwatt.store.store import ResultsStore
+
+# Exit code when the command succeeded but its measurement could not be stored.
+STORE_FAILED_EXIT_CODE = 2
 
 
-def measure(
-    command: list[str] = typer.Argument(..., help="The command to run, after `--`."),
-    json_out: bool = typer.Option(
-        False, "--json", help="Print a JSON report on stdout (the command's stdout goes to stderr)."
-    ),
-    idle_seconds: float = typer.Option(
-        0.0, "--idle-seconds", min=0.0, help="Measure idle power first and report net of it."
-    ),
-    country: str | None = typer.Option(
-        None, "--country", help="ISO 3166 code for grid carbon intensity (env GENWATT_COUNTRY)."
-    ),
-    pue: float = typer.Option(1.0, "--pue", help="Facility overhead (1.0: energy at the device)."),
-    timeline: bool = typer.Option(False, "--timeline", help="Keep a power timeline (100 ms)."),
-    store: Path | None = typer.Option(
-        None, "--store", help="Results store (env GENWATT_STORE; default ./genwatt.db)."
-    ),
-    no_store: bool = typer.Option(False, "--no-store", help="Do not save the run."),
-) -> None:
-    """Run CMD, then report its duration, energy per domain, provenance, Wh and CO2e.
+@dataclass(frozen=True)
+class MeasureOptions:
+    """The options of ``genwatt measure``; the defaults are the command line's."""
 
-    genwatt exits with the command's own exit code.
+    command: list[str]
+    json_out: bool = False
+    idle_seconds: float = 0.0
+    country: str | None = None
+    pue: float | None = None  # None: $GENWATT_PUE, else 1.0
+    timeline: bool = False
+    store: Path | None = None
+    no_store: bool = False
+
+
+# The command line's spelling of each option (``measure``'s typer options must match:
+# a test compares the two).
+_SWITCHES = {"--json": "json_out", "--timeline": "timeline", "--no-store": "no_store"}
+_VALUES: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "--idle-seconds": ("idle_seconds", float),
+    "--country": ("country", str),
+    "--pue": ("pue", float),
+    "--store": ("store", Path),
+}
+
+
+def parse_args(args: list[str]) -> MeasureOptions | None:
+    """The options of a plain ``genwatt measure`` command line (what follows
+    ``measure``), or None when typer should handle it: ``--help``, an unknown option,
+    a missing or malformed value, no command. Options end at ``--`` or at the first
+    argument that is not one, as in the typer command."""
+    values: dict[str, Any] = {}
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            index += 1
+            break
+        if not arg.startswith("-") or arg == "-":
+            break
+        name, equals, inline = arg.partition("=")
+        if name in _SWITCHES and not equals:
+            values[_SWITCHES[name]] = True
+            index += 1
+            continue
+        if name not in _VALUES:
+            return None
+        if equals:
+            text, index = inline, index + 1
+        elif index + 1 < len(args):
+            text, index = args[index + 1], index + 2
+        else:
+            return None
+        dest, kind = _VALUES[name]
+        if kind is not float and text.startswith("-"):
+            return None  # probably a forgotten value: let typer say so
+        try:
+            values[dest] = kind(text)
+        except ValueError:
+            return None
+    command = args[index:]
+    return MeasureOptions(command=command, **values) if command else None
+
+
+def run(options: MeasureOptions) -> int:
+    """Check the options and the store, run and measure the command, print the report,
+    store the run; return the exit code for genwatt (see ``final_exit_code``).
+
+    Raises ``GenwattError`` (the CLI prints one line, exit 2) before the command starts
+    when an option or the store is unusable.
     """
+    from genwatt.run.command import check_options
+
+    check_options(
+        options.command, idle_seconds=options.idle_seconds, country=options.country, pue=options.pue
+    )
+    results = None if options.no_store else _open_store(options.store)
+    store_error: StoreError | None = None
+    try:
+        measurement = _measure(options)
+        report = measurement.to_dict()
+        if results is not None:
+            try:
+                report["run_id"], report["store"] = _save(results, measurement), str(results.path)
+            except StoreError as exc:
+                store_error = exc
+                report["store_error"] = str(exc)
+        _print_report(report, options)
+    finally:
+        if results is not None:
+            results.close()
+    if store_error is not None:
+        print(f"error: the measurement above was not stored: {store_error}", file=sys.stderr)
+        return measurement.final_exit_code or STORE_FAILED_EXIT_CODE
+    return measurement.final_exit_code
+
+
+def _open_store(path: Path | None) -> ResultsStore:
+    """The results store, opened and proven writable, or ``StoreError``."""
+    from genwatt.store.store import ResultsStore
+
+    results = ResultsStore(path)
+    try:
+        results.check_writable()
+    except BaseException:
+        results.close()
+        raise
+    return results
+
+
+def _measure(options: MeasureOptions) -> CommandMeasurement:
     from genwatt.meter.meter import Meter
     from genwatt.run.command import measure_command
 
-    meter = Meter(timeline=timeline)
+    meter = Meter(timeline=options.timeline)
     try:
-        measurement = measure_command(
-            command,
+        return measure_command(
+            options.command,
             meter=meter,
-            idle_seconds=idle_seconds,
-            country=country,
-            pue=pue,
-            stdout=sys.stderr if json_out else None,
+            idle_seconds=options.idle_seconds,
+            country=options.country,
+            pue=options.pue,
+            stdout=sys.stderr if options.json_out else None,
         )
     finally:
         meter.close()
-    report = measurement.to_dict()
-    if not no_store:
-        run_id, path = _save(measurement, store)
-        report["run_id"], report["store"] = run_id, str(path)
-    if json_out:
-        typer.echo(json.dumps(report, indent=2))
+
+
+def _print_report(report: dict[str, Any], options: MeasureOptions) -> None:
+    if options.json_out:
+        import json
+
+        print(json.dumps(report, indent=2), flush=True)
     else:
         from genwatt.cli.render import print_measurement
 
-        print_measurement(report, title=shlex.join(command))
-    raise typer.Exit(measurement.exit_code)
+        print_measurement(report, title=shlex.join(options.command))
 
 
-def _save(measurement: CommandMeasurement, store: Path | None) -> tuple[int, Path]:
+def _save(results: ResultsStore, measurement: CommandMeasurement) -> int:
+    from genwatt.carbon.setting import RECORD_KEY
     from genwatt.store.records import RunRecord
-    from genwatt.store.store import ResultsStore
 
-    windows = [measurement.window]
     record = RunRecord(
         kind="measure",
-        status="ok" if measurement.exit_code == 0 else "failed",
+        status="ok" if measurement.ok else "failed",
         started_at=measurement.window.started_at,
         duration_s=measurement.window.duration_s,
         config={"command": shlex.join(measurement.command)},
-        windows=windows,
-        error=None if measurement.exit_code == 0 else f"exit code {measurement.exit_code}",
+        windows=[measurement.window],
+        error=None if measurement.ok else _failure(measurement),
         extra={
             "exit_code": measurement.exit_code,
-            "co2e_g": measurement.carbon.co2e_g,
-            "country": measurement.carbon.intensity.iso3,
-            "pue": measurement.carbon.pue,
+            "signal": measurement.signal_name,
+            # Priced on the gross window, like every later reading of this run; the
+            # net figure (idle measured) is kept beside it, labelled.
+            "co2e_g": measurement.carbon_gross.co2e_g,
+            "co2e_g_net_of_idle": measurement.carbon.co2e_g if measurement.idle else None,
+            RECORD_KEY: measurement.setting.to_dict(),
             "idle_power_w": measurement.idle.power_w if measurement.idle else None,
         },
     )
-    with ResultsStore(store) as results:
-        return results.add(record), results.path
+    return results.add(record)
+
+
+def _failure(measurement: CommandMeasurement) -> str:
+    text = f"exit code {measurement.exit_code}"
+    if measurement.signal_name is not None:
+        text += f"; genwatt received {measurement.signal_name} and passed it on to the command"
+    return text
+
+
+@functools.cache
+def _typer_command() -> Callable[..., None]:
+    """The typer form of ``genwatt measure``: help, and errors for malformed input."""
+    import typer
+
+    def measure(
+        command: list[str] = typer.Argument(..., help="The command to run, after `--`."),
+        json_out: bool = typer.Option(
+            False,
+            "--json",
+            help="Print a JSON report on stdout (the command's stdout goes to stderr).",
+        ),
+        idle_seconds: float = typer.Option(
+            0.0, "--idle-seconds", help="Measure idle power first and report net of it."
+        ),
+        country: str | None = typer.Option(
+            None, "--country", help="ISO 3166 code for grid carbon intensity (env GENWATT_COUNTRY)."
+        ),
+        pue: float | None = typer.Option(
+            None,
+            "--pue",
+            help="Facility overhead, 1.0 to 3.0 (env GENWATT_PUE; default 1.0: at the device).",
+        ),
+        timeline: bool = typer.Option(False, "--timeline", help="Keep a power timeline (100 ms)."),
+        store: Path | None = typer.Option(
+            None, "--store", help="Results store (env GENWATT_STORE; default ./genwatt.db)."
+        ),
+        no_store: bool = typer.Option(False, "--no-store", help="Do not save the run."),
+    ) -> None:
+        """Run CMD, then report its duration, energy per domain, provenance, Wh and CO2e.
+
+        genwatt exits with the command's own exit code (128 + N when signal N stopped
+        genwatt; the signal is passed on to the command).
+        """
+        options = MeasureOptions(
+            command=command,
+            json_out=json_out,
+            idle_seconds=idle_seconds,
+            country=country,
+            pue=pue,
+            timeline=timeline,
+            store=store,
+            no_store=no_store,
+        )
+        raise typer.Exit(run(options))
+
+    return measure
+
+
+def __getattr__(name: str) -> Any:
+    """``measure``, the typer command, built on first use (see the module docstring)."""
+    if name == "measure":
+        return _typer_command()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

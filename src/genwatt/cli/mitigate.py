@@ -10,6 +10,11 @@ import typer
 
 from genwatt.cli import sweep_options as opt
 
+# genwatt.mitigate.comparison_size's QUICK_PROMPTS and FULL_PROMPTS, written out so that the help
+# needs no import of genwatt.mitigate (numpy, scipy); a test keeps them equal.
+QUICK_PROMPTS = 3
+FULL_PROMPTS = 6
+
 
 def mitigate(
     model: str = typer.Option(
@@ -20,17 +25,31 @@ def mitigate(
     weights: str | None = typer.Option(
         None, "--weights", help="pretrained | random | tiny (reference model: pretrained)."
     ),
-    strategies: str = typer.Option(
-        "all",
+    strategies: str | None = typer.Option(
+        None,
         "--strategies",
         help=(
             "Comma-separated strategies, each optionally NAME:SETTING (e.g. "
             "magcache:0.1,fewer-steps:15). 'all' runs every default; 'cache', 'reuse' "
-            "and 'baseline' run one kind. See --list."
+            "and 'baseline' run one kind. See --list. Default: a quick set (half the "
+            "steps, no guidance, magcache, genwatt-adaptive-3x); 'all' with --full."
         ),
     ),
     list_only: bool = typer.Option(False, "--list", help="List the strategies and exit."),
-    prompts: int = typer.Option(6, "--prompts", min=1, help="Prompts per comparison."),
+    prompts: int | None = typer.Option(
+        None,
+        "--prompts",
+        min=1,
+        help=f"Prompts per comparison (default {QUICK_PROMPTS}; {FULL_PROMPTS} with --full).",
+    ),
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help=(
+            f"The full comparison: every default strategy on {FULL_PROMPTS} prompts "
+            "(minutes on a laptop CPU; the estimate is shown before it starts)."
+        ),
+    ),
     seeds: str = typer.Option("0", "--seeds", help="Seeds, comma-separated (e.g. 0,1)."),
     steps: int | None = typer.Option(None, "--steps", min=1, help="Baseline denoising steps."),
     guidance: float | None = opt.GUIDANCE,
@@ -58,6 +77,7 @@ def mitigate(
     from genwatt.cli import render_mitigation as render
     from genwatt.cli.progress import RichSweepProgress
     from genwatt.meter.meter import Meter
+    from genwatt.mitigate import comparison_size
     from genwatt.mitigate.catalog import describe_strategies, parse_strategies
     from genwatt.mitigate.compare import Comparison, compare
     from genwatt.mitigate.record import save_comparison
@@ -74,13 +94,21 @@ def mitigate(
         weights=weights,
         device=device,
         dtype=dtype,
-        prompts=prompts,
+        prompts=prompts
+        or (comparison_size.FULL_PROMPTS if full else comparison_size.QUICK_PROMPTS),
         seeds=opt.int_list(seeds, "--seeds") or [0],
         steps=steps,
         guidance=guidance,
     )
-    chosen = parse_strategies(strategies, subject.call, reuse_store=reuse_store)
+    wanted = strategies or (
+        comparison_size.FULL_STRATEGIES if full else comparison_size.quick_strategies(subject.call)
+    )
+    chosen = parse_strategies(wanted, subject.call, reuse_store=reuse_store)
     sweep = f"mitigate-{model}-{time.strftime('%Y%m%dT%H%M%S')}"
+    estimate = comparison_size.estimate_run(
+        subject.pipe, chosen, subject.cases, call=subject.call, timing=mode
+    )
+    render.print_estimate(estimate, quick=not full and strategies is None, stderr=json_out)
 
     def run(progress: RichSweepProgress | None) -> Comparison:
         return compare(

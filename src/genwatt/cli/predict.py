@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+from genwatt.cli.sweep_options import COUNTRY, PUE, finite_option
+
+if TYPE_CHECKING:
+    from genwatt.carbon.setting import CarbonSetting
 
 
 def predict(
@@ -20,7 +25,9 @@ def predict(
     height: int | None = typer.Option(None, "--height", help="Height in pixels."),
     width: int | None = typer.Option(None, "--width", help="Width in pixels."),
     steps: int | None = typer.Option(None, "--steps", help="Denoising steps."),
-    guidance: float | None = typer.Option(None, "--guidance", help="Guidance scale."),
+    guidance: float | None = typer.Option(
+        None, "--guidance", callback=finite_option, help="Guidance scale."
+    ),
     batch: int = typer.Option(1, "--batch", help="Generations per pipeline call."),
     sweep: list[str] = typer.Option(
         [],
@@ -31,9 +38,14 @@ def predict(
     calibration: Path | None = typer.Option(
         None, "--calibration", help="A calibration JSON from `genwatt calibrate`."
     ),
+    country: str | None = COUNTRY,
+    pue: float | None = PUE,
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
     """Predict latency and GPU energy of one generation (provenance: predicted)."""
+    from genwatt.carbon.setting import CarbonSetting
+
+    carbon = CarbonSetting.resolve(country, pue)
     settings: dict[str, Any] = {
         "num_frames": frames,
         "height": height,
@@ -52,20 +64,47 @@ def predict(
             base={k: v for k, v in settings.items() if v is not None},
             calibration=calibration,
         )
+        data = result.to_dict()
+        for row in data["rows"]:
+            row["co2e_g"] = _co2e_g(row["energy_gpu_j"], carbon)
         if json_out:
             calib = result.predictions[0].calibration.summary() if result.predictions else None
-            typer.echo(json.dumps({**result.to_dict(), "calibration": calib}, indent=2))
+            data |= {"calibration": calib, "carbon": carbon.to_dict()}
+            typer.echo(json.dumps(data, indent=2))
         else:
             _print_sweep(model, gpu, result)
+            _print_carbon(carbon, "per row: JSON `co2e_g`")
         return
 
     from genwatt.predict.predictor import predict as run_predict
 
     prediction = run_predict(model, gpu, calibration=calibration, **settings)
+    data = prediction.to_dict()
+    data |= {"co2e_g": _co2e_g(data["energy_gpu_j"], carbon), "carbon": carbon.to_dict()}
     if json_out:
-        typer.echo(json.dumps(prediction.to_dict(), indent=2))
+        typer.echo(json.dumps(data, indent=2))
     else:
-        _print_prediction(prediction.to_dict())
+        _print_prediction(data)
+        _print_carbon(carbon, f"{_grams(data['co2e_g'])} CO2e (predicted, GPU energy)")
+
+
+def _co2e_g(energy_j: float | None, carbon: CarbonSetting) -> float | None:
+    """Grams of CO2e of a predicted GPU energy on ``carbon``; None without one."""
+    return None if energy_j is None else carbon.co2e(energy_j).co2e_g
+
+
+def _grams(co2e_g: float | None) -> str:
+    from genwatt.report.format import mass_g
+
+    return mass_g(co2e_g)
+
+
+def _print_carbon(carbon: CarbonSetting, what: str) -> None:
+    from rich.markup import escape
+
+    from genwatt.cli.render import console
+
+    console().print(f"{escape(what)} on {escape(carbon.describe())}")
 
 
 def _flops_text(flops: float | None) -> str:
@@ -140,6 +179,8 @@ def _print_prediction(p: dict[str, Any]) -> None:
     out.print(f"[dim]{_calibration_line(p['calibration'])}[/]")
     for note in p["notes"]:
         out.print(f"[yellow]note:[/] {escape(note)}")
+    for warning in p["warnings"]:
+        out.print(f"[bold yellow]warning:[/] {escape(warning)}")
 
 
 def _print_sweep(model: str, gpu: str, result: Any) -> None:
@@ -179,3 +220,5 @@ def _print_sweep(model: str, gpu: str, result: Any) -> None:
         )
     if result.predictions:
         out.print(f"[dim]{_calibration_line(result.predictions[0].calibration.summary())}[/]")
+    for warning in result.warnings:
+        out.print(f"[bold yellow]warning:[/] {escape(warning)}")

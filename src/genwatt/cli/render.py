@@ -2,6 +2,15 @@
 
 Reports go to stderr when the command's stdout belongs to something else (the measured
 command's own output); tables always show the provenance next to every energy figure.
+
+Tables never cut a number: a 120-column terminal that cannot fit a table must not turn
+``3.07`` into ``3.0…``. Rich narrows wrappable columns first, each down to its longest
+word, and only then cuts every column alike. So numeric columns (``number_column``)
+are wrappable with ``overflow="fold"``: a number is one word, so they keep it whole,
+and if a table is hopeless they fold it onto two lines rather than drop digits. Text
+columns wrap at spaces and are never ``no_wrap`` (that would push the squeeze onto
+the numbers), and headers are short or have spaces to wrap at. Numbers are printed
+without exponents (``number``).
 """
 
 from __future__ import annotations
@@ -25,6 +34,24 @@ def console(stderr: bool = False, piped_width: int = PIPED_WIDTH) -> Console:
     probe = Console(stderr=stderr)
     width = None if probe.is_terminal else piped_width
     return Console(stderr=stderr, highlight=False, width=width)
+
+
+def number_column(table: Table, header: str) -> None:
+    """A right-aligned column of numbers that rich never truncates (see the module doc)."""
+    table.add_column(header, justify="right", overflow="fold")
+
+
+def text_column(table: Table, header: str) -> None:
+    """A column of words that wraps at spaces to make room for the numbers."""
+    table.add_column(header, overflow="fold")
+
+
+def number(value: float, digits: int = 3) -> str:
+    """A table cell's number: ``digits`` significant figures, never an exponent; "-"
+    for NaN (a configuration with no successful run)."""
+    from genwatt.report.format import sig
+
+    return "-" if value != value else sig(value, digits)
 
 
 def provenance_text(provenance: str) -> str:
@@ -68,6 +95,8 @@ def _assumption_summary(assumptions: dict[str, Any]) -> str:
     parts = [
         f"{k}={assumptions[k]:.3g}" for k in keys if isinstance(assumptions.get(k), float | int)
     ]
+    if isinstance(assumptions.get("scope"), str):  # whose energy: a process tree, a machine
+        parts.append(f"scope={assumptions['scope']}")
     return (
         "model: " + str(assumptions.get("model", "")) + (f" ({', '.join(parts)})" if parts else "")
     )
@@ -82,17 +111,17 @@ def energy_table(
     flags: dict[str, list[str]] | None = None,
 ) -> Table:
     table = Table(title=title, title_justify="left")
-    table.add_column("domain")
-    table.add_column("energy", justify="right")
-    table.add_column("J", justify="right")
-    table.add_column("provenance")
-    table.add_column("notes")
+    text_column(table, "domain")
+    number_column(table, "energy")
+    number_column(table, "J")
+    text_column(table, "provenance")
+    text_column(table, "notes")
     for domain, value in energy_j.items():
         notes = escape("\n".join((flags or {}).get(domain, [])))
         table.add_row(
             domain,
             format_energy_j(value),
-            f"{value:.4g}",
+            number(value, 4),
             provenance_text(provenance[domain]),
             notes,
         )
@@ -116,22 +145,34 @@ def print_measurement(report: dict[str, Any], title: str) -> None:
     carbon = report["carbon"]
     intensity = carbon["intensity"]
     where = "world average (default)" if intensity["is_default"] else intensity["name"]
+    from genwatt.report.format import mass_g
+
+    # Both CO2e figures are labelled: the net one is what this command reports, the
+    # gross one is what the report and exports show for the stored run.
+    co2e = f"[bold]{mass_g(report['co2e_g'])} CO2e[/]"
+    if report["net_of_idle"]:
+        co2e += f" net of idle ({mass_g(report['co2e_g_gross'])} gross)"
     out.print(
         f"duration [bold]{report['duration_s']:.3f} s[/]  ·  total "
         f"[bold]{format_energy_j(report['energy_j_total'])}[/] "
         f"({provenance_text(report['provenance_total'])})  ·  "
-        f"[bold]{report['co2e_g']:.3g} gCO2e[/] at {intensity['g_per_kwh']:.0f} g/kWh, "
+        f"{co2e} at {intensity['g_per_kwh']:.0f} g/kWh, "
         f"{escape(where)}, PUE {carbon['pue']:g} ({escape(intensity['source'])}, "
         f"{intensity['year']})"
     )
     if report["equivalents"]:
-        out.print(
-            "≈ "
-            + "  ·  ".join(f"{e['value']:.3g} {escape(e['label'])}" for e in report["equivalents"])
-        )
+        out.print("≈ " + "  ·  ".join(escape(_equivalent_text(e)) for e in report["equivalents"]))
     if report.get("run_id") is not None:
         out.print(f"[dim]stored as run {report['run_id']} in {report['store']}[/]")
     out.print(f"exit code {report['exit_code']}")
+
+
+def _equivalent_text(item: dict[str, Any]) -> str:
+    """``3.2 m by petrol car``: the equivalent in a unit a person reads (no exponent)."""
+    from genwatt.carbon.equivalents import Equivalent
+
+    fields = {k: v for k, v in item.items() if k in Equivalent.__dataclass_fields__}
+    return Equivalent(**fields).text()
 
 
 def print_plan(
@@ -144,11 +185,14 @@ def print_plan(
 ) -> None:
     out = console()
     table = Table(title=escape(f"Plan for sweep {sweep}: {spec.model}, {len(plan)} configurations"))
-    columns = ["#", "configuration", "requested", "prompt", "seed"]
+    number_column(table, "#")
+    for column in ("configuration", "requested", "prompt"):
+        text_column(table, column)
+    number_column(table, "seed")
     if costs is not None:
-        columns += ["predicted s", "predicted GPU"]
-    for column in [*columns, "notes"]:
-        table.add_column(column)
+        number_column(table, "predicted s")
+        number_column(table, "predicted GPU")
+    text_column(table, "notes")
     for i, config in enumerate(plan, 1):
         requested = ", ".join(f"{k}={v}" for k, v in config.requested.items())
         cells = [
@@ -166,7 +210,7 @@ def print_plan(
                 notes.append(f"no prediction: {cost.reason}")
             else:
                 cells += [
-                    f"{cost.latency_s:.3g}",
+                    number(cost.latency_s),
                     provenance_text("predicted") + " " + format_energy_j(cost.energy_gpu_j),
                 ]
         table.add_row(*cells, escape("; ".join(notes)))
@@ -184,19 +228,40 @@ def print_plan(
         seconds = sum(c.latency_s for c in priced) * calls
         out.print(
             f"predicted on {escape(gpu or '')}: {provenance_text('predicted')} "
-            f"{format_energy_j(energy)} of GPU energy and {seconds / 60:.3g} min of generation "
+            f"{format_energy_j(energy)} of GPU energy and {number(seconds / 60)} min of generation "
             f"for the whole sweep, warm-ups included ({escape(priced[0].calibration or '')})"
         )
 
 
-def _j(value: float) -> str:
-    return "-" if value != value else f"{value:.3g}"  # NaN shows as a dash
+# Phase headers no wider than their numbers, so a 120-column table need not squeeze.
+_PHASE_HEADERS = {"text_encode": "text enc", "vae_decode": "VAE dec"}
+
+
+def _interval(low: float | None, high: float | None) -> str:
+    """`` (95% CI 0.91–1.10)``; nothing without one (the fit's note says why), never
+    ``-inf–inf``."""
+    return "" if low is None or high is None else f" (95% CI {low:.2f}–{high:.2f})"
+
+
+def _r_squared(value: float) -> str:
+    """R² to three decimals; "n/a" when the response does not vary (no variance to explain)."""
+    return "n/a" if value != value else f"{value:.3f}"
+
+
+def _print_headline(out: Console, report: Any) -> None:
+    """What one generation costs, before the table (see ``genwatt.report.headline``)."""
+    from genwatt.report.headline import headline
+
+    found = headline(report.spec.model, report.summaries)
+    if found is not None:
+        out.print(f"[bold]{escape(found.text())}[/]")
 
 
 def print_sweep_report(report: Any) -> None:
     from genwatt.run.phases import OTHER, PHASES
 
     out = console()
+    _print_headline(out, report)
     table = Table(
         title=escape(
             f"{report.spec.model} ({report.spec.weights or 'default weights'}, "
@@ -204,28 +269,31 @@ def print_sweep_report(report: Any) -> None:
         ),
         title_justify="left",
     )
-    table.add_column("configuration", no_wrap=True)
-    table.add_column("runs", justify="right")
-    table.add_column("latency s", justify="right")
+    text_column(table, "settings")
+    text_column(table, "runs")
+    number_column(table, "latency s")
     shown = [p for p in PHASES if any(s.phases_j.get(p) for s in report.summaries)] + [OTHER]
     for phase in shown:
-        table.add_column(phase, justify="right")
-    table.add_column("total J", justify="right")
-    table.add_column("total", justify="right")
-    table.add_column("provenance")
+        number_column(table, _PHASE_HEADERS.get(phase, phase.replace("_", " ")))
+    number_column(table, "total J")
+    number_column(table, "total")
+    text_column(table, "provenance")
     for s in report.summaries:
         if not s.runs:
             why = escape(s.errors[0][:60] if s.errors else "")
             table.add_row(
-                escape(s.label()), f"0 ({s.failed} failed)", *[""] * 6, "", f"[red]{why}[/]"
+                escape(s.label()),
+                f"0 ({s.failed} failed)",
+                *[""] * (len(shown) + 3),
+                f"[red]{why}[/]",
             )
             continue
         table.add_row(
             escape(s.label()),
             str(s.runs) + (f" ({s.failed} failed)" if s.failed else ""),
             f"{s.mean_latency_s:.3f}",
-            *(_j(s.mean_phase_j(p)) for p in shown),
-            f"{s.mean_energy_j:.3g}",
+            *(number(s.mean_phase_j(p)) for p in shown),
+            number(s.mean_energy_j),
             format_energy_j(s.mean_energy_j),
             provenance_text(str(s.provenance)),
         )
@@ -240,11 +308,14 @@ def print_sweep_report(report: Any) -> None:
             out.print(f"[dim]{what} scaling: {fit.note}[/]")
             continue
         parts = [
-            f"{name} [bold]{e.value:.2f}[/] (95% CI {e.ci_low:.2f}–{e.ci_high:.2f})"
+            f"{name} [bold]{e.value:.2f}[/]" + _interval(e.ci_low, e.ci_high)
             for name, e in fit.exponents.items()
         ]
+        note = f" ({escape(fit.note)})" if fit.note else ""
         out.print(
-            f"{what} ∝ " + " · ".join(parts) + f"   R²={fit.r_squared:.3f}, {fit.points} configs"
+            f"{what} ∝ "
+            + " · ".join(parts)
+            + f"   R²={_r_squared(fit.r_squared)}, {fit.points} configs{note}"
         )
     provenances = {s.provenance for s in report.summaries if s.provenance}
     if any(str(p) != "measured" for p in provenances):
@@ -256,4 +327,8 @@ def print_sweep_report(report: Any) -> None:
     done = f"{report.outcome.ran} run(s) now, {report.outcome.skipped} already stored"
     if report.outcome.failed:
         done += f", [red]{report.outcome.failed} failed[/]"
+        if report.outcome.retryable:
+            done += (
+                f" ({report.outcome.retryable} for genwatt's own reasons: a resume retries them)"
+            )
     out.print(f"sweep [bold]{escape(report.sweep)}[/] in {escape(str(report.store))}: {done}")

@@ -16,7 +16,7 @@ import typer
 REPORT = typer.Option(
     None,
     "--report",
-    help="Write the HTML report here (default: genwatt-report.html next to the store).",
+    help="Write the HTML report here (default: X-report.html next to the store X.db).",
 )
 NO_REPORT = typer.Option(False, "--no-report", help="Do not write the HTML report at the end.")
 
@@ -31,7 +31,7 @@ def report(
         typer.Option(
             "--output",
             "-o",
-            help="HTML file to write (default: genwatt-report.html next to the store).",
+            help="HTML file to write (default: X-report.html next to the store X.db).",
         ),
     ] = None,
     sweep: Annotated[str | None, typer.Option("--sweep", help="Only runs of this sweep.")] = None,
@@ -47,12 +47,16 @@ def report(
         str | None,
         typer.Option(
             "--country",
-            help="Grid for CO2e, ISO code (default: $GENWATT_COUNTRY, else the world average).",
+            help="Price every run on this grid (ISO code) instead of the one it was "
+            "stored with; runs stored without one use the world average.",
         ),
     ] = None,
     pue: Annotated[
-        float, typer.Option("--pue", help="Facility overhead for CO2e (1.0: device only).")
-    ] = 1.0,
+        float | None,
+        typer.Option(
+            "--pue", help="Facility overhead for CO2e instead of the runs' own (1.0 to 3.0)."
+        ),
+    ] = None,
 ) -> None:
     """Write an HTML report of stored runs: leaderboard, scaling, phases, power over time."""
     from genwatt.report import write_report
@@ -61,7 +65,8 @@ def report(
         store, output, sweep=sweep, kind=kind, png_dir=png, country=country, pue=pue
     )
     typer.echo(
-        f"wrote the report of {result.runs} runs ({result.figures} figures) to {result.path}"
+        f"wrote the report of {result.runs} runs ({result.figures} figures) to "
+        f"{result.path.absolute()}"
     )
     if png is not None:
         typer.echo(f"wrote {len(result.png_paths)} PNG figures to {png}")
@@ -84,5 +89,5 @@ def finish_report(store: Path, path: Path | None, *, err: bool = False) -> Path 
             err=True,
         )
         return None
-    typer.echo(f"report: {result.path}", err=err)
+    typer.echo(f"report: {result.path.absolute()}", err=err)
     return result.path

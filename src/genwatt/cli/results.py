@@ -121,7 +121,8 @@ def results(
             if exporting:
                 _export(records, json_out=json_out, csv=csv, parquet=parquet)
             elif not records:
-                typer.echo(f"no runs stored in {opened.path} match; run `genwatt measure` first")
+                filters = {"kind": kind, "sweep": sweep, "status": status}
+                typer.echo(_nothing_to_show(opened, filters))
             else:
                 console = Console()
                 console.print(_table(records))
@@ -131,9 +132,29 @@ def results(
                     highlight=False,
                     soft_wrap=True,
                 )
-    except GenwattError as exc:
+    except GenwattError as exc:  # a user's error: one line and exit 2, as in every command
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2) from exc
+
+
+def _nothing_to_show(opened: ResultsStore, filters: dict[str, str | None]) -> str:
+    """Why the table is empty: an empty store, or filters that matched none of its runs
+    (naming those that match nothing even on their own)."""
+    stored = opened.count()
+    if stored == 0:
+        return (
+            f"no runs stored in {opened.path} yet; `genwatt measure` or `genwatt bench` stores some"
+        )
+    given = {name: value for name, value in filters.items() if value is not None}
+    text = " ".join(f"--{name} {value}" for name, value in given.items())
+    alone = [
+        f"--{name} {value}" for name, value in given.items() if not opened.count(**{name: value})
+    ]
+    why = f" ({', '.join(alone)} matches none by itself)" if alone and len(given) > 1 else ""
+    return (
+        f"none of the {stored} runs in {opened.path} match {text}{why}; "
+        "`genwatt results` without filters lists them all"
+    )
 
 
 def _export(

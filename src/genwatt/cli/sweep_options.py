@@ -9,6 +9,26 @@ import typer
 from genwatt.errors import ConfigError
 
 
+def finite_option(param: typer.CallbackParam, value: float | None) -> float | None:
+    """Typer callback: a float flag must be finite (``--guidance nan`` would pass every
+    bound and silently mean no guidance)."""
+    from genwatt.numbers import finite_or_none
+
+    return finite_or_none(value, param.opts[0] if param.opts else str(param.name))
+
+
+def device_option(value: str) -> str:
+    """Typer callback: the device's form (cpu, cuda, cuda:N, mps), checked as it is read.
+
+    Whether the device is usable here is checked when the plan is validated for a run,
+    so that a dry run can plan a GPU sweep on a machine without one.
+    """
+    from genwatt.run.device_check import parse_device
+
+    parse_device(value)
+    return value
+
+
 def int_list(text: str | None, flag: str) -> list[int] | None:
     if text is None:
         return None
@@ -22,9 +42,13 @@ FRAMES = typer.Option(None, "--frames", help="Frame counts, comma-separated (e.g
 HEIGHTS = typer.Option(None, "--height", help="Heights in pixels, comma-separated.")
 WIDTHS = typer.Option(None, "--width", help="Widths in pixels, comma-separated.")
 STEPS = typer.Option(None, "--steps", help="Denoising step counts, comma-separated.")
-GUIDANCE = typer.Option(None, "--guidance", help="Guidance scale (default 5.0).")
+GUIDANCE = typer.Option(
+    None, "--guidance", callback=finite_option, help="Guidance scale (default 5.0)."
+)
 WEIGHTS = typer.Option(None, "--weights", help="pretrained | random | tiny.")
-DEVICE = typer.Option("cpu", "--device", help="torch device, e.g. cpu or cuda.")
+DEVICE = typer.Option(
+    "cpu", "--device", callback=device_option, help="torch device: cpu, cuda, cuda:N or mps."
+)
 DTYPE = typer.Option(None, "--dtype", help="float32 | bfloat16 | float16.")
 REPEATS = typer.Option(
     None, "--repeats", min=1, help="Measured runs per configuration (tiny models: 3, real: 1)."
@@ -53,3 +77,17 @@ def grid_overrides(
         "width": int_list(widths, "--width"),
         "steps": int_list(steps, "--steps"),
     }
+
+
+COUNTRY = typer.Option(
+    None,
+    "--country",
+    help="Grid for CO2e, ISO 3166 code (env GENWATT_COUNTRY; default the world average); "
+    "stored with every run.",
+)
+PUE = typer.Option(
+    None,
+    "--pue",
+    callback=finite_option,
+    help="Facility overhead for CO2e, 1.0 to 3.0 (env GENWATT_PUE; default 1.0); stored.",
+)

@@ -2,14 +2,16 @@
 
 A window is two readings of cumulative counters, so windows may nest and overlap
 freely at no extra cost. While any window is open, a sampling thread polls the sources
-that need it (RAPL wraparound, power sampling on GPUs without an energy counter) and,
-when asked, records a power timeline.
+that need it (RAPL wraparound, counter resets, power sampling on GPUs without an energy
+counter) and, when asked, records a power timeline. A counter that lost continuity
+inside a window (``sources/counter.py``) makes that domain an error of the window.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,9 +19,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
-from genwatt.errors import SourceReadError, WindowError
+from genwatt.errors import ConfigError, SourceReadError, WindowError
 from genwatt.meter.result import IdlePower, Method, PowerTimeline, Provenance, WindowResult
-from genwatt.meter.sources.base import Domain, EnergySource, MissingCounter, Reading
+from genwatt.meter.sources.base import (
+    CounterBreak,
+    Domain,
+    EnergySource,
+    MissingCounter,
+    Reading,
+    Snapshot,
+)
 from genwatt.meter.sources.discovery import discover_sources
 from genwatt.meter.sync import synchronize_accelerators
 
@@ -43,7 +52,7 @@ class _OpenWindow:
     parent: str | None
     t0: float
     wall0: float
-    reading: Reading
+    snapshot: Snapshot
     handle: Window
 
 
@@ -52,7 +61,7 @@ class _Timeline:
     t: list[float] = field(default_factory=list)
     power_w: list[dict[str, float]] = field(default_factory=list)
     last_t: float | None = None
-    last_reading: Reading | None = None
+    last_snapshot: Snapshot | None = None
 
 
 class Meter:
@@ -99,12 +108,12 @@ class Meter:
 
     def read_j(self) -> Reading:
         """Cumulative joules per domain right now (after synchronising accelerators)."""
+        return self._snapshot().energy_j
+
+    def _snapshot(self) -> Snapshot:
         if self.synchronize:
             synchronize_accelerators()
-        reading: Reading = {}
-        for source in self.sources:
-            reading.update(source.read_j())
-        return reading
+        return _read_all(self.sources)
 
     # ----------------------------------------------------------------------- windows
     def begin(self, name: str) -> Window:
@@ -112,8 +121,7 @@ class Meter:
         with self._lock:
             if name in self._by_name:
                 raise WindowError(f"a window named {name!r} is already open; end it first")
-            token = self._open_window(name)
-            self._by_name[name] = token
+            token = self._open_window(name, named=True)
             return self._open[token].handle
 
     def end(self, name: str) -> WindowResult:
@@ -123,6 +131,30 @@ class Meter:
                 open_names = ", ".join(sorted(self._by_name)) or "none"
                 raise WindowError(f"no open window named {name!r} (open: {open_names})")
             return self._close_window(token)
+
+    def discard(self, name: str) -> bool:
+        """Close the open window ``name`` without reading a counter or keeping a result.
+
+        For cleaning up after a call that was cut short (an exception, Ctrl-C inside a
+        hook): its windows cover work that did not finish and must not linger open into
+        the next call. Returns whether such a window was open.
+        """
+        sampler = None
+        with self._lock:
+            token = self._by_name.pop(name, None)
+            if token is None:
+                return False
+            self._open.pop(token, None)
+            if not self._open:
+                sampler = self._detach_sampler()
+        _join(sampler)
+        return True
+
+    @property
+    def open_windows(self) -> list[str]:
+        """Names of the windows open now, outermost first."""
+        with self._lock:
+            return [self._open[token].name for token in sorted(self._open)]
 
     @contextmanager
     def window(self, name: str) -> Iterator[Window]:
@@ -154,6 +186,8 @@ class Meter:
         Call it with no window open, on a machine that is otherwise quiet; the result
         is kept as ``meter.idle_power`` and ``WindowResult.net_of_idle`` uses it.
         """
+        if not math.isfinite(seconds) or seconds <= 0:
+            raise ConfigError(f"idle time must be a finite number of seconds > 0, got {seconds!r}")
         with self._lock:
             if self._open:
                 raise WindowError("idle power must be measured with no window open")
@@ -181,15 +215,31 @@ class Meter:
         self.close()
 
     # --------------------------------------------------------------------- internals
-    def _open_window(self, name: str) -> int:
+    def _open_window(self, name: str, *, named: bool = False) -> int:
+        """Open a window; ``named`` also registers it under ``name`` for ``end``.
+
+        The window and its name are registered together, and undone together if an
+        interrupt lands between the two, so no window is ever open without a name to
+        close it by.
+        """
         with self._lock:
             parent = self._innermost_open_name()
-            reading = self.read_j()
+            snapshot = self._snapshot()
             now = time.perf_counter()
             token = next(self._tokens)
-            self._open[token] = _OpenWindow(name, parent, now, time.time(), reading, Window(name))
+            try:
+                self._open[token] = _OpenWindow(
+                    name, parent, now, time.time(), snapshot, Window(name)
+                )
+                if named:
+                    self._by_name[name] = token
+            except BaseException:
+                self._open.pop(token, None)
+                if self._by_name.get(name) == token:
+                    del self._by_name[name]
+                raise
             if len(self._open) == 1:
-                self._start_sampler(now, reading)
+                self._start_sampler(now, snapshot)
             return token
 
     def _innermost_open_name(self) -> str | None:
@@ -200,7 +250,7 @@ class Meter:
     def _close_window(self, token: int) -> WindowResult:
         sampler = None
         with self._lock:
-            reading = self.read_j()
+            snapshot = self._snapshot()
             now = time.perf_counter()
             window = self._open.pop(token)
             timeline = self._timeline_slice(window.t0, now) if self.keep_timeline else None
@@ -208,7 +258,7 @@ class Meter:
                 sampler = self._detach_sampler()
         # Joined outside the lock: the sampler may be waiting for it to record a sample.
         _join(sampler)
-        result = self._build_result(window, reading, now - window.t0, timeline)
+        result = self._build_result(window, snapshot, now - window.t0, timeline)
         window.handle.result = result
         self.results.append(result)
         return result
@@ -216,7 +266,7 @@ class Meter:
     def _build_result(
         self,
         window: _OpenWindow,
-        reading: Reading,
+        snapshot: Snapshot,
         duration_s: float,
         timeline: PowerTimeline | None,
     ) -> WindowResult:
@@ -227,13 +277,17 @@ class Meter:
         errors: dict[str, str] = {}
         assumptions: dict[str, dict[str, Any]] = {}
         for name, (domain, source) in self._domains.items():
-            start, end = window.reading.get(name), reading.get(name)
+            start, end = window.snapshot.energy_j.get(name), snapshot.energy_j.get(name)
             domain_flags = list(domain.flags)
             if isinstance(start, SourceReadError) or isinstance(end, SourceReadError):
                 errors[name] = str(start if isinstance(start, SourceReadError) else end)
                 continue
             if start is None or end is None:
                 errors[name] = f"{domain.source} returned no reading for {name}"
+                continue
+            broke = _break_between(window.snapshot.breaks.get(name), snapshot.breaks.get(name))
+            if broke is not None:
+                errors[name] = broke
                 continue
             value, kind = end - start, domain.provenance
             if value < 0:
@@ -277,8 +331,8 @@ class Meter:
         )
 
     # ------------------------------------------------------------------ the sampler
-    def _start_sampler(self, now: float, reading: Reading) -> None:
-        self._timeline = _Timeline(last_t=now, last_reading=reading)
+    def _start_sampler(self, now: float, snapshot: Snapshot) -> None:
+        self._timeline = _Timeline(last_t=now, last_snapshot=snapshot)
         # One stop event per thread: a sampler being stopped while a new one starts
         # must not see the new one's event cleared.
         self._stop = threading.Event()
@@ -307,25 +361,17 @@ class Meter:
                 self._record_sample(stop)
 
     def _record_sample(self, stop: threading.Event) -> None:
-        reading: Reading = {}
-        for source in self.sources:
-            reading.update(source.read_j())
+        snapshot = _read_all(self.sources)
         now = time.perf_counter()
         with self._lock:
             if stop.is_set():  # stopped meanwhile: the timeline may be a newer sampler's
                 return
             tl = self._timeline
-            if tl.last_reading is None or tl.last_t is None or now <= tl.last_t:
+            if tl.last_snapshot is None or tl.last_t is None or now <= tl.last_t:
                 return
-            dt = now - tl.last_t
-            power: dict[str, float] = {}
-            for name, value in reading.items():
-                before = tl.last_reading.get(name)
-                if isinstance(value, float | int) and isinstance(before, float | int):
-                    power[name] = (value - before) / dt
             tl.t.append(now)
-            tl.power_w.append(power)
-            tl.last_t, tl.last_reading = now, reading
+            tl.power_w.append(_interval_power_w(tl.last_snapshot, snapshot, now - tl.last_t))
+            tl.last_t, tl.last_snapshot = now, snapshot
 
     def _timeline_slice(self, t0: float, t1: float) -> PowerTimeline:
         tl = self._timeline
@@ -335,6 +381,40 @@ class Meter:
             t_s=[t - t0 for t, _ in picked],
             power_w={n: [p.get(n, float("nan")) for _, p in picked] for n in names},
         )
+
+
+def _read_all(sources: list[EnergySource]) -> Snapshot:
+    reading: Reading = {}
+    breaks: dict[str, CounterBreak] = {}
+    for source in sources:
+        snapshot = source.snapshot()
+        reading.update(snapshot.energy_j)
+        breaks.update(snapshot.breaks)
+    return Snapshot(reading, breaks)
+
+
+def _break_between(start: CounterBreak | None, end: CounterBreak | None) -> str | None:
+    """Why a domain's counter lost continuity between two snapshots, or None if it did not."""
+    seen = (end.count if end else 0) - (start.count if start else 0)
+    if seen == 0 or end is None:
+        return None
+    if seen == 1:
+        return end.reason
+    return f"{seen} breaks in this window; the last: {end.reason}"
+
+
+def _interval_power_w(before: Snapshot, after: Snapshot, dt_s: float) -> dict[str, float]:
+    """Mean power per domain between two snapshots. A domain whose counter broke, went
+    backwards or failed in the interval has no value (the timeline shows a gap)."""
+    power: dict[str, float] = {}
+    for name, value in after.energy_j.items():
+        start = before.energy_j.get(name)
+        if not isinstance(value, float | int) or not isinstance(start, float | int):
+            continue
+        if _break_between(before.breaks.get(name), after.breaks.get(name)) or value < start:
+            continue
+        power[name] = (value - start) / dt_s
+    return power
 
 
 def _join(thread: threading.Thread | None) -> None:

@@ -15,6 +15,8 @@ from typing import Any
 from genwatt.errors import ConfigError
 from genwatt.mitigate.baselines import FewerSteps, LowerResolution, NoGuidance, default_baselines
 from genwatt.mitigate.strategy import KINDS, Strategy
+from genwatt.numbers import finite
+from genwatt.suggest import close_names
 
 Factory = Callable[[float | None, Mapping[str, Any], Path], Strategy]
 
@@ -171,14 +173,12 @@ def parse_strategies(
             continue
         name, _, setting = item.partition(":")
         if name not in CATALOG:
-            known = ", ".join([*CATALOG, *KINDS, "all"])
-            raise ConfigError(f"unknown strategy {name!r}; choose from {known}")
-        value: float | None = None
-        if setting:
-            try:
-                value = float(setting)
-            except ValueError:
-                raise ConfigError(f"{name}: setting must be a number; got {setting!r}") from None
+            known = [*CATALOG, *KINDS, "all"]
+            close = close_names(name, {k: k for k in known})
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ConfigError(f"unknown strategy {name!r}{hint}; choose from {', '.join(known)}")
+        # finite: "magcache:nan" would compare false with every threshold and cache nothing
+        value = finite(setting, f"{name}: setting") if setting else None
         out.append(CATALOG[name][2](value, call, store))
     if not out:
         raise ConfigError("--strategies is empty; name at least one (see --list)")

@@ -18,7 +18,14 @@ case. Per strategy the comparison keeps:
   strategy's ratios are taken against them (``ratio_baseline_timing``);
 * **quality**: PSNR (each capped at ``PSNR_CAP_DB`` before averaging) and SSIM of the
   output against the baseline output of the same case, and, when the prompt is a
-  reference-model caption, the automatic prompt-adherence check.
+  reference-model caption, the automatic prompt-adherence check, reported part by part
+  (colour, direction, shape) beside the share of clips that show all three.
+
+A strategy that saves less than ``MIN_WORK_SAVED`` of the baseline's denoising FLOPs
+(exact reuse on prompts that never repeat) is no trade-off at all: ``saves_work`` is
+False and reports say "no saving on this prompt set" rather than place it on a frontier.
+Diffusers' own notices and progress bars are silenced while the comparison runs
+(``genwatt.mitigate.quiet``).
 
 A strategy that raises is recorded with its error and the comparison goes on.
 """
@@ -40,6 +47,7 @@ from genwatt.meter.aggregate import combine
 from genwatt.meter.result import Provenance, WindowResult
 from genwatt.mitigate.adherence import check_adherence, score
 from genwatt.mitigate.quality import PSNR_CAP_DB, psnr_db, ssim
+from genwatt.mitigate.quiet import quiet_diffusers
 from genwatt.mitigate.strategy import Kind, Strategy
 from genwatt.mitigate.synthetic import Caption
 from genwatt.mitigate.timing import (
@@ -59,6 +67,8 @@ if TYPE_CHECKING:
 
 #: A case counts as visually faithful to the baseline from this PSNR on.
 GOOD_PSNR_DB = 30.0
+#: Below this share of the baseline's denoising FLOPs saved, a strategy saved nothing.
+MIN_WORK_SAVED = 0.01
 
 
 @dataclass(frozen=True)
@@ -208,6 +218,18 @@ class StrategyResult:
         return self._ratio(self.flops, self.baseline.flops if self.baseline else 0)
 
     @property
+    def saves_work(self) -> bool | None:
+        """Whether it saved at least ``MIN_WORK_SAVED`` of the baseline's denoising FLOPs.
+
+        ``None`` when unknown (failed, or a baseline that ran no FLOPs). A strategy that
+        saved nothing is no point of a work/quality trade-off, whatever its quality.
+        """
+        ratio = self.flops_ratio
+        if ratio is None:
+            return None
+        return ratio >= 1.0 / (1.0 - MIN_WORK_SAVED)
+
+    @property
     def energy_ratio(self) -> float | None:
         timed = self._baseline_timed()
         return self._ratio(self.energy_j, timed[0].total_energy_j if timed else 0)
@@ -241,6 +263,7 @@ class StrategyResult:
         return float(np.mean(values)) if values else None
 
     def adherence_rates(self) -> dict[str, float] | None:
+        """``adherence.score`` over the checked cases; None when no prompt was checkable."""
         from genwatt.mitigate.adherence import AdherenceResult
 
         checked = [c.adherence for c in self.cases if c.adherence is not None]
@@ -248,9 +271,27 @@ class StrategyResult:
             return None
         return score(AdherenceResult(a["colour"], a["direction"], a["shape"]) for a in checked)
 
+    def adherence_parts(self) -> dict[str, float | int] | None:
+        """Shares of checked clips showing the caption's colour, direction and shape.
+
+        Each part on its own, and ``all_three``: the share of clips where all three hold
+        at once, the strictest reading (at most the lowest part). It is kept beside the
+        parts, never alone, since one weak criterion (shape on a 32-pixel clip) would
+        otherwise hide two strong ones. ``clips`` is how many clips were checked.
+        """
+        rates = self.adherence_rates()
+        if rates is None:
+            return None
+        return {
+            "colour": rates["colour_rate"],
+            "direction": rates["direction_rate"],
+            "shape": rates["shape_rate"],
+            "all_three": rates["overall_rate"],
+            "clips": int(rates["n_videos"]),
+        }
+
     def as_dict(self, *, with_cases: bool = True) -> dict[str, Any]:
         """The JSON shape ``genwatt mitigate --json`` prints for one strategy."""
-        rates = self.adherence_rates()
 
         def num(value: float | None) -> float | None:
             return None if value is None or not math.isfinite(value) else value
@@ -263,6 +304,7 @@ class StrategyResult:
             "error": self.error,
             "flops": self.flops,
             "flops_ratio": num(self.flops_ratio),
+            "saves_work": self.saves_work,
             "seconds": self.seconds,
             "latency_ratio": num(self.latency_ratio),
             "energy_j": self.energy_j if self.cases else None,
@@ -275,8 +317,7 @@ class StrategyResult:
             "psnr_db_min": self.psnr_db_min,
             "share_psnr_at_least_30db": self.share_good_psnr,
             "ssim": self.ssim_mean,
-            "adherence": rates["overall_rate"] if rates else None,
-            "adherence_rates": rates,
+            "adherence": self.adherence_parts(),
         }
         if with_cases:
             out["cases"] = [c.as_dict() for c in self.cases]
@@ -410,18 +451,19 @@ def compare(
     plain = Strategy()
     # Only strategies timed in their counted run need the baseline's counted run metered.
     keep = not all(s.repeatable for s in strategies)
-    for i, case in enumerate(cases):
-        video, result = _run_case(
-            pipe, plain, case, call, meter, f"unmitigated:{i}", mode, keep_instrumented=keep
-        )
-        result.psnr_db, result.ssim = math.inf, 1.0
-        reference.append(video)
-        baseline.cases.append(result)
-        tick("unmitigated")
-    results = [
-        _run_strategy(pipe, s, cases, reference, call, meter, calibration, tick, mode)
-        for s in strategies
-    ]
+    with quiet_diffusers():
+        for i, case in enumerate(cases):
+            video, result = _run_case(
+                pipe, plain, case, call, meter, f"unmitigated:{i}", mode, keep_instrumented=keep
+            )
+            result.psnr_db, result.ssim = math.inf, 1.0
+            reference.append(video)
+            baseline.cases.append(result)
+            tick("unmitigated")
+        results = [
+            _run_strategy(pipe, s, cases, reference, call, meter, calibration, tick, mode)
+            for s in strategies
+        ]
     for result in results:
         result.baseline = baseline
     return Comparison(model, dict(call), list(cases), baseline, results, started, mode)

@@ -31,6 +31,7 @@ import numpy as np
 from genwatt.errors import ConfigError, StoreError
 from genwatt.store.handle import SQLiteHandle
 from genwatt.store.schema import Migration, migrate
+from genwatt.store.sqlite_errors import rollback, sqlite_cause
 from genwatt.store.store import default_store_path
 
 if TYPE_CHECKING:
@@ -406,9 +407,12 @@ class ReuseStore(SQLiteHandle):
             self._evict(keep=entry_id)
             conn.execute("COMMIT")
         except BaseException as exc:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"cannot write to the reuse store {self.path}: {exc}") from exc
+                raise StoreError(
+                    f"cannot write to the reuse store {self.path}: "
+                    f"{sqlite_cause(exc, self.path, 'give the reuse store another path')}"
+                ) from exc
             raise
         return entry_id
 
@@ -420,7 +424,10 @@ class ReuseStore(SQLiteHandle):
                 (self._clock(), entry_id),
             )
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot write to the reuse store {self.path}: {exc}") from exc
+            raise StoreError(
+                f"cannot write to the reuse store {self.path}: "
+                f"{sqlite_cause(exc, self.path, 'give the reuse store another path')}"
+            ) from exc
         return cursor.rowcount > 0
 
     def clear(self) -> None:
@@ -432,7 +439,7 @@ class ReuseStore(SQLiteHandle):
             self._conn.execute("DELETE FROM entries")
             self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            rollback(self._conn)
             raise
 
     def _begin_write(self) -> None:

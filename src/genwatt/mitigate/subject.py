@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from genwatt.errors import ConfigError
 from genwatt.mitigate.compare import Case, caption_cases
+from genwatt.mitigate.quiet import quiet_diffusers
 from genwatt.mitigate.reference import DEFAULTS, NAME
 from genwatt.mitigate.synthetic import split_prompts
 
@@ -71,10 +72,28 @@ def load_subject(
 
     For the reference model the prompts are held-out captions (never seen in training)
     and the calibration prompts are training captions, so no strategy is tuned on the
-    prompts it is judged on.
+    prompts it is judged on. diffusers' loading notices and progress bars are silenced
+    while the weights load (``genwatt.mitigate.quiet``).
     """
     if prompts < 1 or not seeds:
         raise ConfigError("need at least one prompt and one seed")
+    from genwatt.run.device_check import check_device
+
+    check_device(device)  # a missing CUDA or MPS device is one line, before any loading
+    with quiet_diffusers():
+        return _load_subject(model, weights, device, dtype, prompts, seeds, steps, guidance)
+
+
+def _load_subject(
+    model: str,
+    weights: str | None,
+    device: str,
+    dtype: str | None,
+    prompts: int,
+    seeds: Sequence[int],
+    steps: int | None,
+    guidance: float | None,
+) -> Subject:
     notes: list[str] = []
     if model == NAME:
         import torch
@@ -82,11 +101,11 @@ def load_subject(
         # As small as the tiny models: extra CPU threads only add hand-off overhead.
         torch.set_num_threads(1)
         weights = weights or "pretrained"
+        train, held_out = split_prompts()
+        if prompts > len(held_out):  # before the weights load: a typo should fail fast
+            raise ConfigError(f"{NAME} has {len(held_out)} held-out prompts; asked for {prompts}")
         pipe = _reference(weights)
         call = DEFAULTS.call_kwargs()
-        train, held_out = split_prompts()
-        if prompts > len(held_out):
-            raise ConfigError(f"{NAME} has {len(held_out)} held-out prompts; asked for {prompts}")
         # Spread the picks over the held-out list so colours and directions all appear.
         stride = len(held_out) / prompts
         picked = [held_out[int(i * stride)] for i in range(prompts)]
@@ -95,8 +114,9 @@ def load_subject(
         if weights == "random":
             notes.append("random weights: quality figures describe noise, not a model")
     else:
+        texts = _generic_prompts(prompts)  # before the weights load
         pipe, call, weights = _registered(model, weights, device, dtype)
-        cases = [Case(p, s) for p in _generic_prompts(prompts) for s in seeds]
+        cases = [Case(p, s) for p in texts for s in seeds]
         calibration = [GENERIC_PROMPTS[-1]]
         if weights != "pretrained":
             notes.append(

@@ -7,7 +7,13 @@ the build functions do, when called.
 
 from __future__ import annotations
 
-from genwatt.models.build import build_component, build_pipeline, build_text_model, spec_for_weights
+from genwatt.models.build import (
+    build_component,
+    build_pipeline,
+    build_text_model,
+    spec_for_weights,
+    tiny_pipeline,
+)
 from genwatt.models.params import (
     ResolvedParams,
     generate_kwargs,
@@ -31,4 +37,5 @@ __all__ = [
     "pipeline_call_kwargs",
     "resolve_params",
     "spec_for_weights",
+    "tiny_pipeline",
 ]

@@ -265,6 +265,49 @@ def build_pipeline(
     return pipe
 
 
+# What ``pipeline_call_kwargs`` adds for one generation rather than for the model's size:
+# the caller supplies these per call.
+PER_GENERATION_KWARGS = ("prompt", "generator", "output_type")
+
+
+def tiny_pipeline(
+    model: str | ModelSpec,
+    *,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype | str | None = None,
+) -> tuple[DiffusionPipeline, dict[str, Any]]:
+    """A model's tiny form and the call settings it is meant to run at: ``pipe(**call)``.
+
+    A diffusers pipeline called without sizes uses the real model's defaults (WAN: 81
+    frames at 832x480, 512 text tokens), which makes even a miniature slow on a CPU.
+    ``call`` holds the tiny form's own defaults (height, width, frames, steps,
+    guidance, text length), resolved and checked as ``genwatt bench --weights tiny``
+    resolves them, so ``pipe(prompt=..., **call)`` runs in seconds on a CPU. It leaves
+    out what belongs to one generation (prompt, generator, output type).
+
+    ``model`` is any registered diffusion model (``genwatt models``), real or tiny: a
+    real model gives its family's miniature. Text models have no pipeline; use
+    ``build_text_model(get_model(name), "tiny")``.
+    """
+    from genwatt.models.params import pipeline_call_kwargs, resolve_params
+    from genwatt.models.registry import get_model
+
+    if not isinstance(model, str | ModelSpec):
+        raise ConfigError(f"tiny_pipeline takes a model name from `genwatt models`, got {model!r}.")
+    spec = get_model(model) if isinstance(model, str) else model
+    if spec.task == "text":
+        raise ConfigError(
+            f"{spec.name} is a text model and has no diffusion pipeline; build its tiny "
+            f"form with build_text_model(get_model({spec.name!r}), 'tiny')."
+        )
+    built = spec_for_weights(spec, "tiny")
+    pipe = build_pipeline(built, "tiny", device, dtype)
+    call = pipeline_call_kwargs(built, resolve_params(built), prompt="")
+    for key in PER_GENERATION_KWARGS:
+        call.pop(key)
+    return pipe, call
+
+
 def build_text_model(
     spec: ModelSpec,
     weights: str | None = None,

@@ -10,6 +10,7 @@ hold them to what the pipelines really produce.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -148,8 +149,15 @@ def _text_tokens(spec: ModelSpec, max_text_tokens: int | None) -> int:
 
 
 def _guidance(spec: ModelSpec, guidance: Any, notes: list[str]) -> float:
-    if isinstance(guidance, bool) or not isinstance(guidance, numbers.Real) or guidance < 0:
-        raise ConfigError(f"guidance for {spec.name} must be a number >= 0, got {guidance!r}.")
+    if (
+        isinstance(guidance, bool)
+        or not isinstance(guidance, numbers.Real)
+        or not math.isfinite(guidance)
+        or guidance < 0
+    ):
+        raise ConfigError(
+            f"guidance for {spec.name} must be a finite number >= 0, got {guidance!r}."
+        )
     value = float(guidance)
     if spec.guidance_kind == "none" and value not in (0.0, 1.0):
         notes.append(f"{spec.name} is guidance-distilled and ignores guidance {value:g}.")

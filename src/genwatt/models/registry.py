@@ -6,12 +6,12 @@ torch: ``genwatt models`` and parameter checks stay fast.
 
 from __future__ import annotations
 
-import difflib
 from functools import cache
 from types import ModuleType
 
 from genwatt.errors import ConfigError
 from genwatt.models.spec import ModelSpec, Task
+from genwatt.suggest import close_names
 
 
 def _family_modules() -> tuple[ModuleType, ...]:
@@ -86,12 +86,17 @@ def list_models(task: Task | None = None, *, include_tiny: bool = True) -> list[
 
 def get_model(name: str) -> ModelSpec:
     """The spec registered as ``name``: short name, repo id or tiny name, any case."""
+    if not isinstance(name, str):
+        raise ConfigError(f"a model name is text from `genwatt models`, got {name!r}")
     key = name.strip().lower()
     index = _index()
     if key in index:
         return index[key][1]
-    close = difflib.get_close_matches(key, index.keys(), n=5, cutoff=0.5)
-    hint = f" Did you mean: {', '.join(index[k][0] for k in close)}?" if close else ""
+    # A model's short name and repo id are both keys: suggest each model once, as the
+    # closest of its names is written.
+    names = {k: spec.name for k, (_, spec) in index.items()}
+    close = close_names(key, names, shown={k: written for k, (written, _) in index.items()})
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
     raise ConfigError(
         f"Unknown model {name!r}.{hint} Run `genwatt models` to list every registered model."
     )

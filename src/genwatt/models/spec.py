@@ -159,6 +159,9 @@ class Defaults:
     guidance: float | None = None
     max_text_tokens: int = 77
     max_new_tokens: int | None = None  # text models only
+    # Frames per second of the exported clip (video models), for per-second-of-video
+    # figures; the authors' own figure, cited beside each value.
+    fps: float | None = None
     source: str = ""
 
 

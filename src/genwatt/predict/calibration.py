@@ -10,6 +10,10 @@ fractions of its datasheet peak, powers as fractions of its TDP, host overheads 
 seconds as they are. That is a guess, and the calibration says so (``fitted`` False,
 no cross-validated error). A CPU gets stated defaults instead, since a GPU's kernel
 efficiencies say nothing about a CPU's.
+
+A calibration also knows the range of its data (frames, resolution, steps, denoiser
+tokens), carried over with a transferred fit, so that a prediction far outside it says
+that it is an extrapolation instead of looking as sure as one inside.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from genwatt import __version__
 from genwatt.errors import ConfigError
 from genwatt.predict.hardware import HardwareProfile, get_profile
 from genwatt.predict.model import ModelForm, ModelParams, get_form
+from genwatt.predict.workload import Workload
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "calibrations"
 REFERENCE_GPU = "h100-sxm"
@@ -57,6 +62,19 @@ class Calibration:
     observations: list[dict[str, Any]] = field(default_factory=list)  # the data fitted on
     derived_from: str | None = None  # the GPU whose fit was transferred
     genwatt_version: str = __version__
+    # (min, max) of each axis of the data fitted on, when the observations are not kept
+    # (a transferred fit); otherwise computed from ``observations``.
+    ranges: dict[str, tuple[float, float]] | None = None
+
+    def data_ranges(self) -> dict[str, tuple[float, float]]:
+        """(smallest, largest) of each workload axis the fit saw; empty if unknown."""
+        if self.ranges is not None or not self.observations:
+            return dict(self.ranges or {})
+        seen: dict[str, list[float]] = {}
+        for obs in self.observations:
+            for axis, value in workload_axes(Workload.from_dict(obs["workload"])).items():
+                seen.setdefault(axis, []).append(value)
+        return {axis: (min(values), max(values)) for axis, values in seen.items()}
 
     def summary(self) -> dict[str, Any]:
         """What a prediction reports about its calibration."""
@@ -75,6 +93,7 @@ class Calibration:
             "form_description": self.form.description,
             "cross_validated_error": cv,
             "params": self.params.to_dict(),
+            "data_ranges": {k: list(v) for k, v in self.data_ranges().items()},
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,6 +149,52 @@ class Calibration:
         return cls.from_dict(data)
 
 
+# Axes of a workload a calibration's range is judged on, with how a user names them.
+AXES = {"num_frames": "frames", "pixels": "resolution", "steps": "steps", "tokens": "tokens"}
+
+
+def workload_axes(workload: Workload) -> dict[str, float]:
+    """The workload's value on each axis in AXES it has (an image has no frames)."""
+    c = workload.config
+    values: dict[str, float] = {}
+    if c.get("num_frames"):
+        values["num_frames"] = c["num_frames"]
+    if c.get("height") and c.get("width"):
+        values["pixels"] = c["height"] * c["width"]
+    if c.get("steps"):
+        values["steps"] = c["steps"]
+    tokens = max((s.tokens for s in workload.stages), default=0)
+    if tokens:
+        values["tokens"] = tokens
+    return values
+
+
+def _axis_text(axis: str, value: float) -> str:
+    return f"{value / 1e6:.3g} Mpx" if axis == "pixels" else f"{value:,.0f}"
+
+
+def extrapolation_warnings(workload: Workload, calibration: Calibration) -> list[str]:
+    """One line per axis on which ``workload`` lies outside the calibration's data."""
+    ranges = calibration.data_ranges()
+    warnings: list[str] = []
+    for axis, value in workload_axes(workload).items():
+        if axis not in ranges:
+            continue
+        low, high = ranges[axis]
+        name, text = AXES[axis], _axis_text(axis, value)
+        if value > high:
+            warnings.append(
+                f"{name} {text} is {value / high:.3g}x the largest calibrated "
+                f"({_axis_text(axis, high)}): an extrapolation"
+            )
+        elif value < low:
+            warnings.append(
+                f"{name} {text} is below the smallest calibrated "
+                f"({_axis_text(axis, low)}): an extrapolation"
+            )
+    return warnings
+
+
 def shipped_path(gpu: str) -> Path:
     return SHIPPED_DIR / f"{gpu}.json"
 
@@ -166,6 +231,7 @@ def transfer(calibration: Calibration, hardware: HardwareProfile) -> Calibration
         candidates=[],
         observations=[],
         derived_from=calibration.gpu,
+        ranges=calibration.data_ranges(),
     )
 
 

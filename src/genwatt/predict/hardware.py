@@ -14,11 +14,11 @@ TDP is the board's maximum sustained power: the denominator of the physical floo
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from genwatt.errors import ConfigError
+from genwatt.suggest import close_names
 
 Precision = Literal["bf16", "fp32", "tf32"]
 
@@ -200,8 +200,8 @@ def get_profile(name: str) -> HardwareProfile:
     index = _index()
     if key in index:
         return index[key]
-    close = difflib.get_close_matches(key, index.keys(), n=3, cutoff=0.5)
-    hint = f" Did you mean: {', '.join(index[k].name for k in close)}?" if close else ""
+    close = close_names(key, {k: p.name for k, p in index.items()}, n=3)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
     names = ", ".join(p.name for p in PROFILES)
     raise ConfigError(f"Unknown GPU {name!r}.{hint} Known: {names} (`genwatt gpus` lists them).")
 

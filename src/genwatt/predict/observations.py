@@ -12,6 +12,7 @@ leave-one-out would leave the other repeats of the same configuration in the fit
 from __future__ import annotations
 
 import csv
+import io
 import math
 import statistics
 from collections import defaultdict
@@ -22,6 +23,7 @@ from typing import Any
 
 from genwatt.errors import ConfigError
 from genwatt.labels import settings_label
+from genwatt.numbers import finite
 from genwatt.predict.workload import Workload, workload_for
 from genwatt.units import kwh_to_j
 
@@ -75,18 +77,22 @@ def _mean(values: Iterable[float | None]) -> float | None:
 _SETTINGS = ("num_frames", "height", "width", "steps", "guidance", "max_text_tokens")
 
 
-def int_or_none(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    number = float(value)
-    return None if math.isnan(number) else int(number)
+def int_or_none(value: Any, what: str = "a setting") -> int | None:
+    number = float_or_none(value, what)
+    return None if number is None else int(number)
 
 
-def float_or_none(value: Any) -> float | None:
+def float_or_none(value: Any, what: str = "a value") -> float | None:
+    """A number read from a CSV cell or a store. Empty and NaN (how pandas writes an empty
+    cell) are missing; infinities and text are errors that name ``what``."""
     if value in (None, ""):
         return None
-    number = float(value)
-    return None if math.isnan(number) else number
+    try:
+        if math.isnan(float(value)):
+            return None
+    except (TypeError, ValueError):
+        pass  # not a number at all: finite() says so
+    return finite(value, what)
 
 
 def observation_for(
@@ -102,15 +108,15 @@ def observation_for(
     batch_size: int = 1,
 ) -> Observation:
     """An observation of ``model`` run with ``settings`` (registry names, None = default)."""
-    frames = int_or_none(settings.get("num_frames"))
-    tokens = int_or_none(settings.get("max_text_tokens"))
+    frames = int_or_none(settings.get("num_frames"), f"{label}: num_frames")
+    tokens = int_or_none(settings.get("max_text_tokens"), f"{label}: max_text_tokens")
     workload = workload_for(
         model,
         num_frames=frames,
-        height=int_or_none(settings.get("height")),
-        width=int_or_none(settings.get("width")),
-        steps=int_or_none(settings.get("steps")),
-        guidance=float_or_none(settings.get("guidance")),
+        height=int_or_none(settings.get("height"), f"{label}: height"),
+        width=int_or_none(settings.get("width"), f"{label}: width"),
+        steps=int_or_none(settings.get("steps"), f"{label}: steps"),
+        guidance=float_or_none(settings.get("guidance"), f"{label}: guidance"),
         max_text_tokens=tokens,
         batch_size=batch_size,
     )
@@ -211,18 +217,28 @@ def first_of(row: Mapping[str, Any], names: tuple[str, ...]) -> Any:
 
 def read_csv_rows(path: Path) -> list[dict[str, str]]:
     try:
-        with path.open(newline="") as handle:
-            return list(csv.DictReader(handle))
+        raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
+        raise ConfigError(
+            f"cannot read {path}: {exc.strerror or exc}; check the path (a CSV of "
+            "measurements, such as shared/reference/video_energy_budget/*.csv)"
+        ) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not UTF-8 text: byte {exc.start} is 0x{raw[exc.start]:02x}; "
+            "save it as UTF-8."
+        ) from None
+    return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
 def row_measurements(row: Mapping[str, Any]) -> tuple[float | None, float | None]:
     """(latency s, GPU energy J) of a CSV row in any of the accepted layouts."""
-    latency = float_or_none(first_of(row, _LATENCY))
-    energy_j = float_or_none(first_of(row, _ENERGY_J))
+    latency = float_or_none(first_of(row, _LATENCY), "latency")
+    energy_j = float_or_none(first_of(row, _ENERGY_J), "GPU energy")
     if energy_j is None:
-        kwh = float_or_none(first_of(row, _ENERGY_KWH))
+        kwh = float_or_none(first_of(row, _ENERGY_KWH), "GPU energy (kWh)")
         energy_j = None if kwh is None else kwh_to_j(kwh)
     return latency, energy_j
 

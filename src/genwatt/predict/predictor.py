@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from genwatt.predict.calibration import Calibration, calibration_for
+from genwatt.predict.calibration import Calibration, calibration_for, extrapolation_warnings
 from genwatt.predict.hardware import HardwareProfile, get_profile
 from genwatt.predict.model import Estimate, estimate
 from genwatt.predict.workload import Workload, workload_for
@@ -44,6 +44,11 @@ class Prediction:
     @property
     def energy_floor_j(self) -> float:
         return self.estimate.floor_j
+
+    @property
+    def warnings(self) -> list[str]:
+        """Where the workload lies outside the data the calibration was fitted on."""
+        return extrapolation_warnings(self.workload, self.calibration)
 
     @property
     def above_floor(self) -> float:
@@ -79,6 +84,8 @@ class Prediction:
                 "citation": hw.citation,
             },
             "notes": list(self.workload.notes),
+            "warnings": (warnings := self.warnings),
+            "extrapolation": bool(warnings),
         }
 
 

@@ -75,10 +75,16 @@ class SweepResult:
     latency_fit: Any
     varied: list[str]
 
+    @property
+    def warnings(self) -> list[str]:
+        """Every extrapolation warning of the sweep's predictions, each once."""
+        return list(dict.fromkeys(w for p in self.predictions for w in p.warnings))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "varied": self.varied,
             "rows": self.rows,
+            "warnings": self.warnings,
             "energy_fit": self.energy_fit.to_dict(),
             "latency_fit": self.latency_fit.to_dict(),
             "provenance": "predicted",
@@ -123,6 +129,7 @@ def predict_sweep(
                 "latency_s": p.latency_s,
                 "energy_gpu_j": p.energy_gpu_j,
                 "energy_floor_j": p.energy_floor_j,
+                "extrapolation": bool(p.warnings),
             }
         )
         predictions.append(p)

@@ -205,9 +205,11 @@ def workload_for(
     """The workload of one generation with a registered model (one pipeline call).
 
     Parameters are checked and rounded exactly as the pipeline would (the registry's
-    ``resolve_params``); ``ConfigError`` names the values that would work.
+    ``resolve_params``); ``ConfigError`` names the values that would work. A guidance
+    scale must be finite: NaN passes every bound and would predict an unguided run.
     """
     from genwatt.models import get_model, resolve_params
+    from genwatt.numbers import finite_or_none
 
     spec = get_model(model) if isinstance(model, str) else model
     if spec.task == "text":
@@ -223,7 +225,7 @@ def workload_for(
         width=width,
         num_frames=num_frames,
         steps=steps,
-        guidance=guidance,
+        guidance=finite_or_none(guidance, "guidance"),
         max_text_tokens=max_text_tokens,
     )
     stage = stage_from_flops("generate", spec, generation_flops(spec, params, batch_size))

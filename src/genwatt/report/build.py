@@ -25,7 +25,7 @@ from genwatt.store.records import RunRecord
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-DEFAULT_FILENAME = "genwatt-report.html"
+REPORT_SUFFIX = "-report.html"
 
 
 class ReportError(GenwattError):
@@ -59,8 +59,9 @@ class ReportResult:
 
 
 def default_report_path(store_path: Path) -> Path:
-    """``genwatt-report.html`` next to the store: one report per store, found by its side."""
-    return store_path.parent / DEFAULT_FILENAME
+    """``X-report.html`` next to the store ``X.db``: one report per store, named after it,
+    so that two stores in one folder never overwrite each other's report."""
+    return store_path.with_name(store_path.stem + REPORT_SUFFIX)
 
 
 def _slug(text: str) -> str:
@@ -127,7 +128,7 @@ def build_report(
     store: str = "",
     filters: dict[str, str] | None = None,
     country: str | None = None,
-    pue: float = 1.0,
+    pue: float | None = None,
 ) -> BuiltReport:
     """The report of ``records`` as an HTML string, with its matplotlib figures."""
     content = collect(
@@ -139,7 +140,7 @@ def build_report(
         pue=pue,
     )
     figures = _draw(content)
-    html = render_page(content, [f.rendered for f in figures], country)
+    html = render_page(content, [f.rendered for f in figures], country, pue)
     return BuiltReport(html=html, content=content, figures=figures)
 
 
@@ -181,12 +182,12 @@ def write_report(
     kind: str | None = None,
     png_dir: str | os.PathLike[str] | None = None,
     country: str | None = None,
-    pue: float = 1.0,
+    pue: float | None = None,
     predictor: Predictor | None = None,
 ) -> ReportResult:
     """Write the report of a store's runs (those of ``sweep`` and ``kind`` if given).
 
-    ``output`` defaults to ``genwatt-report.html`` next to the store. Raises
+    ``output`` defaults to ``X-report.html`` next to the store ``X.db``. Raises
     ``ReportError`` when no run matches or a file cannot be written, ``StoreError``
     when the store cannot be read.
     """

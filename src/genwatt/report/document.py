@@ -3,7 +3,8 @@
 ``collect`` is the one place that decides what goes into a report: the series and
 their figures' data, the leaderboard, the runs with a power timeline, the runs that
 are not generations, the mitigation comparisons, and the facts the page states at the
-top (how many runs, which failed, whether any figure was measured at all).
+top (a headline per series, how many runs, which failed, whether any figure was
+measured at all).
 
 Runs of ``genwatt mitigate`` (kind ``mitigation``) go to their own section only: a
 strategy's energy is summed over many cases and a strategy is no configuration to rank,
@@ -28,6 +29,7 @@ from genwatt.report.figdata import (
     step_data,
     timeline_data,
 )
+from genwatt.report.headline import Headline, headline
 from genwatt.report.leaderboard import Leaderboard, build_leaderboard
 from genwatt.report.mitigation import MitigationSection, is_mitigation, mitigation_section
 from genwatt.report.predicted import Predictor
@@ -60,6 +62,7 @@ class ReportContent:
     other_runs: tuple[RunRecord, ...]  # not generations: ``genwatt measure`` of commands
     other_runs_total: int
     sweeps: tuple[str, ...] = ()  # in the order first stored
+    headlines: tuple[Headline, ...] = ()  # one per series, in the series' order
     mitigation: MitigationSection = field(default_factory=MitigationSection)
     version: str = field(default=__version__)
 
@@ -96,7 +99,7 @@ def collect(
     store: str = "",
     filters: dict[str, str] | None = None,
     country: str | None = None,
-    pue: float = 1.0,
+    pue: float | None = None,
 ) -> ReportContent:
     """Gather the report of ``records``; predictions come from ``predictor``."""
     generations = [r for r in records if not is_mitigation(r)]
@@ -118,5 +121,10 @@ def collect(
         other_runs=tuple(sorted(others, key=lambda r: r.id or 0, reverse=True)[:MAX_OTHER_RUNS]),
         other_runs_total=len(others),
         sweeps=tuple(dict.fromkeys(r.sweep for r in records if r.sweep)),
+        headlines=tuple(
+            h
+            for s in series
+            if (h := headline(s.model, s.measured, country=country, pue=pue, name=s.label))
+        ),
         mitigation=mitigation_section(records),
     )

@@ -13,7 +13,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from genwatt.analysis.scaling import VARIABLES, fit_power_law
+from genwatt.analysis.scaling import VARIABLES, Exponent, fit_power_law
 from genwatt.analysis.summary import ConfigSummary
 from genwatt.report.predicted import Lookup, Predictor
 from genwatt.report.provenance import ESTIMATED, PREDICTED, weakest
@@ -65,6 +65,7 @@ class ScalingPanel:
     provenance: tuple[str, ...]
     slope: float | None = None
     ci95: tuple[float, float] | None = None
+    ci_note: str = ""  # why there is no interval, when there is none
     fit_x: tuple[float, float] | None = None
     fit_y: tuple[float, float] | None = None
     predicted_x: tuple[float, ...] = ()
@@ -81,6 +82,12 @@ class ScalingData:
 
 def _gmean(values: Sequence[float]) -> float:
     return math.exp(statistics.fmean(math.log(v) for v in values))
+
+
+def _ci95(exponent: Exponent) -> tuple[float, float] | None:
+    if exponent.ci_low is None or exponent.ci_high is None:
+        return None
+    return (exponent.ci_low, exponent.ci_high)
 
 
 def _predicted(lookup: Lookup, response: str) -> float | None:
@@ -133,7 +140,8 @@ def scaling_data(series: Series, predictor: Predictor) -> ScalingData | None:
                     y=tuple(rows[i][response] for i in usable),
                     provenance=tuple(str(summaries[i].provenance or ESTIMATED) for i in usable),
                     slope=exponent.value,
-                    ci95=(exponent.ci_low, exponent.ci_high),
+                    ci95=_ci95(exponent),
+                    ci_note="" if exponent.has_ci else fit.note,
                     fit_x=ends,
                     fit_y=(fit_y[0], fit_y[1]),
                     predicted_x=tuple(level for level, _ in predicted),
@@ -161,6 +169,16 @@ class PhaseBar:
     @property
     def total_j(self) -> float:
         return sum(self.phases_j.values())
+
+    @property
+    def shares(self) -> dict[str, float]:
+        """Each phase's share of the bar (0 to 1), for the labels on its segments."""
+        total = self.total_j
+        return {p: v / total for p, v in self.phases_j.items()} if total > 0 else {}
+
+    def share_label(self, phase: str) -> str:
+        """``66 %``: the share as the figure writes it on the segment."""
+        return f"{self.shares.get(phase, 0.0) * 100:.0f} %"
 
 
 @dataclass(frozen=True)

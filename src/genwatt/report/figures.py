@@ -60,6 +60,18 @@ PHASE_NAMES = {
     "vae_decode": "VAE decoder",
     "other": "other",
 }
+# Phase shares are written on their segments when the segment is wide enough for
+# "100 %" (a fraction of the longest bar), on a pale box so they read over hatching
+# too; the shares of narrower segments follow the bar's total.
+MIN_SHARE_LABEL_WIDTH = 0.06
+CHAR_AXIS_FRACTION = 0.0075  # a 7.5 pt character's width over the phase axis
+SHARE_LABEL: dict[str, Any] = {
+    "ha": "center",
+    "va": "center",
+    "fontsize": 7,
+    "color": "#1d232b",
+    "bbox": {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "lw": 0},
+}
 LINE_COLORS = ("#1f5fa6", "#dd8452", "#2a9d5c", "#c44e52", "#8172b3", "#8c6d31", "#e377c2")
 DOMAIN_COLORS = {"gpu": "#2a9d5c", "cpu": "#1f5fa6", "dram": "#8172b3", "npu": "#c44e52"}
 
@@ -206,7 +218,7 @@ def _scaling_panel(ax: Axes, panel: ScalingPanel, divisor: float) -> None:
         interval = (
             f" (95% CI {ci[0]:.2f} to {ci[1]:.2f})"
             if ci and all(math.isfinite(c) for c in ci)
-            else " (no CI)"
+            else f" ({panel.ci_note or 'no CI'})"
         )
         ax.set_title(f"slope {panel.slope:.2f}{interval}", loc="left", fontsize=8.5)
 
@@ -258,19 +270,37 @@ def draw_phases(data: PhaseData) -> Figure:
     figure = _figure(max(1.9, 0.27 * count + 1.4))
     ax = figure.subplots()
     divisor, unit = fmt.energy_scale(max((b.total_j for b in data.bars), default=1.0))
+    longest = max((b.total_j for b in data.bars), default=1.0) / divisor
+    ends: list[str] = []
     for y, bar in enumerate(data.bars):
-        left = 0.0
+        left, unlabelled = 0.0, []
         for phase in data.phases:
             value = bar.phases_j.get(phase, 0.0) / divisor
             if value <= 0:
                 continue
             color = PHASE_COLORS.get(phase, NEUTRAL)
             ax.barh(y, value, left=left, height=0.72, **_bar_kwargs(bar.provenance, color))
+            if value >= MIN_SHARE_LABEL_WIDTH * longest:
+                ax.text(left + value / 2, y, bar.share_label(phase), **SHARE_LABEL)
+            else:  # no room on the segment: the share goes after the bar
+                unlabelled.append(f"{PHASE_NAMES.get(phase, phase)} {bar.share_label(phase)}")
             left += value
-        ax.text(left, y, f"  {fmt.sig(bar.total_j / divisor)} {unit}", va="center", fontsize=7.5)
+        end = f"  {fmt.sig(bar.total_j / divisor)} {unit}"
+        end += f" ({', '.join(unlabelled)})" if unlabelled else ""
+        ax.text(left, y, end, va="center", fontsize=7.5)
+        ends.append(end)
+    # Leave room after each bar for its text (about CHAR_AXIS_FRACTION of the axis a
+    # character): the axis ends where the widest bar-and-text ends.
+    x_max = max(
+        [longest * 1.14]
+        + [
+            b.total_j / divisor / max(0.3, 1 - CHAR_AXIS_FRACTION * len(end))
+            for b, end in zip(data.bars, ends, strict=True)
+        ]
+    )
     ax.set_yticks(range(count), [b.label for b in data.bars], fontsize=8)
     ax.set_ylim(count - 0.5, -0.5)
-    ax.set_xlim(0, max((b.total_j for b in data.bars), default=1.0) / divisor * 1.14)
+    ax.set_xlim(0, x_max)
     ax.set_xlabel(f"energy per generation ({unit})")
     ax.grid(axis="y", visible=False)
     handles = [

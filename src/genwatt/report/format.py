@@ -21,14 +21,17 @@ def is_number(value: float | None) -> bool:
 
 
 def sig(value: float, digits: int = 3) -> str:
-    """``value`` to ``digits`` significant figures, without exponent for usual sizes."""
-    if value == 0:
-        return "0"
-    if 1e-4 <= abs(value) < 1e6:
-        decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
-        text = f"{value:.{decimals}f}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    return f"{value:.{digits - 1}e}"
+    """``value`` to ``digits`` significant figures, never with an exponent: a reader is
+    shown ``0.0000053`` or ``1,230,000``, not ``5.3e-06`` (callers pick units that keep
+    numbers short: ``energy``, ``mass_g``, ``duration``)."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    decimals = digits - 1 - math.floor(math.log10(abs(value)))
+    rounded = round(value, decimals)
+    if decimals <= 0:
+        return f"{rounded:,.0f}" if abs(rounded) >= 1e6 else f"{rounded:.0f}"
+    text = f"{rounded:.{decimals}f}"
+    return text.rstrip("0").rstrip(".")
 
 
 def energy(energy_j: float | None) -> str:

@@ -26,6 +26,7 @@ MITIGATION_KIND = "mitigation"  # genwatt.mitigate.record.RUN_KIND
 REFERENCE_NAME = "unmitigated"  # the baseline row genwatt.mitigate.compare always writes
 PSNR_CAP_DB = 100.0  # genwatt.mitigate.quality.PSNR_CAP_DB: identical output reads as this
 GOOD_PSNR_DB = 30.0  # genwatt.mitigate.compare.GOOD_PSNR_DB: visually faithful from here
+MIN_WORK_SAVED = 0.01  # genwatt.mitigate.compare.MIN_WORK_SAVED: less is no saving at all
 # Draw the reference above the plot, off scale, when every strategy is this far below the
 # cap: an axis up to 100 dB would squeeze the 20 to 45 dB where strategies differ.
 OFF_SCALE_GAP_DB = 25.0
@@ -46,6 +47,43 @@ def _number(value: Any) -> float | None:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+@dataclass(frozen=True)
+class Adherence:
+    """Shares of clips showing the caption's colour, direction and shape, and all three.
+
+    The parts are None in runs stored before they were kept, where only ``all_three``
+    (then stored as "adherence") is known.
+    """
+
+    all_three: float | None
+    colour: float | None = None
+    direction: float | None = None
+    shape: float | None = None
+
+    @property
+    def parts(self) -> dict[str, float] | None:
+        """colour, direction and shape, when all three are known."""
+        found = {"colour": self.colour, "direction": self.direction, "shape": self.shape}
+        known = {k: v for k, v in found.items() if v is not None}
+        return known if len(known) == len(found) else None
+
+
+def _adherence(summary: Mapping[str, Any]) -> Adherence | None:
+    """The stored adherence: a dict of the parts by name (now), ``adherence_rates``
+    beside an overall number (earlier runs), or the overall number alone."""
+    fields = ("all_three", "colour", "direction", "shape")
+    stored = summary.get("adherence")
+    rates = summary.get("adherence_rates")
+    if isinstance(stored, Mapping):
+        values = {f: stored.get(f) for f in fields}
+    elif isinstance(rates, Mapping):
+        values = {f: rates.get("overall_rate" if f == "all_three" else f"{f}_rate") for f in fields}
+    else:
+        values = {"all_three": stored}
+    found = Adherence(**{f: _number(v) for f, v in values.items()})
+    return found if found.all_three is not None or found.parts is not None else None
 
 
 @dataclass(frozen=True)
@@ -71,7 +109,7 @@ class StrategyRow:
     psnr_db_min: float | None
     share_good: float | None  # share of cases at GOOD_PSNR_DB or better
     ssim: float | None
-    adherence: float | None  # 0..1, None when the prompts were not checkable captions
+    adherence: Adherence | None  # None when the prompts were not checkable captions
     # How its seconds and joules were taken (genwatt.mitigate.timing's labels), and how
     # the reference's were for its ratios; None in runs stored before timing was recorded.
     timing: str | None = None
@@ -81,6 +119,15 @@ class StrategyRow:
     @property
     def is_reference(self) -> bool:
         return self.name == REFERENCE_NAME and self.kind == "baseline"
+
+    @property
+    def saves_work(self) -> bool | None:
+        """Whether it saved at least ``MIN_WORK_SAVED`` of the reference's FLOPs; None if
+        unknown. One that saved nothing is no point of the trade-off (see ``pareto_data``).
+        """
+        if self.is_reference or not self.ok or self.flops_ratio is None:
+            return None
+        return self.flops_ratio >= 1.0 / (1.0 - MIN_WORK_SAVED)
 
     @property
     def energy_per_case_j(self) -> float | None:
@@ -113,7 +160,7 @@ def strategy_row(record: RunRecord) -> StrategyRow:
         psnr_db_min=_number(summary.get("psnr_db_min")),
         share_good=_number(summary.get("share_psnr_at_least_30db")),
         ssim=_number(summary.get("ssim")),
-        adherence=_number(summary.get("adherence")),
+        adherence=_adherence(summary),
         timing=_text(summary.get("timing")),
         ratio_baseline_timing=_text(summary.get("ratio_baseline_timing")),
         timed_output_matches=(
@@ -234,8 +281,11 @@ class ParetoData:
     n_cases: int
     strategies: int  # every strategy tried, finished or not (reference excluded)
     failed: tuple[str, ...]
-    unplotted: tuple[str, ...]  # finished, but with no saving or no PSNR to place them
+    unplotted: tuple[str, ...]  # finished, but with no FLOP ratio or no PSNR to place them
     energy_ratios: bool  # whether any strategy has an energy ratio (shown in the table)
+    # Finished but saved no work on these prompts (exact reuse of prompts that never
+    # repeat): not drawn, since a point that trades nothing is no part of a trade-off.
+    no_saving: tuple[str, ...] = ()
 
     @property
     def reference(self) -> ParetoPoint | None:
@@ -254,9 +304,15 @@ class ParetoData:
 
 
 def pareto_data(comparison: Comparison) -> ParetoData | None:
-    """The figure's points, or None when no strategy finished with a saving and a PSNR."""
+    """The figure's points, or None when no strategy finished with a saving and a PSNR.
+
+    A strategy that saved no work is left out of the points (``no_saving``): at the
+    reference's own cost and quality it would tie with it and be drawn on the frontier,
+    which would read as a trade-off worth making.
+    """
     placed: list[ParetoPoint] = []
     unplotted: list[str] = []
+    no_saving: list[str] = []
     reference = comparison.reference
     if reference is not None and reference.ok:
         placed.append(
@@ -267,6 +323,9 @@ def pareto_data(comparison: Comparison) -> ParetoData | None:
             continue
         if row.flops_ratio is None or row.psnr_db is None:
             unplotted.append(row.name)
+            continue
+        if row.saves_work is False:
+            no_saving.append(row.name)
             continue
         placed.append(ParetoPoint(row.name, row.kind, row.flops_ratio, row.psnr_db, row.provenance))
     if not any(p.kind != "reference" for p in placed):
@@ -281,6 +340,7 @@ def pareto_data(comparison: Comparison) -> ParetoData | None:
         failed=tuple(r.name for r in comparison.failed),
         unplotted=tuple(unplotted),
         energy_ratios=any(r.energy_ratio is not None for r in comparison.strategies),
+        no_saving=tuple(no_saving),
     )
 
 

@@ -6,7 +6,9 @@ can be told apart in black and white too), while the fill keeps the report's mea
 filled for measured energy and hollow for estimated. The unmitigated reference has an
 infinite PSNR against itself; when every strategy is far below the cap it is drawn just
 above the plot, past the axis's end and labelled off scale, rather than stretching the
-axis to 100 dB: no tick then suggests it sits at some finite PSNR.
+axis to 100 dB: no tick then suggests it sits at some finite PSNR. A strategy that
+saved no work is not drawn (it would tie with the reference on the frontier); the legend
+names it as "no saving on this prompt set".
 """
 
 from __future__ import annotations
@@ -121,6 +123,9 @@ def _legend(figure: Figure, data: ParetoData) -> None:
             if look(provenance).marker_filled:
                 marker["markerfacecolor"] = NEUTRAL
             handles.append(Line2D([], [], label=words, **marker))
+    if data.no_saving:  # said where the reader looks for what each mark means
+        words = f"not drawn, no saving on this prompt set: {', '.join(data.no_saving)}"
+        handles.append(Line2D([], [], linestyle="none", label=words))
     figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4))
 
 

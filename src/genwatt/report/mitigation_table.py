@@ -4,7 +4,9 @@ One table per comparison, the reference first, then the strategies by work saved
 figure's x axis, read left to right from the bottom), then those that failed with their
 error. Energy is styled by its provenance as in the leaderboard ("≈" and italics when
 estimated), since on a small model it is the figure a reader should trust least: it
-includes the hooks' overhead, which FLOPs do not.
+includes the hooks' overhead, which FLOPs do not. A strategy that saved no work says
+"no saving on this prompt set" where a frontier point says "◆ frontier", and adherence
+shows the share of clips with all three parts of the caption above each part's own share.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ _HEAD = (
     "Min PSNR",
     f"≥ {fmt.sig(GOOD_PSNR_DB)} dB",
     "SSIM",
-    "Adherence",
+    "Adherence: all three",
     "Energy provenance",
 )
 _NO_ADHERENCE = (
@@ -43,6 +45,7 @@ _NO_ADHERENCE = (
 )
 _NO_ENERGY = "no energy was metered for this strategy or for the unmitigated reference"
 _NO_FLOPS = "the unmitigated reference ran no denoising FLOPs, so there is nothing to save"
+_NO_SAVING = "no saving on this prompt set"
 _ERROR_CHARS = 300
 
 
@@ -71,6 +74,21 @@ def _small(text: str, classes: str = "") -> str:
     return f'<br><span class="gw-per-1000 {classes}">{e(text)}</span>'
 
 
+def _adherence(row: StrategyRow, notes: Notes) -> str:
+    """The share of clips showing the whole caption, and below it each part on its own:
+    one weak part (shape) must not hide two strong ones behind a low headline."""
+    found = row.adherence
+    if found is None:
+        return notes.mark(_NO_ADHERENCE)
+    parts = found.parts
+    detail = (
+        _small(" · ".join(f"{name} {value:.0%}" for name, value in parts.items()))
+        if parts is not None
+        else ""
+    )
+    return _share(found.all_three) + detail
+
+
 def _reference_row(row: StrategyRow, notes: Notes) -> list[str]:
     value_class = f"gw-value-{e(look(row.provenance).provenance)}"
     energy = (
@@ -86,7 +104,7 @@ def _reference_row(row: StrategyRow, notes: Notes) -> list[str]:
         "identical",
         _share(row.share_good),
         fmt.DASH if row.ssim is None else e(fmt.sig(row.ssim)),
-        _share(row.adherence) if row.adherence is not None else notes.mark(_NO_ADHERENCE),
+        _adherence(row, notes),
     ]
 
 
@@ -123,13 +141,15 @@ def _strategy_cells(row: StrategyRow, notes: Notes, reference_timing: str | None
         e(_psnr(row.psnr_db_min)),
         _share(row.share_good),
         fmt.DASH if row.ssim is None else e(fmt.sig(row.ssim)),
-        _share(row.adherence) if row.adherence is not None else notes.mark(_NO_ADHERENCE),
+        _adherence(row, notes),
     ]
 
 
 def _row(row: StrategyRow, front: set[str], notes: Notes, reference_timing: str | None) -> str:
     name = f'<span class="gw-model">{e(row.name)}</span>'
-    if row.name in front and not row.is_reference:
+    if row.saves_work is False:
+        name += _small(_NO_SAVING)
+    elif row.name in front and not row.is_reference:
         name += ' <span class="gw-frontier" title="on the Pareto frontier">◆ frontier</span>'
     head = [name, e("reference" if row.is_reference else row.kind)]
     if not row.ok:
@@ -207,7 +227,7 @@ def mitigation_html(section: MitigationSection, figures: Mapping[str, str]) -> s
     parts = []
     for index, item in enumerate(section.shown, 1):
         figure = figures.get(item.comparison.sweep) or (
-            '<p class="gw-empty">No strategy finished with a FLOP ratio and a PSNR, so '
+            '<p class="gw-empty">No strategy finished with a FLOP saving and a PSNR, so '
             "there is no figure; the table says why.</p>"
         )
         parts.append(_heading(item.comparison) + figure + comparison_table(item, index))

@@ -19,16 +19,18 @@ from datetime import datetime
 from genwatt.report.document import ReportContent
 from genwatt.report.mitigation_table import mitigation_html
 from genwatt.report.provenance import ESTIMATED, LOOKS, MEASURED, ORDER, PREDICTED
-from genwatt.report.tables import e, leaderboard_html, other_runs_html
+from genwatt.report.tables import configurations_html, e, leaderboard_html, other_runs_html
 
 FIGURE_CLASS = "gw-figure"
 ERRORS_ATTRIBUTE = "data-gw-errors"
 LOADED_ATTRIBUTE = "data-gw-loaded"
 RENDERED_ATTRIBUTE = "data-gw-rendered"
 MAX_SWEEPS_SHOWN = 4
+MAX_HEADLINES = 6
 
 SECTIONS = (
     ("leaderboard", "Leaderboard"),
+    ("configurations", "Every configuration measured"),
     ("scaling", "How energy and latency scale"),
     ("phases", "Where the energy goes"),
     ("steps", "Energy per step"),
@@ -39,6 +41,10 @@ SECTIONS = (
 )
 
 _INTROS = {
+    "leaderboard": "Models of one task, ranked at the same settings: least energy per "
+    "generation first. Only models are ranked, never the settings of one model.",
+    "configurations": "Every configuration of every model and machine, in the order "
+    "measured: what each setting costs, not a ranking.",
     "scaling": "Log-log axes: a straight line of slope k means the quantity grows as the "
     "setting to the power k (1: proportional; 2: quadratic, as self-attention is in "
     "tokens). The slopes come from one multiplicative fit over every configuration of a "
@@ -62,14 +68,20 @@ _INTROS = {
     "commands": "Commands measured with `genwatt measure`, newest first.",
 }
 
-_EMPTY = {
-    "scaling": "No series varies a setting yet: a sweep over frames, resolution or steps "
-    "(`genwatt bench`) draws these plots.",
-    "phases": "No generation with phase windows is stored.",
-    "steps": "No generation with step windows is stored.",
-    "timelines": "No run was stored with a power timeline: use `genwatt measure "
-    "--timeline`, or `timeline: true` in a sweep spec.",
+# For a section the store has no data for: what it would show, and what fills it. The
+# page leaves such sections out and lists them in one line under the contents.
+_MISSING = {
+    "configurations": "generations (`genwatt bench`)",
+    "scaling": "how energy scales (a sweep over frames, resolution or steps: `genwatt bench`)",
+    "phases": "where the energy goes (generations with phase windows: `genwatt bench`)",
+    "steps": "energy per step (a configuration of two steps or more: `genwatt bench`)",
+    "timelines": "power over time (`genwatt measure --timeline`, or `timeline: true` in a "
+    "sweep spec)",
+    "mitigation": "cutting the energy (`genwatt mitigate`)",
+    "commands": "measured commands (`genwatt measure -- COMMAND`)",
 }
+
+_FROM_GENERATIONS = ("leaderboard", "configurations", "scaling", "phases", "steps")
 
 # Records failures in data- attributes for whoever inspects the page (the tests do).
 _SCRIPT = (
@@ -119,6 +131,10 @@ nav a{margin-right:14px;white-space:nowrap}
 .gw-intro{color:var(--muted);max-width:80ch}
 .gw-small{color:var(--muted);font-size:0.85rem;max-width:110ch}
 .gw-empty{color:var(--muted);font-style:italic}
+.gw-absent{color:var(--muted);font-size:0.85rem;max-width:110ch}
+.gw-headline{font-size:1.02rem;margin:10px 0 4px;padding:8px 12px;background:var(--card);
+border:1px solid var(--line);border-left:6px solid var(--accent);border-radius:6px}
+.gw-headline p{margin:2px 0}
 figure.gw-figure{margin:16px 0;background:var(--card);border:1px solid var(--line);
 border-radius:8px;padding:10px 12px}
 figure.gw-figure svg{display:block;width:100%;height:auto}
@@ -249,14 +265,60 @@ def _header(content: ReportContent) -> str:
             "they are drawn with hollow markers, dotted lines and hatched bars, and marked "
             "“≈” in tables.</div>"
         )
-    return f'<header><h1>genwatt report</h1><p class="gw-meta">{meta}</p>{banner}</header>'
+    return (
+        f'<header><h1>genwatt report</h1>{_headlines(content)}<p class="gw-meta">{meta}</p>'
+        f"{banner}</header>"
+    )
 
 
-def render_page(content: ReportContent, figures: list[RenderedFigure], country: str | None) -> str:
+def _headlines(content: ReportContent) -> str:
+    """One line per series: what one generation costs, before anything else."""
+    if not content.headlines:
+        return ""
+    shown = content.headlines[:MAX_HEADLINES]
+    more = len(content.headlines) - len(shown)
+    lines = "".join(f"<p>{e(h.text())}</p>" for h in shown)
+    if more:
+        lines += f"<p>… and {more} more in the tables below.</p>"
+    return f'<div class="gw-headline" role="note">{lines}</div>'
+
+
+def _absent_html(content: ReportContent, missing: list[str]) -> str:
+    """One line naming the sections left out for want of data, and what would fill them."""
+    reasons = []
+    if not content.series:  # no generation at all: one entry stands for all it would fill
+        missing = [s for s in missing if s not in _FROM_GENERATIONS]
+        reasons.append(
+            "generations, and the leaderboard, scaling, phase and step figures drawn from "
+            "them (`genwatt bench`)"
+        )
+    for section in missing:
+        if section == "leaderboard":
+            reasons.append(
+                "a leaderboard (" + "; ".join(content.leaderboard.unranked) + ")"
+                if content.leaderboard.unranked
+                else "a leaderboard (generations of two models: `genwatt bench --model NAME`)"
+            )
+        elif section in _MISSING:
+            reasons.append(_MISSING[section])
+    if not reasons:
+        return ""
+    return (
+        f'<p class="gw-absent">Not in this report, for want of data: {e("; ".join(reasons))}.</p>'
+    )
+
+
+def render_page(
+    content: ReportContent,
+    figures: list[RenderedFigure],
+    country: str | None,
+    pue: float | None = None,
+) -> str:
     """The whole page; every user-supplied string is escaped on the way in."""
     bodies: dict[str, str] = {
         "leaderboard": leaderboard_html(content.leaderboard),
-        "commands": other_runs_html(content.other_runs, content.other_runs_total, country),
+        "configurations": configurations_html(content.leaderboard),
+        "commands": other_runs_html(content.other_runs, content.other_runs_total, country, pue),
         "key": _key_html(),
         "mitigation": mitigation_html(
             content.mitigation,
@@ -264,14 +326,8 @@ def render_page(content: ReportContent, figures: list[RenderedFigure], country: 
         ),
     }
     for section, _ in SECTIONS:
-        if section in bodies:
-            continue
-        shown = [f for f in figures if f.section == section]
-        bodies[section] = (
-            "".join(_figure_html(f) for f in shown)
-            if shown
-            else f'<p class="gw-empty">{e(_EMPTY.get(section, "Nothing to show."))}</p>'
-        )
+        if section not in bodies:
+            bodies[section] = "".join(_figure_html(f) for f in figures if f.section == section)
     present = [(s, title) for s, title in SECTIONS if bodies[s]]
     nav = "".join(f'<a href="#{s}">{e(title)}</a>' for s, title in present)
     sections = "".join(
@@ -281,6 +337,7 @@ def render_page(content: ReportContent, figures: list[RenderedFigure], country: 
         + "</section>"
         for s, title in present
     )
+    absent = _absent_html(content, [s for s, _ in SECTIONS if not bodies[s]])
     footer = (
         "<footer>Written by genwatt "
         f"{e(content.version)}. This page is self-contained: it loads nothing from the "
@@ -298,5 +355,5 @@ def render_page(content: ReportContent, figures: list[RenderedFigure], country: 
         f'<meta name="generator" content="genwatt {e(content.version)}">'
         f"<title>{e(title)}</title><style>{_CSS}</style><script>{_SCRIPT}</script></head>"
         f'<body><main data-gw-figures="{len(figures)}">{_header(content)}<nav>{nav}</nav>'
-        f"{sections}{footer}</main></body></html>\n"
+        f"{absent}{sections}{footer}</main></body></html>\n"
     )

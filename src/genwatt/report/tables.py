@@ -1,4 +1,4 @@
-"""The report's tables as HTML: the leaderboard per task, and the measured commands.
+"""The report's tables as HTML: the leaderboard, every configuration, the measured commands.
 
 Every value that came from a user (model names, commands, hardware names) goes through
 ``html.escape`` here; numbers are formatted by ``report.format``. A cell that has no
@@ -7,22 +7,18 @@ value shows "—" with a numbered note saying why, never an empty cell.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from html import escape
 
-from genwatt.carbon import co2e
+from genwatt.carbon.setting import choose_setting, stored_setting
+from genwatt.errors import GenwattError
 from genwatt.report import format as fmt
-from genwatt.report.leaderboard import PER, Leaderboard, LeaderboardRow
+from genwatt.report.leaderboard import PER, Leaderboard, LeaderboardRow, Ranking
 from genwatt.report.provenance import PREDICTED, look
 from genwatt.report.ratings import MIN_MODELS, STARS, star_text
 from genwatt.report.series import TASK_NAMES
 from genwatt.store.records import RunRecord
-
-_EQUIVALENT_LABELS = {
-    "smartphone_charges": "phone charges",
-    "car_km": "km by petrol car",
-    "microwave_min": "min of microwave",
-}
 
 
 def e(text: object) -> str:
@@ -68,9 +64,7 @@ class Notes:
 
 
 def _equivalents(row: LeaderboardRow) -> str:
-    parts = [
-        f"{fmt.sig(q.value, 2)} {_EQUIVALENT_LABELS.get(q.key, q.label)}" for q in row.equivalents
-    ]
+    parts = [q.text() for q in row.equivalents]
     return '<span class="gw-nowrap">' + "<br>".join(e(p) for p in parts) + "</span>"
 
 
@@ -83,23 +77,23 @@ def _stars(row: LeaderboardRow) -> str:
     )
 
 
-_HEAD = (
-    "#",
-    "Model and hardware",
-    "Settings",
+# The columns every row has, after what identifies it (model or settings).
+_MEASURES = (
     "Runs",
-    f"Energy / generation (kWh / {PER:,})",
-    "CO2e / generation",
+    "Energy per generation",
+    f"Energy per {PER:,} generations",
+    "CO2e per generation",
     f"{PER:,} generations ≈",
     "Latency",
     "Predicted GPU",
     "Above floor",
     "Provenance",
-    "Rating",
 )
+_RANKED_HEAD = ("#", "Model and hardware", *_MEASURES, "Rating")
+_CONFIG_HEAD = ("Settings", *_MEASURES)
 
 
-def _leaderboard_row(rank: int, row: LeaderboardRow, notes: Notes) -> str:
+def _measure_cells(row: LeaderboardRow, notes: Notes) -> tuple[str, ...]:
     runs = str(row.runs) + (
         f' <span class="gw-failed">+{row.failed} failed</span>' if row.failed else ""
     )
@@ -112,91 +106,144 @@ def _leaderboard_row(rank: int, row: LeaderboardRow, notes: Notes) -> str:
         e(fmt.ratio(row.above_floor)) if row.above_floor is not None else notes.mark(row.floor_note)
     )
     value_class = f"gw-value-{e(look(row.provenance).provenance)}"
-    cells = (
-        str(rank),
-        f'<span class="gw-model">{e(row.model)}</span><br>'
-        f'<span class="gw-hardware">{e(row.hardware)}</span>',
-        f'<span class="gw-nowrap">{e(row.settings)}</span>',
+    return (
         runs,
-        f'<span class="{value_class}">{e(fmt.energy(row.energy_j))}</span><br>'
-        f'<span class="gw-per-1000 {value_class}" title="kWh per {PER:,} generations">'
-        f"{e(fmt.sig(row.energy_kwh_per_1000))} kWh</span>",
+        f'<span class="{value_class}">{e(fmt.energy(row.energy_j))}</span>',
+        f'<span class="{value_class}">{e(fmt.energy(row.energy_j * PER))}</span>',
         e(fmt.mass_g(row.co2e_g)),
         _equivalents(row),
         e(fmt.duration(row.latency_s)),
         predicted,
         floor,
         badge(row.provenance),
-        _stars(row),
     )
+
+
+def _tr(cells: tuple[str, ...]) -> str:
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
-# A sweep stores dozens of configurations per model: the least-energy ones are shown,
+def _table(head: tuple[str, ...], rows: list[str], what: str) -> str:
+    """A table of ``rows``; beyond ``VISIBLE_ROWS`` the rest fold away (still printed)."""
+    header = "".join(f'<th scope="col">{e(h)}</th>' for h in head)
+    body, hidden = rows[:VISIBLE_ROWS], rows[VISIBLE_ROWS:]
+    table = (
+        f'<div class="gw-table-wrap"><table class="gw-table gw-leaderboard"><thead><tr>{header}'
+        f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+    if not hidden:
+        return table
+    return (
+        f'{table}<details class="gw-more"><summary>Show the other {len(hidden)} {e(what)}'
+        f'</summary><div class="gw-table-wrap"><table class="gw-table gw-leaderboard"><thead>'
+        f"<tr>{header}</tr></thead><tbody>{''.join(hidden)}</tbody></table></div></details>"
+    )
+
+
+# A sweep stores dozens of configurations per model: the first ones are shown,
 # the rest fold away (still in the page, and printed: see the print styles).
 VISIBLE_ROWS = 10
 
 
-def leaderboard_html(board: Leaderboard) -> str:
-    """One table per task, least energy first, then the notes and how to read them."""
-    if not board.rows:
-        return '<p class="gw-empty">No generation has been stored yet: run `genwatt bench`.</p>'
-    notes = Notes()
-    parts: list[str] = []
-    tasks = list(dict.fromkeys(r.task for r in board.rows))
-    head = "".join(f'<th scope="col">{e(h)}</th>' for h in _HEAD)
-    for task in tasks:
-        rows = [r for r in board.rows if r.task == task]
-        rendered = [_leaderboard_row(i, r, notes) for i, r in enumerate(rows, 1)]
-        body = "".join(rendered[:VISIBLE_ROWS])
-        hidden = rendered[VISIBLE_ROWS:]
-        models = len({r.model for r in rows})
-        rated = (
-            ""
-            if task in board.rated_tasks
-            else f'<p class="gw-small">No ratings: they need at least {MIN_MODELS} models of '
-            f"this task in the report (here {models}).</p>"
-        )
-        more = (
-            f'<details class="gw-more"><summary>Show the other {len(hidden)} '
-            f'configurations</summary><div class="gw-table-wrap"><table class="gw-table '
-            f'gw-leaderboard"><thead><tr>{head}</tr></thead><tbody>{"".join(hidden)}</tbody>'
-            "</table></div></details>"
-            if hidden
-            else ""
-        )
-        parts.append(
-            f'<h3>{e(TASK_NAMES.get(task, task))}</h3><div class="gw-table-wrap">'
-            f'<table class="gw-table gw-leaderboard"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table></div>{more}{rated}"
-        )
-    grid = board.grid
-    where = "world average (no country given)" if grid.is_default else grid.name
-    parts.append(
-        f'<p class="gw-small">CO2e on the grid of {e(where)}: {e(fmt.sig(grid.g_per_kwh))} '
-        f"g CO2e/kWh ({e(grid.source)}, {grid.year}); PUE {e(fmt.sig(board.pue))}. "
+def _grid_note(board: Leaderboard) -> str:
+    grids = "; ".join(board.grids) or "none"
+    return (
+        f'<p class="gw-small">CO2e (gross: no idle power subtracted) on {e(grids)}. '
         "Energy is per output (a batch of four counts as four generations), summed over "
         "every metered domain (GPU, CPU, DRAM); latency is per pipeline call. The floor "
         "ratio is the measured GPU energy over the least energy the workload's FLOPs "
         "could take (every FLOP at the GPU's peak rate, drawing its TDP).</p>"
     )
-    parts.append(notes.html())
-    return "".join(parts)
 
 
-def other_runs_html(runs: tuple[RunRecord, ...], total: int, country: str | None) -> str:
-    """Runs that are not generations (commands under ``genwatt measure``), newest first."""
+def _ranking_html(ranking: Ranking, notes: Notes) -> str:
+    rows = [
+        _tr(
+            (
+                str(rank),
+                f'<span class="gw-model">{e(row.model)}</span><br>'
+                f'<span class="gw-hardware">{e(row.hardware)}</span>',
+                *_measure_cells(row, notes),
+                _stars(row),
+            )
+        )
+        for rank, row in enumerate(ranking.rows, 1)
+    ]
+    facts = []
+    if ranking.left_out:
+        facts.append(f"Not measured at these settings: {', '.join(ranking.left_out)}.")
+    if ranking.other_shared:
+        facts.append(
+            f"{ranking.other_shared} other settings were measured on two models or more; "
+            "these are the ones measured on the most."
+        )
+    if not ranking.rated:
+        facts.append(f"No ratings: they need at least {MIN_MODELS} models.")
+    small = f'<p class="gw-small">{e(" ".join(facts))}</p>' if facts else ""
+    title = f"{TASK_NAMES.get(ranking.task, ranking.task)}, all at {ranking.settings}"
+    return f"<h3>{e(title)}</h3>{_table(_RANKED_HEAD, rows, 'models')}{small}"
+
+
+def leaderboard_html(board: Leaderboard) -> str:
+    """Per task, its models ranked at the same settings, least energy first; "" when no
+    task has two models measured alike (``board.unranked`` says why)."""
+    if not board.rankings:
+        return ""
+    notes = Notes("gw-rank-note")
+    parts = [_ranking_html(r, notes) for r in board.rankings]
+    if board.unranked:
+        parts.append(f'<p class="gw-small">Not ranked: {e("; ".join(board.unranked))}.</p>')
+    return "".join(parts) + _grid_note(board) + notes.html()
+
+
+def configurations_html(board: Leaderboard) -> str:
+    """Every measured configuration of every series, in the order measured, unranked."""
+    if not board.configurations:
+        return ""
+    notes = Notes("gw-config-note")
+    parts: list[str] = []
+    for label in dict.fromkeys(r.series for r in board.configurations):
+        rows = [
+            _tr((f'<span class="gw-nowrap">{e(r.settings)}</span>', *_measure_cells(r, notes)))
+            for r in board.configurations
+            if r.series == label
+        ]
+        parts.append(f"<h3>{e(label)}</h3>{_table(_CONFIG_HEAD, rows, 'configurations')}")
+    return "".join(parts) + _grid_note(board) + notes.html()
+
+
+def _run_co2e_g(
+    record: RunRecord, energy_j: float | None, country: str | None, pue: float | None
+) -> tuple[float | None, str]:
+    """A stored run's gross CO2e on its own carbon setting (``choose_setting``), and
+    that setting in words; None with the reason when its stored country is unknown."""
+    try:
+        setting, origin = choose_setting(stored_setting(record.extra), country=country, pue=pue)
+    except GenwattError as exc:
+        return None, str(exc)
+    if energy_j is None or not math.isfinite(energy_j):
+        return None, f"{setting.describe()}: {origin}"
+    return setting.co2e(energy_j).co2e_g, f"{setting.describe()}: {origin}"
+
+
+def other_runs_html(
+    runs: tuple[RunRecord, ...], total: int, country: str | None, pue: float | None = None
+) -> str:
+    """Runs that are not generations (commands under ``genwatt measure``), newest first.
+
+    CO2e is gross (the whole window, as stored) on the grid each run was stored with,
+    the same figure ``genwatt measure`` printed as gross; the cell's title names it."""
     if not runs:
         return ""
     head = "".join(
         f'<th scope="col">{h}</th>'
-        for h in ("Run", "Started", "Command", "Duration", "Energy", "CO2e", "Provenance")
+        for h in ("Run", "Started", "Command", "Duration", "Energy", "CO2e (gross)", "Provenance")
     )
     rows = []
     for record in runs:
         main = record.main_window
         energy_j = None if main is None else main.total_energy_j
-        grams = co2e(max(energy_j, 0.0), country).co2e_g if energy_j is not None else None
+        grams, grid = _run_co2e_g(record, energy_j, country, pue)
         what = record.config.get("command") or record.kind
         status = "" if record.ok else f' <span class="gw-failed">{e(record.status)}</span>'
         kind = str(main.overall_provenance()) if main is not None else ""
@@ -208,7 +255,7 @@ def other_runs_html(runs: tuple[RunRecord, ...], total: int, country: str | None
             f"<code>{e(what)}</code>{status}",
             e(fmt.duration(record.duration_s)),
             f'<span class="gw-value-{e(look(kind).provenance)}">{e(fmt.energy(energy_j))}</span>',
-            e(fmt.mass_g(grams)),
+            f'<span title="{e(grid)}">{e(fmt.mass_g(grams))}</span>',
             provenance,
         )
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")

@@ -2,8 +2,9 @@
 
 ``bench_spec`` builds the default sweep for a model: for the built-in tiny WAN model a
 grid that runs in well under a minute on two CPU cores; for a real model, points around
-its authors' defaults (a quarter, half and all of its frames, its resolution and a
-smaller one, half and all of its steps), which takes minutes per point on a GPU.
+its authors' defaults (a quarter, half and all of its frames, each a count its
+pipeline accepts as it is, its resolution and a smaller one, half and all of its
+steps), which takes minutes per point on a GPU.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 
 from genwatt.analysis.scaling import ScalingFit, fit_power_law
 from genwatt.analysis.summary import ConfigSummary, summarize_runs
+from genwatt.carbon.setting import CarbonSetting
+from genwatt.models.spec import FrameRule
 from genwatt.run.runner import SweepOutcome, SweepProgress, SweepRunner
 from genwatt.run.spec import Grid, SweepSpec
 from genwatt.run.workload import WEIGHTS_NOTES
@@ -41,6 +44,7 @@ class SweepReport:
     phase_fit: ScalingFit  # the iterative phase: denoise (diffusion) or decode (text)
     latency_fit: ScalingFit
     weights_note: str
+    carbon: CarbonSetting  # stored with every run of this sweep
     missing_counters: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,6 +58,8 @@ class SweepReport:
             "ran": self.outcome.ran,
             "skipped": self.outcome.skipped,
             "failed": self.outcome.failed,
+            "retryable": self.outcome.retryable,
+            "carbon": self.carbon.to_dict(),
             "configs": [s.to_dict() for s in self.summaries],
             "scaling": {
                 "energy": self.energy_fit.to_dict(),
@@ -81,9 +87,7 @@ def default_grid(model_name: str) -> Grid:
             max_new_tokens=sorted({max(8, tokens_out // 4), tokens_out}),
         )
     if d.num_frames:
-        grid["num_frames"] = sorted(
-            {max(2, d.num_frames // 4), max(2, d.num_frames // 2), d.num_frames}
-        )
+        grid["num_frames"] = _frame_levels(d.num_frames, model.frame_rule)
     if d.height and d.width:
         multiple = model.size_rule.multiple_px if model.size_rule else 16
         grid["height"] = sorted({_round_to(d.height // 2, multiple), d.height})
@@ -91,6 +95,27 @@ def default_grid(model_name: str) -> Grid:
     if d.steps:
         grid["steps"] = sorted({max(1, d.steps // 2), d.steps})
     return Grid(**grid)
+
+
+def _frame_levels(most: int, rule: FrameRule | None) -> list[int]:
+    """A quarter, half and all of ``most`` frames, each moved to the nearest count the
+    pipeline makes exactly as asked (4k+1 for WAN's 4x temporal compression), so the
+    default grid never triggers its own "rounds it to" warning."""
+    targets = {max(2, most // 4), max(2, most // 2), most}
+    accepted = _accepted_frames(most, rule)
+    if not accepted:
+        return sorted(targets)
+    return sorted({min(accepted, key=lambda n: (abs(n - t), n)) for t in targets})
+
+
+def _accepted_frames(most: int, rule: FrameRule | None) -> list[int]:
+    """Frame counts from 2 to ``most`` that the rule produces from some latent length:
+    requested as they are, they run as they are."""
+    if rule is None:
+        return list(range(2, most + 1))
+    cap = min(most, rule.max_frames or most)
+    produced = {rule.frames_from_latent(latent) for latent in range(1, most + 1)}
+    return sorted(n for n in produced if 2 <= n <= cap)
 
 
 def _is_text(spec: SweepSpec) -> bool:
@@ -124,8 +149,11 @@ def run_sweep(
     sweep: str | None = None,
     base: Path | None = None,
     progress: SweepProgress | None = None,
+    carbon: CarbonSetting | None = None,
 ) -> SweepReport:
-    """Run (or resume) ``spec`` into the store and summarise every configuration."""
+    """Run (or resume) ``spec`` into the store and summarise every configuration.
+
+    ``carbon`` is stored with every run (default: ``$GENWATT_COUNTRY`` or the world)."""
     from genwatt.meter.meter import Meter
 
     sweep_id = sweep or spec.name or f"{spec.model}-{spec.fingerprint()}"
@@ -133,7 +161,13 @@ def run_sweep(
         meter = Meter(timeline=spec.timeline)
         try:
             runner = SweepRunner(
-                spec, results, sweep=sweep_id, base=base, meter=meter, progress=progress
+                spec,
+                results,
+                sweep=sweep_id,
+                base=base,
+                meter=meter,
+                progress=progress,
+                carbon=carbon,
             )
             outcome = runner.run()
         finally:
@@ -153,6 +187,7 @@ def run_sweep(
         phase_fit=fit_power_law(rows, "decode_j" if _is_text(spec) else "denoise_j"),
         latency_fit=fit_power_law(rows, "latency_s"),
         weights_note=WEIGHTS_NOTES[weights],
+        carbon=runner.carbon,
         missing_counters=[m.to_dict() for m in meter.missing],
     )
 

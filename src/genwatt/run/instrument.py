@@ -14,6 +14,10 @@ one, without touching its code:
 
 The meter synchronises the accelerator at every boundary, so asynchronous kernels land
 in the step that launched them.
+
+Every window a call opens by name is noted before it is opened; when the call ends
+early (the pipeline raised, or Ctrl-C landed anywhere, in a hook included), the
+windows it left open are closed and dropped, so the meter is clean for the next call.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from genwatt.errors import WindowError
 from genwatt.meter.meter import Meter, Window
 from genwatt.meter.result import WindowResult
 from genwatt.run.phases import (
@@ -55,6 +60,32 @@ class _CallState:
     forward_window: str | None = None
     step_forwards: list[WindowResult] = field(default_factory=list)
     windows: list[WindowResult] = field(default_factory=list)
+    opening: list[str] = field(default_factory=list)  # names begun and not yet ended
+
+
+def begin_noted(meter: Meter, opening: list[str], name: str) -> Window:
+    """``meter.begin(name)``, with ``name`` noted in ``opening`` first, so that
+    ``abandon`` knows about the window even if an interrupt lands inside ``begin``."""
+    opening.append(name)
+    try:
+        return meter.begin(name)
+    except WindowError:
+        opening.remove(name)  # open already, but not by this call: not ours to close
+        raise
+
+
+def end_noted(meter: Meter, opening: list[str], name: str) -> WindowResult:
+    result = meter.end(name)
+    opening.remove(name)
+    return result
+
+
+def abandon(meter: Meter, opening: list[str]) -> None:
+    """Discard every window in ``opening`` that is still open, innermost first: they
+    cover a generation that did not finish. A name that ``begin`` never got to open is
+    skipped."""
+    while opening:
+        meter.discard(opening.pop())
 
 
 class InstrumentedPipeline:
@@ -75,19 +106,18 @@ class InstrumentedPipeline:
     # ---------------------------------------------------------------- public
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._state is not None:
-            raise RuntimeError("an instrumented pipeline call is already running")
-        self._state = _CallState()
+            raise WindowError("an instrumented pipeline call is already running")
+        state = self._state = _CallState()
         if self._accepts_callback:
             kwargs = self._inject_callback(kwargs)
         try:
             with self.meter.window(GENERATION) as generation:
-                try:
-                    output = self.pipe(*args, **kwargs)
-                finally:
-                    self._close_abandoned_forward()
-                    self._close_step()
+                output = self.pipe(*args, **kwargs)
+                self._close_abandoned_forward()
+                self._close_step()
         finally:
-            state, self._state = self._state, None
+            self._state = None
+            abandon(self.meter, state.opening)  # nothing left after a call that finished
         assert generation.result is not None
         windows = [generation.result, *state.windows]
         record = GenerationRecord(
@@ -103,6 +133,13 @@ class InstrumentedPipeline:
         if not self.results:
             raise RuntimeError("the instrumented pipeline has not been called yet")
         return self.results[-1]
+
+    def reset(self) -> None:
+        """Close and drop whatever a call left open; a no-op between calls, since every
+        call cleans up after itself. For runners, after each run whatever happened."""
+        state, self._state = self._state, None
+        if state is not None:
+            abandon(self.meter, state.opening)
 
     def detach(self) -> None:
         """Remove every hook and wrapper; the pipeline is as it was."""
@@ -120,22 +157,23 @@ class InstrumentedPipeline:
     def _open_step(self) -> None:
         state = self._state
         if state is not None and state.step_window is None:
-            state.step_window = self.meter.begin(f"{STEP_PREFIX}{state.step}")
+            name = f"{STEP_PREFIX}{state.step}"
+            state.step_window = begin_noted(self.meter, state.opening, name)
             state.step_forwards = []
 
     def _close_abandoned_forward(self) -> None:
-        """A forward that raised never reached its post-hook; close its window."""
+        """A forward that never reached its post-hook in a call that still finished."""
         state = self._state
         if state is not None and state.forward_window is not None:
-            state.step_forwards.append(self.meter.end(state.forward_window))
-            state.forward_window = None
+            name, state.forward_window = state.forward_window, None
+            state.step_forwards.append(end_noted(self.meter, state.opening, name))
 
     def _close_step(self) -> None:
         state = self._state
         if state is None or state.step_window is None:
             return
         window = state.step_window
-        self.meter.end(window.name)
+        end_noted(self.meter, state.opening, window.name)
         self._record(window)
         state.windows.extend(_label_forwards(state.step_forwards))
         state.step_window = None
@@ -181,15 +219,16 @@ class InstrumentedPipeline:
                 self._close_step()  # no callback: every forward is a step
             self._open_step()
             if self.per_forward:
-                state.forward_window = f"{FORWARD_PREFIX}{len(state.step_forwards)}"
-                self.meter.begin(state.forward_window)
+                name = f"{FORWARD_PREFIX}{len(state.step_forwards)}"
+                begin_noted(self.meter, state.opening, name)
+                state.forward_window = name
 
         def post_hook(_module: Any, _args: Any, _kwargs: Any, _output: Any) -> None:
             state = self._state
             if state is None or state.forward_window is None:
                 return
-            state.step_forwards.append(self.meter.end(state.forward_window))
-            state.forward_window = None
+            name, state.forward_window = state.forward_window, None
+            state.step_forwards.append(end_noted(self.meter, state.opening, name))
 
         pre = module.register_forward_pre_hook(pre_hook, with_kwargs=True)
         post = module.register_forward_hook(post_hook, with_kwargs=True)

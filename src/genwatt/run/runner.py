@@ -4,7 +4,12 @@ Crash-safety comes from the store: every finished run (ok or failed) is committe
 its own transaction before the next starts, and ``(sweep, config_key, repeat)`` is
 unique, so a sweep killed at any instant, SIGKILL included, resumes exactly where it
 stopped. A configuration that raises (out of memory, a shape the model rejects) is
-stored as a failed run with its error and the sweep moves on.
+stored as a failed run with its error and the sweep moves on; a failure that is not
+the configuration's own (genwatt's meter or store) is stored as retryable, so that a
+resume runs it again. Ctrl-C is none of these: it stops the sweep with
+``SweepInterrupted`` and stores nothing for the run it cut short. Whatever happened,
+the workload's instrumentation is reset after every run, so no window of one run can
+stay open into the next.
 """
 
 from __future__ import annotations
@@ -15,26 +20,67 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from genwatt.carbon.setting import RECORD_KEY as CARBON_KEY
+from genwatt.carbon.setting import CarbonSetting
+from genwatt.errors import ConcurrentSweepError, ConfigError, GenwattError
 from genwatt.meter.meter import Meter
 from genwatt.run.gpu_state import gpu_state
 from genwatt.run.plan import PlannedConfig, plan_sweep
 from genwatt.run.spec import AdaptiveRepeats, SweepSpec
-from genwatt.store.records import RunRecord, RunStatus
-from genwatt.store.store import ResultsStore
+from genwatt.store.records import FailureKind, RunRecord, RunStatus
+from genwatt.store.store import DuplicateRunError, ResultsStore
+
+if TYPE_CHECKING:
+    from genwatt.run.instrument import GenerationRecord
 
 SWEEP_KIND = "sweep"
 
 
 @dataclass
 class SweepOutcome:
+    """What one ``SweepRunner.run`` did: ``ran`` runs stored now (``failed`` of them
+    failed, ``retryable`` of those for reasons a resume retries), ``skipped`` found
+    already stored."""
+
     sweep: str
     planned_runs: int
     ran: int = 0
     skipped: int = 0
     failed: int = 0
+    retryable: int = 0
     run_ids: list[int] = field(default_factory=list)
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the sweep; ``outcome`` says what was stored before it.
+
+    Still a ``KeyboardInterrupt``, so code that handles Ctrl-C handles this; the run it
+    cut short is not stored, and rerunning the sweep resumes from there.
+    """
+
+    def __init__(self, outcome: SweepOutcome, store: Path) -> None:
+        super().__init__(f"sweep {outcome.sweep!r} interrupted after {outcome.ran} stored runs")
+        self.outcome = outcome
+        self.store = store
+
+
+class Workload(Protocol):
+    """A model built once for the sweep (see ``genwatt.run.workload``)."""
+
+    weights_note: str
+    torch_threads: int
+
+    def warm_up(self, config: PlannedConfig) -> None: ...
+
+    def generate(self, config: PlannedConfig) -> GenerationRecord: ...
+
+    def recover(self) -> None:
+        """After a failed run: free what it held."""
+
+    def reset(self) -> None:
+        """After every run, whatever happened: close what the instrumentation left open."""
 
 
 def ci95_halfwidth_pct(values: list[float]) -> float:
@@ -81,11 +127,15 @@ class SweepRunner:
         base: Path | None = None,
         meter: Meter | None = None,
         progress: SweepProgress | None = None,
+        carbon: CarbonSetting | None = None,
     ) -> None:
         self.spec = spec
         self.store = store
         self.sweep = sweep
-        self.plan = plan_sweep(spec, base)  # validates everything before anything runs
+        # Stored with every run, so its CO2e reads the same in every later command.
+        self.carbon = carbon or CarbonSetting.resolve()
+        # Validates everything (the device included) before anything runs.
+        self.plan = plan_sweep(spec, base, require_device=True)
         self.meter = meter
         self.progress = progress
 
@@ -93,9 +143,9 @@ class SweepRunner:
         return len(self.plan) * self.spec.runs_per_config
 
     def run(self) -> SweepOutcome:
-        from genwatt.run.workload import build_workload
-
+        """Run what the store lacks; raises ``SweepInterrupted`` on Ctrl-C."""
         outcome = SweepOutcome(self.sweep, self.planned_runs())
+        self.store.check_writable()  # now, not after the first run's minutes of work
         done = self.store.completed(self.sweep)
         todo = [c for c in self.plan if self._wants_more(c, done)]
         outcome.skipped = sum(1 for c in self.plan for k, _ in done if k == c.key)
@@ -105,31 +155,68 @@ class SweepRunner:
         if not todo:
             return outcome
         meter = self.meter or Meter(timeline=self.spec.timeline)
+        try:
+            self._run_all(todo, meter, done, outcome)
+        except KeyboardInterrupt as exc:
+            raise SweepInterrupted(outcome, self.store.path) from exc
+        finally:
+            if self.meter is None:
+                meter.close()
+        return outcome
+
+    def _run_all(
+        self,
+        todo: list[PlannedConfig],
+        meter: Meter,
+        done: set[tuple[str, int]],
+        outcome: SweepOutcome,
+    ) -> None:
+        from genwatt.run.workload import build_workload
+
         workload = build_workload(self.spec, todo[0], meter)
         for config in todo:
-            for _ in range(self.spec.warmup):
-                workload.warm_up(config)
-            repeat = 0
-            while True:
-                energies = self._energies(config.key)
-                taken = {r for k, r in done if k == config.key}
-                if not needs_another_repeat(energies, len(taken), self.spec):
-                    break
-                while repeat in taken:
-                    repeat += 1
-                record = self._run_once(workload, config, repeat)
-                run_id = self.store.add(record)
-                done.add((config.key, repeat))
-                outcome.ran += 1
-                outcome.failed += 0 if record.ok else 1
-                outcome.run_ids.append(run_id)
-                if self.progress:
-                    self.progress.advance(config.label(), ok=record.ok)
-                if self.spec.cooldown_s:
-                    time.sleep(self.spec.cooldown_s)
-                if not record.ok and self.spec.adaptive:
-                    break  # a failing config would fail again: do not loop on it
-        return outcome
+            self._run_config(workload, config, done, outcome)
+
+    def _run_config(
+        self,
+        workload: Workload,
+        config: PlannedConfig,
+        done: set[tuple[str, int]],
+        outcome: SweepOutcome,
+    ) -> None:
+        warmups, repeat = self.spec.warmup, 0
+        while True:
+            energies = self._energies(config.key)
+            taken = {r for k, r in done if k == config.key}
+            if not needs_another_repeat(energies, len(taken), self.spec):
+                break
+            while repeat in taken:
+                repeat += 1
+            record = self._run_once(workload, config, repeat, warmups=warmups)
+            warmups = 0  # once per configuration, before its first run
+            run_id = self._store(record, config)
+            done.add((config.key, repeat))
+            outcome.ran += 1
+            outcome.failed += 0 if record.ok else 1
+            outcome.retryable += 1 if record.retryable else 0
+            outcome.run_ids.append(run_id)
+            if self.progress:
+                self.progress.advance(config.label(), ok=record.ok)
+            if self.spec.cooldown_s:
+                time.sleep(self.spec.cooldown_s)
+            if not record.ok and self.spec.adaptive:
+                break  # a failing config would fail again: do not loop on it
+
+    def _store(self, record: RunRecord, config: PlannedConfig) -> int:
+        try:
+            return self.store.add(record)
+        except DuplicateRunError as exc:
+            raise ConcurrentSweepError(
+                f"another process is running sweep {self.sweep!r} into {self.store.path}: "
+                f"it stored {config.label()} (repeat {record.repeat}) first. Wait for it to "
+                "finish and rerun this command to resume, or give this run another sweep "
+                "name or --store"
+            ) from exc
 
     def _wants_more(self, config: PlannedConfig, done: set[tuple[str, int]]) -> bool:
         taken = sum(1 for k, _ in done if k == config.key)
@@ -144,12 +231,26 @@ class SweepRunner:
         runs = self.store.runs(sweep=self.sweep, status=RunStatus.OK)
         return [r.total_energy_j for r in runs if r.config_key == key]
 
-    def _run_once(self, workload: Any, config: PlannedConfig, repeat: int) -> RunRecord:
+    def _run_once(
+        self, workload: Workload, config: PlannedConfig, repeat: int, *, warmups: int = 0
+    ) -> RunRecord:
+        """One run (after ``warmups`` unrecorded ones) as a record, ok or failed.
+
+        An exception is recorded, not raised, so the sweep goes on; one that comes from a
+        Ctrl-C (a ``KeyboardInterrupt``, or an error raised while one was propagating)
+        is raised as a ``KeyboardInterrupt``. The workload is reset in every case.
+        """
         before = gpu_state()
         started = time.time()
+        stage = "warm-up"
         try:
+            for _ in range(warmups):
+                workload.warm_up(config)
+            stage = "generation"
             generation = workload.generate(config)
-        except Exception as exc:  # recorded, not raised: the sweep goes on
+        except Exception as exc:
+            if _interrupted(exc):
+                raise KeyboardInterrupt from exc
             workload.recover()
             return RunRecord(
                 kind=SWEEP_KIND,
@@ -158,11 +259,19 @@ class SweepRunner:
                 duration_s=time.time() - started,
                 config=config.as_config(),
                 error=f"{type(exc).__name__}: {exc}",
+                failure_kind=failure_kind(exc),
                 sweep=self.sweep,
                 config_key=config.key,
                 repeat=repeat,
-                extra={"traceback": traceback.format_exc(limit=8), "gpu_before": before},
+                extra={
+                    "failed_in": stage,
+                    "traceback": traceback.format_exc(limit=8),
+                    "gpu_before": before,
+                    CARBON_KEY: self.carbon.to_dict(),
+                },
             )
+        finally:
+            workload.reset()
         parts = generation.breakdown
         return RunRecord(
             kind=SWEEP_KIND,
@@ -184,5 +293,36 @@ class SweepRunner:
                 "torch_threads": workload.torch_threads,
                 "gpu_before": before,
                 "gpu_after": gpu_state(),
+                CARBON_KEY: self.carbon.to_dict(),
             },
         )
+
+
+def failure_kind(exc: Exception) -> FailureKind:
+    """Whose fault a failed run is, which decides whether a resume retries it.
+
+    genwatt's own errors, except an invalid configuration, come from the meter, the
+    instrumentation or the store (a window left open, a counter that stopped
+    answering): they say nothing about the configuration, so a resume retries it.
+    Anything else (out of memory, a shape the model rejects) is the configuration's.
+    """
+    if isinstance(exc, GenwattError) and not isinstance(exc, ConfigError):
+        return FailureKind.INFRASTRUCTURE
+    return FailureKind.CONFIG
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """True when ``exc`` is, or was raised while handling, a ``KeyboardInterrupt``.
+
+    Cleanup code that fails while Ctrl-C propagates (a ``finally`` closing a window that
+    never opened) replaces the interrupt with its own error; the interrupt is still
+    what happened, and it must stop the sweep, not be stored as a failed run.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

@@ -4,15 +4,17 @@
 included. A criterion that never stops anything therefore marks token boundaries
 without touching the model's code: the ``prefill`` window runs from the call to the
 first token (the whole prompt's forward plus one sampling step), then each further
-token is a ``token:<i>`` window. Phases and ``other`` come from ``run.phases``.
+token is a ``token:<i>`` window. Phases and ``other`` come from ``run.phases``. A
+call that ends early (an error, Ctrl-C) closes and drops the windows it left open.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from genwatt.meter.meter import Meter, Window
-from genwatt.run.instrument import GenerationRecord
+from genwatt.meter.meter import Meter
+from genwatt.meter.result import WindowResult
+from genwatt.run.instrument import GenerationRecord, abandon, begin_noted, end_noted
 from genwatt.run.phases import GENERATION, PREFILL, TOKEN_PREFIX, breakdown
 
 
@@ -23,15 +25,24 @@ class InstrumentedTextModel:
         self.model = model
         self.meter = meter or Meter()
         self.results: list[GenerationRecord] = []
-        self._open: Window | None = None
+        self._current: str | None = None  # the window of the token being generated
+        self._opening: list[str] = []  # names begun and not yet ended
         self._tokens = 0
-        self._windows: list[Any] = []
+        self._windows: list[WindowResult] = []
 
     def _on_token(self) -> None:
-        if self._open is not None:
-            self._windows.append(self.meter.end(self._open.name))
+        if self._current is not None:
+            name, self._current = self._current, None
+            self._windows.append(end_noted(self.meter, self._opening, name))
         self._tokens += 1
-        self._open = self.meter.begin(f"{TOKEN_PREFIX}{self._tokens}")
+        name = f"{TOKEN_PREFIX}{self._tokens}"
+        begin_noted(self.meter, self._opening, name)
+        self._current = name
+
+    def reset(self) -> None:
+        """Close and drop whatever a call left open (a no-op between calls)."""
+        self._current = None
+        abandon(self.meter, self._opening)
 
     def generate(self, **kwargs: Any) -> Any:
         import torch
@@ -46,18 +57,18 @@ class InstrumentedTextModel:
 
         criteria = StoppingCriteriaList(kwargs.pop("stopping_criteria", None) or [])
         criteria.append(_TokenBoundary())
+        self.reset()
         self._tokens, self._windows = 0, []
-        with self.meter.window(GENERATION) as generation:
-            self._open = self.meter.begin(PREFILL)
-            try:
+        try:
+            with self.meter.window(GENERATION) as generation:
+                begin_noted(self.meter, self._opening, PREFILL)
+                self._current = PREFILL
                 output = self.model.generate(**kwargs, stopping_criteria=criteria)
-            finally:
                 # The last boundary opened a window for a token that was never generated.
-                if self._open is not None:
-                    self.meter.end(self._open.name)
-                    self._open = None
+                self.reset()
+        finally:
+            self.reset()  # after an error or Ctrl-C: drop whatever was left open
         assert generation.result is not None
-        # The window opened by the final boundary covered no token: drop it.
         windows = [generation.result, *self._windows]
         self.results.append(GenerationRecord(windows, breakdown(windows), "token"))
         return output

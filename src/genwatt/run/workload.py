@@ -100,6 +100,10 @@ class DiffusionWorkload:
     def recover(self) -> None:
         free_accelerator_memory()
 
+    def reset(self) -> None:
+        """After every run: close and drop any window the instrumentation left open."""
+        self.instrumented.reset()
+
 
 def fill_prompt(prompt: str, tokens: int, tokenizer: Any) -> str:
     """Repeat ``prompt`` until it has at least ``tokens`` tokens; truncation trims the rest.
@@ -147,6 +151,10 @@ class TextWorkload:
 
     def recover(self) -> None:
         free_accelerator_memory()
+
+    def reset(self) -> None:
+        """After every run: close and drop any window the instrumentation left open."""
+        self.instrumented.reset()
 
 
 def build_workload(

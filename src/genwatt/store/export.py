@@ -6,6 +6,13 @@ spreadsheet wants. ``windows_frame`` has one row per (run, window, domain): ever
 for analysis of phases. The JSON export keeps the nesting (config, environment, every
 window) and is strict JSON (no NaN), for other programs to read.
 
+The CSV file is opened by spreadsheets, which run a cell that starts with ``=``, ``+``,
+``-`` or ``@`` (or tab, carriage return) as a formula: a command line or config value
+such as ``=HYPERLINK(...)`` would execute. CSV text cells that start so are prefixed
+with a single quote (OWASP's advice); numbers stay numbers, whatever their sign. Parquet
+and JSON are read by programs, not spreadsheets, and stay verbatim. CSV rows end in CRLF
+(RFC 4180), so that a carriage return inside a cell is quoted and stays in its cell.
+
 pandas (and pyarrow, for Parquet) is imported inside the functions that need it.
 """
 
@@ -18,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from genwatt.errors import StoreError
+from genwatt.carbon.setting import choose_setting, stored_setting
+from genwatt.errors import GenwattError, StoreError
 from genwatt.store.records import RunRecord
 from genwatt.units import j_to_wh
 
@@ -42,8 +50,11 @@ RUN_COLUMNS: tuple[str, ...] = (
     "energy_j_total",
     "energy_wh_total",
     "provenance_total",
+    "co2e_g_gross",
+    "co2e_grid",
     "complete",
     "error",
+    "failure_kind",
     "genwatt_version",
 )
 
@@ -88,6 +99,21 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
+def _co2e_cells(record: RunRecord) -> dict[str, Any]:
+    """The run's gross CO2e on the carbon setting it was stored with (the world average
+    for runs stored without one), as the report shows it, and that setting in words."""
+    try:
+        setting, origin = choose_setting(stored_setting(record.extra))
+    except GenwattError as exc:  # a stored country this version does not know
+        return {"co2e_g_gross": None, "co2e_grid": str(exc)}
+    energy_j = record.total_energy_j
+    grams = None if energy_j is None or not math.isfinite(energy_j) else setting.co2e(energy_j)
+    return {
+        "co2e_g_gross": None if grams is None else grams.co2e_g,
+        "co2e_grid": f"{setting.describe()}: {origin}",
+    }
+
+
 def _run_row(record: RunRecord) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     main = record.main_window
     row: dict[str, Any] = {
@@ -104,8 +130,10 @@ def _run_row(record: RunRecord) -> tuple[dict[str, Any], dict[str, dict[str, Any
         "energy_j_total": record.total_energy_j,
         "energy_wh_total": record.energy_wh_total,
         "provenance_total": None if main is None else str(main.overall_provenance()),
+        **_co2e_cells(record),
         "complete": None if main is None else main.complete,
         "error": record.error,
+        "failure_kind": None if record.failure_kind is None else str(record.failure_kind),
         "genwatt_version": record.genwatt_version,
     }
     groups: dict[str, dict[str, Any]] = {"config": {}, "energy_j": {}, "provenance": {}}
@@ -226,6 +254,36 @@ def records_json(records: Iterable[RunRecord]) -> list[dict[str, Any]]:
     return out
 
 
+#: First characters that make a spreadsheet read a text cell as a formula (OWASP).
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` with a leading ``'`` if it is text a spreadsheet would run as a formula.
+
+    Decided by type, not by how the value reads: a float -3.5 is a number and is kept,
+    while the text "-3.5" (or "=1+2") is text and is quoted.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell made spreadsheet-safe (see the module docstring).
+
+    Headers need nothing: each starts with a fixed name or a ``config.``/``extra.`` prefix.
+    """
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    frame = frame.copy()
+    for index, dtype in enumerate(frame.dtypes):
+        # Numeric columns hold no text; object and string columns are checked cell by cell.
+        if not (is_numeric_dtype(dtype) or is_bool_dtype(dtype)):
+            frame.isetitem(index, frame.iloc[:, index].map(spreadsheet_safe))
+    return frame
+
+
 def _arrow_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Text for object columns mixing types (a config key that is 4 in one run and
     "auto" in another), which Parquet's one-type-per-column rule would reject."""
@@ -269,7 +327,9 @@ def export(
             return path
         frame = runs_frame(records) if table == "runs" else windows_frame(records)
         if chosen == "csv":
-            frame.to_csv(path, index=False)
+            # RFC 4180's CRLF: the writer then quotes a cell holding a lone "\r", which
+            # with "\n" endings it leaves bare and a reader takes for a row's end.
+            _csv_safe(frame).to_csv(path, index=False, lineterminator="\r\n")
         else:
             _arrow_safe(frame).to_parquet(path, index=False)
     except OSError as exc:

@@ -16,46 +16,88 @@ from typing import Self
 
 from genwatt.errors import StoreError
 from genwatt.store.schema import read_version
+from genwatt.store.sqlite_errors import (
+    error_name,
+    is_read_only,
+    not_a_file,
+    rollback,
+    sqlite_cause,
+)
 
 Step = Callable[[sqlite3.Connection], None]
 
 
 class SQLiteHandle:
-    """A class holding ``self._conn`` to the SQLite file at ``self.path``."""
+    """A class holding ``self._conn`` to the SQLite file at ``self.path``.
+
+    ``read_only`` is True when the file could only be opened for reading (a read-only
+    file, folder or mount): reads work, writes raise ``StoreError`` with
+    ``read_only_cause``.
+    """
 
     path: Path
     _conn: sqlite3.Connection
+    read_only: bool = False
+    read_only_cause: str | None = None  # why writing is refused, when ``read_only``
 
     def _open(
-        self, busy_timeout_s: float, *, check: Step, migrate: Step, what: str, elsewhere: str
+        self,
+        busy_timeout_s: float,
+        *,
+        check: Step,
+        migrate: Step,
+        what: str,
+        elsewhere: str,
+        read_only_ok: bool = False,
     ) -> sqlite3.Connection:
         """Connect, ``check`` the file before anything writes to it (the WAL switch
         included), switch to WAL, set the pragmas, ``migrate``. Every SQLite error becomes
-        a ``StoreError`` naming ``what`` and the path, with ``elsewhere`` as the way out."""
+        a ``StoreError`` naming ``what``, the path and the real cause, with ``elsewhere``
+        as the way out. With ``read_only_ok`` (callers that only read), a file that
+        refuses writes is opened read-only instead (see ``_open_read_only``)."""
+        reason = not_a_file(self.path)
+        if reason is not None:
+            raise StoreError(f"cannot open {what} {self.path}: {reason}; {elsewhere}")
+        deadline = time.monotonic() + busy_timeout_s
         try:
             conn = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None)
+            return _prepare(conn, check, lambda c: _make_writable(c, deadline, migrate))
         except sqlite3.Error as exc:
+            if not (read_only_ok and is_read_only(exc)):
+                raise StoreError(
+                    f"cannot open {what} {self.path}: {sqlite_cause(exc, self.path, elsewhere)}"
+                ) from exc
+            refused = exc
+        conn = self._open_read_only(busy_timeout_s, check)
+        if conn is None:
             raise StoreError(
-                f"cannot open {what} {self.path}: {exc}; check the path and its "
-                f"permissions, or {elsewhere}"
-            ) from exc
-        try:
-            conn.row_factory = sqlite3.Row
-            check(conn)
-            enable_wal(conn, time.monotonic() + busy_timeout_s)
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            migrate(conn)
-        except StoreError:
-            conn.close()
-            raise
-        except sqlite3.Error as exc:
+                f"cannot open {what} {self.path}: {sqlite_cause(refused, self.path, elsewhere)}"
+            ) from refused
+        if read_version(conn) == 0:
             conn.close()
             raise StoreError(
-                f"cannot open {what} {self.path}: {exc}; if another program holds it "
-                f"locked, wait for it or {elsewhere}"
-            ) from exc
+                f"{self.path} is empty and read-only, so it holds no {what}; {elsewhere}"
+            )
+        self.read_only = True
+        self.read_only_cause = sqlite_cause(refused, self.path, elsewhere)
         return conn
+
+    def _open_read_only(self, busy_timeout_s: float, check: Step) -> sqlite3.Connection | None:
+        """The file opened for reading only, or None if SQLite cannot read it either.
+
+        ``mode=ro`` first: it still sees other processes' writes, but in WAL mode it
+        needs the ``-shm`` file, which a read-only folder may not let it create. Then
+        ``immutable=1``, which reads the file as it is on disk: right for a read-only
+        mount, where no process can write it through this path.
+        """
+        for query in ("mode=ro", "mode=ro&immutable=1"):
+            uri = f"{self.path.as_uri()}?{query}"
+            try:
+                conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout_s, isolation_level=None)
+                return _prepare(conn, check, lambda c: None)
+            except sqlite3.Error:
+                continue
+        return None
 
     def _read_header(
         self, conn: sqlite3.Connection, *, what: str, elsewhere: str
@@ -73,10 +115,10 @@ class SQLiteHandle:
                     "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                 ).fetchone()[0]
             finally:
-                conn.execute("COMMIT")
-        except sqlite3.OperationalError:
-            raise
-        except sqlite3.DatabaseError as exc:  # "file is not a database"
+                rollback(conn)  # a read: nothing to keep, and no error to mask
+        except sqlite3.DatabaseError as exc:
+            if not error_name(exc).startswith("SQLITE_NOTADB"):
+                raise
             raise StoreError(f"{self.path} is not a genwatt {what} ({exc}); {elsewhere}") from exc
         return version, app_id, bool(tables)
 
@@ -97,6 +139,26 @@ class SQLiteHandle:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r})"
+
+
+def _prepare(conn: sqlite3.Connection, check: Step, finish: Step) -> sqlite3.Connection:
+    """``check`` the file, then ``finish`` it (WAL and migrations when writable); the
+    connection is closed if either fails."""
+    try:
+        conn.row_factory = sqlite3.Row
+        check(conn)
+        conn.execute("PRAGMA foreign_keys = ON")
+        finish(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _make_writable(conn: sqlite3.Connection, deadline: float, migrate: Step) -> None:
+    enable_wal(conn, deadline)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    migrate(conn)
 
 
 def enable_wal(conn: sqlite3.Connection, deadline: float) -> None:

@@ -25,6 +25,21 @@ class RunStatus(StrEnum):
     FAILED = "failed"
 
 
+class FailureKind(StrEnum):
+    """Why a sweep run failed, which decides whether a resumed sweep runs it again.
+
+    ``config``: the configuration's own failure (out of memory, a shape the model
+    rejects); it would fail again, so it stays recorded and a resume skips it.
+    ``infrastructure``: genwatt, the meter or the store failed, not the configuration
+    (a window left open, a counter that stopped answering); a resume runs it again and
+    the new run replaces the stored failure. A failed run written without a kind (before
+    genwatt classified failures, or outside a sweep) counts as ``config``.
+    """
+
+    CONFIG = "config"
+    INFRASTRUCTURE = "infrastructure"
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunRecord:
     """A run and every measurement window it produced.
@@ -33,6 +48,7 @@ class RunRecord:
     it ran (see ``genwatt.store.environment``; the store fills it in when left empty),
     ``extra`` anything else worth keeping (exit code, country, CO2e). Within a sweep,
     ``(sweep, config_key, repeat)`` identifies the run and is unique in a store.
+    ``failure_kind`` (failed runs only) says whether a resumed sweep retries it.
     """
 
     id: int | None = None
@@ -44,6 +60,7 @@ class RunRecord:
     windows: list[WindowResult] = field(default_factory=list)
     environment: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    failure_kind: str | None = None
     sweep: str | None = None
     config_key: str | None = None
     repeat: int = 0
@@ -53,6 +70,11 @@ class RunRecord:
     @property
     def ok(self) -> bool:
         return self.status == RunStatus.OK
+
+    @property
+    def retryable(self) -> bool:
+        """A failed run that was not the configuration's fault: a resume runs it again."""
+        return not self.ok and self.failure_kind == FailureKind.INFRASTRUCTURE
 
     def window(self, name: str) -> WindowResult | None:
         """The first window with this name, or None."""
@@ -100,6 +122,7 @@ class RunRecord:
             "windows": [w.to_dict() for w in self.windows],
             "environment": self.environment,
             "error": self.error,
+            "failure_kind": None if self.failure_kind is None else str(self.failure_kind),
             "sweep": self.sweep,
             "config_key": self.config_key,
             "repeat": self.repeat,
@@ -119,9 +142,14 @@ class RunRecord:
             windows=[WindowResult.from_dict(w) for w in data.get("windows", [])],
             environment=dict(data.get("environment", {})),
             error=data.get("error"),
+            failure_kind=_failure_kind(data.get("failure_kind")),
             sweep=data.get("sweep"),
             config_key=data.get("config_key"),
             repeat=int(data.get("repeat", 0)),
             extra=dict(data.get("extra", {})),
             genwatt_version=data.get("genwatt_version", __version__),
         )
+
+
+def _failure_kind(value: str | None) -> FailureKind | None:
+    return None if value is None else FailureKind(value)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from genwatt.store.sqlite_errors import rollback
+
 # Marks a file as a genwatt store in the SQLite header ("GWAT"), so that `file` and
 # sqlite tools can tell it apart from other databases.
 APPLICATION_ID = 0x47574154
@@ -93,7 +95,32 @@ _V1 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1,)
+# genwatt's own errors that a sweep stored as failed runs before failures were
+# classified: none is the configuration's fault (a window left open by an interrupted
+# run, a counter or the store failing), so v2 marks them for a resumed sweep to retry.
+_INFRASTRUCTURE_ERRORS = (
+    "WindowError",
+    "SourceReadError",
+    "SourceUnavailableError",
+    "StoreError",
+)
+
+_V2 = Migration(
+    version=2,
+    description="failure_kind: whether a failed sweep run was the configuration's fault",
+    statements=(
+        """
+        ALTER TABLE runs ADD COLUMN failure_kind TEXT
+            CHECK (failure_kind IN ('config', 'infrastructure'))
+        """,
+        "UPDATE runs SET failure_kind = 'infrastructure' WHERE status = 'failed' "
+        "AND sweep IS NOT NULL AND ("
+        + " OR ".join(f"error LIKE '{name}: %'" for name in _INFRASTRUCTURE_ERRORS)
+        + ")",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -127,6 +154,6 @@ def migrate(conn: sqlite3.Connection, migrations: tuple[Migration, ...] = MIGRAT
                 conn.execute(f"PRAGMA user_version = {step.version:d}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
     return read_version(conn)

@@ -23,6 +23,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,8 @@ from genwatt.meter.result import WindowResult
 from genwatt.store import schema
 from genwatt.store.environment import current_environment
 from genwatt.store.handle import SQLiteHandle
-from genwatt.store.records import RunRecord, RunStatus
+from genwatt.store.records import FailureKind, RunRecord, RunStatus
+from genwatt.store.sqlite_errors import rollback, sqlite_cause
 
 ENV_VAR = "GENWATT_STORE"
 DEFAULT_FILENAME = "genwatt.db"
@@ -40,6 +42,11 @@ DEFAULT_BUSY_TIMEOUT_S = 30.0
 
 # SQLite's default limit on host parameters is 32766 since 3.32; stay well below.
 _IN_CHUNK = 500
+# Position of the extra JSON in ``add``'s run parameters (see ``_insert``'s columns).
+_EXTRA_PARAM = 8
+# ``check_writable`` writes (and rolls back) about one stored run's worth of bytes.
+_PROBE_BYTES = 64 * 1024
+_ELSEWHERE = "pick another --store"
 
 
 class DuplicateRunError(StoreError):
@@ -47,7 +54,8 @@ class DuplicateRunError(StoreError):
 
     ``ResultsStore.add`` raises this rather than silently returning the existing id,
     because a duplicate means the caller's bookkeeping is off (a resumed sweep should
-    have skipped the pair after checking ``ResultsStore.completed``).
+    have skipped the pair after checking ``ResultsStore.completed``) or another process
+    runs the same sweep into the same store.
     """
 
     def __init__(self, message: str, existing_id: int | None) -> None:
@@ -160,7 +168,9 @@ class ResultsStore(SQLiteHandle):
     ``path=None`` uses ``default_store_path()``. With ``create=False`` a missing file
     raises ``StoreError`` instead of being created (for commands that only read). A
     store written by a newer genwatt raises ``StoreSchemaTooNewError`` and is left
-    byte-for-byte untouched; an older one is migrated forward on open.
+    byte-for-byte untouched; an older one is migrated forward on open. A reader
+    (``create=False``) opens a file it may not write (read-only file, folder or mount)
+    read-only: ``read_only`` is then True, reads work and writes raise ``StoreError``.
     """
 
     def __init__(
@@ -185,23 +195,24 @@ class ResultsStore(SQLiteHandle):
                     f"cannot create the folder for the results store {self.path}: {exc}; "
                     f"pick another --store (or ${ENV_VAR})"
                 ) from exc
-        self._conn = self._connect(busy_timeout_s)
+        self._conn = self._connect(busy_timeout_s, read_only_ok=not create)
 
     # -- opening ---------------------------------------------------------------------
 
-    def _connect(self, busy_timeout_s: float) -> sqlite3.Connection:
+    def _connect(self, busy_timeout_s: float, *, read_only_ok: bool) -> sqlite3.Connection:
         return self._open(
             busy_timeout_s,
             check=self._check_version,
             migrate=schema.migrate,
             what="the results store",
-            elsewhere="pick another --store",
+            elsewhere=_ELSEWHERE,
+            read_only_ok=read_only_ok,
         )
 
     def _check_version(self, conn: sqlite3.Connection) -> None:
         """Refuse, without writing a byte, any file this genwatt cannot safely use."""
         version, app_id, has_tables = self._read_header(
-            conn, what="results store", elsewhere="pick another --store"
+            conn, what="results store", elsewhere=_ELSEWHERE
         )
         if version > schema.SCHEMA_VERSION:
             raise StoreSchemaTooNewError(
@@ -226,16 +237,52 @@ class ResultsStore(SQLiteHandle):
 
     # -- writing ---------------------------------------------------------------------
 
+    def check_writable(self) -> None:
+        """Raise ``StoreError`` with the real cause if a run could not be stored now.
+
+        For commands that would otherwise find out only after minutes of work: a write
+        of about one run's size, in a transaction that is rolled back, so the store is
+        left as it was. It catches a read-only file, folder or mount, a store another
+        program keeps locked, and a store at its size limit; a disk that fills up later
+        still fails the write of that run, with the same clear error.
+        """
+        self._refuse_if_read_only()
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("CREATE TABLE genwatt_write_probe (x BLOB)")
+                conn.execute(
+                    "INSERT INTO genwatt_write_probe VALUES (zeroblob(?))", (_PROBE_BYTES,)
+                )
+            finally:
+                rollback(conn)
+        except sqlite3.Error as exc:
+            raise self._write_error(exc) from exc
+
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"cannot write to the results store {self.path}: {self.read_only_cause}"
+            )
+
+    def _write_error(self, exc: sqlite3.Error) -> StoreError:
+        cause = sqlite_cause(exc, self.path, _ELSEWHERE)
+        return StoreError(f"cannot write to the results store {self.path}: {cause}")
+
     def add(self, record: RunRecord) -> int:
         """Store a run and all its windows atomically; return the new run id.
 
         An empty ``record.environment`` is filled with this process's environment
         (``current_environment()``), so that no run is stored without one. A run whose
         ``(sweep, config_key, repeat)`` is already stored raises ``DuplicateRunError``
-        (check ``completed(sweep)`` first). ``record.id`` is ignored: ids are the
+        (check ``completed(sweep)`` first), unless the stored one is a retryable failure
+        (``RunRecord.retryable``): the new run replaces it, and keeps its error and start
+        time under ``extra["earlier_attempts"]``. ``record.id`` is ignored: ids are the
         store's to assign.
         """
         _validate(record)
+        self._refuse_if_read_only()
         environment = record.environment or current_environment()
         run_params = (
             record.kind,
@@ -250,34 +297,54 @@ class ResultsStore(SQLiteHandle):
             record.sweep,
             record.config_key,
             record.repeat,
+            None if record.failure_kind is None else str(FailureKind(record.failure_kind)),
         )
         windows = [_window_rows(w, i) for i, w in enumerate(record.windows)]
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise StoreError(
-                f"the results store {self.path} stayed locked by another writer: {exc}; "
-                "retry, or give each process its own --store"
-            ) from exc
+        except sqlite3.Error as exc:
+            raise self._write_error(exc) from exc
         try:
+            run_params = self._replace_retryable(record, run_params)
             run_id = self._insert(run_params, windows)
             conn.execute("COMMIT")
         except BaseException as exc:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             if isinstance(exc, sqlite3.IntegrityError) and record.sweep is not None:
                 existing = self._find(record.sweep, record.config_key, record.repeat)
                 if existing is not None:
                     raise DuplicateRunError(
                         f"sweep {record.sweep!r} already has config {record.config_key!r} "
-                        f"repeat {record.repeat} (run {existing}); skip the pairs in "
-                        f"store.completed({record.sweep!r}) when resuming",
+                        f"repeat {record.repeat} (run {existing}) in {self.path}",
                         existing,
                     ) from exc
             if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"cannot write to the results store {self.path}: {exc}") from exc
+                raise self._write_error(exc) from exc
             raise
         return run_id
+
+    def _replace_retryable(self, record: RunRecord, run_params: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Inside ``add``'s transaction: delete a retryable failure stored at the record's
+        sweep point (its windows go with it) and return the parameters with its error
+        and start time added to ``extra["earlier_attempts"]``, so nothing is lost."""
+        if record.sweep is None:
+            return run_params
+        conn = self._conn
+        row = conn.execute(
+            "SELECT id, error, started_at, extra FROM runs WHERE sweep = ? AND config_key = ? "
+            "AND repeat = ? AND status = 'failed' AND failure_kind = 'infrastructure'",
+            (record.sweep, record.config_key, record.repeat),
+        ).fetchone()
+        if row is None:
+            return run_params
+        conn.execute("DELETE FROM runs WHERE id = ?", (row["id"],))
+        earlier = (_loads(row["extra"]) or {}).get("earlier_attempts", [])
+        attempt = {"error": row["error"], "started_at": row["started_at"]}
+        extra = {**record.extra, "earlier_attempts": [*earlier, attempt]}
+        params = list(run_params)
+        params[_EXTRA_PARAM] = _dumps(extra, "the run's extra data")
+        return tuple(params)
 
     def _insert(self, run_params: tuple[Any, ...], windows: list[_WindowRows]) -> int:
         conn = self._conn
@@ -285,8 +352,8 @@ class ResultsStore(SQLiteHandle):
             """
             INSERT INTO runs (kind, status, error, started_at, duration_s, config,
                               environment, genwatt_version, extra, sweep, config_key,
-                              repeat, stored_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                              repeat, failure_kind, stored_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (*run_params, time.time()),
         )
@@ -335,24 +402,40 @@ class ResultsStore(SQLiteHandle):
         self, kind: str | None = None, sweep: str | None = None, status: str | None = None
     ) -> int:
         where, params = _filters(kind, sweep, status)
-        return int(self._conn.execute(f"SELECT count(*) FROM runs {where}", params).fetchone()[0])
+        with self._reading():
+            row = self._conn.execute(f"SELECT count(*) FROM runs {where}", params).fetchone()
+        return int(row[0])
 
     def completed(self, sweep: str) -> set[tuple[str, int]]:
-        """The (config_key, repeat) pairs of ``sweep`` already stored, ok or failed."""
-        rows = self._conn.execute(
-            "SELECT config_key, repeat FROM runs WHERE sweep = ?", (sweep,)
-        ).fetchall()
+        """The (config_key, repeat) pairs of ``sweep`` a resume must not run again: ok
+        runs and failed ones, except retryable failures (``RunRecord.retryable``)."""
+        with self._reading():
+            rows = self._conn.execute(
+                "SELECT config_key, repeat FROM runs WHERE sweep = ? AND NOT ("
+                "status = 'failed' AND failure_kind IS 'infrastructure')",
+                (sweep,),
+            ).fetchall()
         return {(row["config_key"], int(row["repeat"])) for row in rows}
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """SQLite errors while reading become one ``StoreError`` line with the cause."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            cause = sqlite_cause(exc, self.path, _ELSEWHERE)
+            raise StoreError(f"cannot read the results store {self.path}: {cause}") from exc
 
     def _select(self, where: str, params: Iterable[Any]) -> list[RunRecord]:
         conn = self._conn
-        conn.execute("BEGIN")  # one snapshot for runs and their windows
-        try:
-            run_rows = conn.execute(f"SELECT * FROM runs {where} ORDER BY id", tuple(params))
-            run_rows = run_rows.fetchall()
-            windows = self._windows_of([int(r["id"]) for r in run_rows])
-        finally:
-            conn.execute("COMMIT")
+        with self._reading():
+            conn.execute("BEGIN")  # one snapshot for runs and their windows
+            try:
+                run_rows = conn.execute(f"SELECT * FROM runs {where} ORDER BY id", tuple(params))
+                run_rows = run_rows.fetchall()
+                windows = self._windows_of([int(r["id"]) for r in run_rows])
+            finally:
+                rollback(conn)  # a read: nothing to keep, and no error to mask
         return [_record_from_row(row, windows.get(int(row["id"]), [])) for row in run_rows]
 
     def _windows_of(self, run_ids: list[int]) -> dict[int, list[WindowResult]]:
@@ -418,6 +501,7 @@ def _record_from_row(row: sqlite3.Row, windows: list[WindowResult]) -> RunRecord
         windows=windows,
         environment=_loads(row["environment"]),
         error=row["error"],
+        failure_kind=_failure_kind(row),
         sweep=row["sweep"],
         config_key=row["config_key"],
         repeat=int(row["repeat"]),
@@ -434,8 +518,22 @@ def _validate(record: RunRecord) -> None:
         )
     if record.sweep is not None and record.config_key is None:
         raise ValueError("a run in a sweep needs a config_key")
+    if record.failure_kind is not None:
+        if record.ok:
+            raise ValueError("an ok run has no failure_kind")
+        if record.failure_kind not in set(FailureKind):
+            raise ValueError(
+                f"failure_kind must be one of {[str(k) for k in FailureKind]}, "
+                f"not {record.failure_kind!r}"
+            )
     if record.repeat < 0:
         raise ValueError(f"repeat must be >= 0, not {record.repeat}")
     for name, value in (("started_at", record.started_at), ("duration_s", record.duration_s)):
         if not math.isfinite(value):
             raise ValueError(f"{name} must be a finite number of seconds, not {value!r}")
+
+
+def _failure_kind(row: sqlite3.Row) -> FailureKind | None:
+    # A store from before schema 2, opened read-only (so not migrated), lacks the column.
+    value = row["failure_kind"] if "failure_kind" in row.keys() else None  # noqa: SIM118 (Row's `in` tests values)
+    return None if value is None else FailureKind(value)

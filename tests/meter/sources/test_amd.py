@@ -108,6 +108,22 @@ def test_a_window_and_an_error_mid_window(monkeypatch) -> None:
     assert result.errors["gpu:1"].startswith("amdsmi failed: Error code: 2")
 
 
+def test_a_counter_reset_is_an_error_not_a_figure(monkeypatch) -> None:
+    fake = FakeAmdSmi([AmdGpu(accumulator=10_000_000), AmdGpu()])
+    (source,), _ = discover(fake, monkeypatch)
+    meter = Meter([source], synchronize=False, sample_period_s=60)
+    meter.begin("w")
+    fake.gpus[0].accumulator = 1_000  # reset: the accumulator started over
+    source.poll()
+    fake.gpus[0].accumulator = 20_000_000  # back above where the window started
+    fake.gpus[1].accumulator += 1_000
+    result = meter.end("w")
+    assert "gpu:0" not in result.energy_j
+    assert "counter stepped back from 152.59 J to 0.015259 J" in result.errors["gpu:0"]
+    assert "a reset (this counter does not wrap)" in result.errors["gpu:0"]
+    assert result.energy_j == {"gpu:1": pytest.approx(0.015259, rel=1e-9)}
+
+
 def test_hip_visible_devices_by_index(monkeypatch) -> None:
     fake = FakeAmdSmi([AmdGpu("first"), AmdGpu("second"), AmdGpu("third")])
     (source,), _ = discover(fake, monkeypatch, "2,0")

@@ -1,4 +1,4 @@
-"""The CPU and DRAM estimates: CPU time of the process tree, installed GB x duration."""
+"""The CPU and DRAM estimates: CPU time and resident memory of the process tree."""
 
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ def test_cpu_domain_and_its_assumptions(epyc: float) -> None:
     assert domain.method is Method.ESTIMATE and domain.provenance is Provenance.ESTIMATED
     assert domain.assumptions == {
         "model": "cpu_seconds x tdp_w / threads (process tree)",
+        "scope": "process tree",
         "cpu_model": EPYC_7763,
         "tdp_w": 280,
         "threads": 128,
@@ -185,37 +186,111 @@ def test_descendants_from_proc_match_psutil() -> None:
 # --------------------------------------------------------------------------- DRAM
 
 
-def test_dram_is_installed_gb_times_watts_per_gb_times_duration(
-    monkeypatch: pytest.MonkeyPatch, fake_clock
-) -> None:
-    monkeypatch.setattr(estimate.psutil, "virtual_memory", lambda: SimpleNamespace(total=16e9))
+@pytest.fixture
+def estimate_clock(fake_clock, monkeypatch: pytest.MonkeyPatch):
+    """The fake clock also drives the estimate's timestamps (CPU time stays real)."""
     monkeypatch.setattr(
         estimate,
         "time",
         SimpleNamespace(perf_counter=fake_clock.perf_counter, process_time=time.process_time),
     )
+    return fake_clock
+
+
+@pytest.fixture
+def resident(monkeypatch: pytest.MonkeyPatch) -> dict[str, float]:
+    """The process tree's resident memory, set by hand: ``resident["gb"] = 1.0``."""
+    held = {"gb": 0.0}
+    monkeypatch.setattr(estimate, "process_tree_rss_bytes", lambda _process: held["gb"] * 1e9)
+    return held
+
+
+def test_dram_is_resident_gb_times_watts_per_gb_times_duration(
+    monkeypatch: pytest.MonkeyPatch, estimate_clock, resident
+) -> None:
+    monkeypatch.setattr(estimate.psutil, "virtual_memory", lambda: SimpleNamespace(total=64e9))
+    resident["gb"] = 1.0
     source = estimate.EstimateSource(cpu=False, dram=True)
     (domain,) = source.domains
     assert domain.name == "dram:0" and domain.provenance is Provenance.ESTIMATED
-    assert domain.device == "16.0 GB installed DRAM (whole machine)"
-    assert domain.assumptions["installed_gb"] == 16.0
+    assert domain.device == "DRAM resident to this process tree (of 64.0 GB installed)"
+    assert domain.assumptions["scope"] == "process tree"
     assert domain.assumptions["watts_per_gb"] == estimate.DRAM_WATTS_PER_GB == 0.375
     assert "CodeCarbon" in domain.assumptions["citation"]
     meter = Meter([source], synchronize=False)
-    fake_clock.advance(10.0)
+    estimate_clock.advance(10.0)
     with meter.window("w") as w:
-        fake_clock.advance(2.5)
+        estimate_clock.advance(2.0)
     assert w.result is not None
-    assert w.result.energy_j == {"dram:0": 15.0}  # 16 GB x 0.375 W/GB x 2.5 s
+    # 1 GB x 0.375 W/GB x 2 s, whatever the 64 GB installed: the scope is the tree.
+    assert w.result.energy_j == {"dram:0": pytest.approx(0.75, rel=1e-12)}
     assert w.result.method == {"dram:0": Method.ESTIMATE}
-    assert w.result.assumptions["dram:0"]["model"] == "installed_gb x watts_per_gb x duration"
+    assert w.result.assumptions["dram:0"]["scope"] == "process tree"
+    assert w.result.assumptions["dram:0"]["model"] == (
+        "resident_gb x watts_per_gb x duration (process tree)"
+    )
 
 
-def test_dram_estimate_in_real_time() -> None:
-    installed_gb = psutil.virtual_memory().total / 1e9
-    meter = Meter([estimate.EstimateSource(cpu=False, dram=True)], synchronize=False)
+def test_dram_follows_resident_memory_through_the_window(estimate_clock, resident) -> None:
+    """Trapezoids between samples: 0 GB, (poll) 2 GB after 1 s, 2 GB 1 s later."""
+    source = estimate.EstimateSource(cpu=False, dram=True)
+    meter = Meter([source], synchronize=False, sample_period_s=60)
     with meter.window("w") as w:
-        time.sleep(0.1)
+        estimate_clock.advance(1.0)
+        resident["gb"] = 2.0
+        source.poll()  # what the meter's sampler does every sample period
+        estimate_clock.advance(1.0)
     assert w.result is not None
-    expected = installed_gb * 0.375 * w.result.duration_s
-    assert w.result.energy_j["dram:0"] == pytest.approx(expected, rel=0.01)
+    expected_j = (0.5 * (0.0 + 2.0) * 1.0 + 2.0 * 1.0) * estimate.DRAM_WATTS_PER_GB
+    assert w.result.energy_j["dram:0"] == pytest.approx(expected_j, rel=1e-12)
+
+
+def test_cpu_and_dram_record_the_same_scope(epyc: float) -> None:
+    source = estimate.EstimateSource(cpu=True, dram=True)
+    assert {d.name: d.assumptions["scope"] for d in source.domains} == {
+        "cpu:0": "process tree",
+        "dram:0": "process tree",
+    }
+
+
+def _dram_power_w_of(script: str) -> float:
+    """Mean DRAM estimate of a child running ``script`` (it prints "ready" when set),
+    over a 0.3 s window scoped to that child."""
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        source = estimate.EstimateSource(cpu=False, dram=True, pid=child.pid)
+        meter = Meter([source], synchronize=False, sample_period_s=0.05)
+        with meter.window("w") as w:
+            time.sleep(0.3)
+    finally:
+        child.kill()
+        child.wait()
+    assert w.result is not None
+    return w.result.energy_j["dram:0"] / w.result.duration_s
+
+
+def test_a_sleeping_process_costs_almost_no_dram() -> None:
+    """The old estimate charged the whole machine's memory (9.5 W on a 25 GB machine)."""
+    power_w = _dram_power_w_of("print('ready', flush=True)\nimport time\ntime.sleep(30)")
+    assert 0.0 < power_w < 0.05  # a bare interpreter holds ~10 MB: ~0.004 W
+
+
+def test_a_process_holding_1_gb_costs_about_0_375_w() -> None:
+    script = (
+        "held = b'\\x01' * 1_000_000_000\n"  # written, hence resident
+        "print('ready', flush=True)\nimport time\ntime.sleep(30)"
+    )
+    assert _dram_power_w_of(script) == pytest.approx(0.375, rel=0.05)
+
+
+def test_a_vanished_process_is_an_error_not_a_zero() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "input()"], stdin=subprocess.PIPE)
+    source = estimate.EstimateSource(cpu=True, dram=True, pid=child.pid)
+    meter = Meter([source], synchronize=False)
+    meter.begin("w")
+    child.kill()
+    child.wait()  # reaped: the pid no longer exists
+    result = meter.end("w")
+    assert f"cannot read process {child.pid} for the cpu estimate" in result.errors["cpu:0"]
+    assert "cpu:0" not in result.energy_j

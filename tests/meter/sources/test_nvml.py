@@ -230,6 +230,40 @@ def test_short_window_counter_not_advanced_is_estimated_from_power(
     assert any("shorter than the counter's update period" in f for f in result.flags["gpu:1"])
 
 
+def test_a_counter_reset_mid_window_is_an_error_not_a_figure(two_gpus, monkeypatch, clock) -> None:
+    """A GPU reset sets the counter back; it never wraps, so any backward step is one."""
+    source = only_source(two_gpus, monkeypatch)
+    meter = Meter([source], synchronize=False, sample_period_s=60)
+    with meter.window("w") as w:
+        clock.now += 0.5
+        two_gpus.gpus[0].energy_mj = 200_000  # was 1,000,000: reset during the window
+        source.poll()  # the sampler sees it ...
+        clock.now += 10.0
+        two_gpus.gpus[0].energy_mj = 1_500_000  # ... before the counter climbs back past
+        two_gpus.gpus[1].energy_mj += 1_000
+    assert w.result is not None
+    assert w.result.energy_j == {"gpu:1": 1.0}
+    assert w.result.errors["gpu:0"] == (
+        f"NVIDIA H100 ({UUID_A}): counter stepped back from 1000 J to 200 J in 500 ms: a "
+        "reset (this counter does not wrap); energy for this window unknown"
+    )
+    with meter.window("later") as later:  # windows after the reset are measured again
+        clock.now += 1.0
+        two_gpus.gpus[0].energy_mj += 300_000
+    assert later.result is not None and later.result.energy_j["gpu:0"] == 300.0
+
+
+def test_an_impossible_jump_of_the_counter_is_an_error(two_gpus, monkeypatch, clock) -> None:
+    source = only_source(two_gpus, monkeypatch)
+    meter = Meter([source], synchronize=False)
+    with meter.window("w") as w:
+        clock.now += 1.0
+        two_gpus.gpus[0].energy_mj += 2**40  # a garbage read: 1.1 GJ in a second
+    assert w.result is not None
+    assert "gpu:0" not in w.result.energy_j
+    assert "not a physical reading" in w.result.errors["gpu:0"]
+
+
 # ---------------------------------------------------------------------- sampling
 
 
@@ -272,6 +306,26 @@ def test_sampling_error_mid_window_is_an_error(monkeypatch, clock) -> None:
     result = meter.end("w")
     assert result.energy_j == {}
     assert "GPU is lost" in result.errors["gpu:0"]
+
+
+def test_an_impossible_power_reading_is_an_error_not_integrated(monkeypatch, clock) -> None:
+    """NVML can return 0xFFFFFFFF mW (4.3 MW) for a failed power read."""
+    fake = FakeNvml([Gpu("Tesla P100", UUID_A, energy_mj=None, power_mw=100_000)])
+    source = only_source(fake, monkeypatch)
+    meter = Meter([source], synchronize=False, sample_period_s=60)
+    with meter.window("w") as w:
+        clock.now, fake.gpus[0].power_mw = clock.now + 1.0, 0xFFFFFFFF
+        source.poll()
+        clock.now, fake.gpus[0].power_mw = clock.now + 1.0, 100_000
+    assert w.result is not None
+    assert w.result.energy_j == {}
+    assert "power reading of 4.29497e+06 W is outside 0 to 4000 W" in w.result.errors["gpu:0"]
+    with meter.window("after") as after:  # the next window is measured again
+        clock.now += 2.0
+    assert after.result is not None
+    assert after.result.energy_j == {"gpu:0": pytest.approx(200.0, rel=1e-12)}
+    fake.gpus[0].power_mw = 0xFFFFFFFF
+    assert source.power_w() == {}  # nor used for a short window's estimate
 
 
 def test_neither_counter_nor_power(monkeypatch) -> None:

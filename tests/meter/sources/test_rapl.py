@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from genwatt.meter.meter import Meter
 from genwatt.meter.result import Method, Provenance
-from genwatt.meter.sources import rapl
+from genwatt.meter.sources import counter, rapl
 
 
 def deny(monkeypatch: pytest.MonkeyPatch, *denied: Path) -> None:
@@ -249,10 +250,129 @@ def test_accumulated_energy_is_the_sum_of_increments_whatever_the_wraps(
     (energy / "name").write_text("package-0\n")
     (energy / "max_energy_range_uj").write_text(f"{range_uj}\n")
     (energy / "energy_uj").write_text(f"{start}\n")
-    source = only_source(energy.parent)
-    raw = start
-    for step in steps:
-        raw = (raw + step) % range_uj  # what the register shows after `step` microjoules
-        (energy / "energy_uj").write_text(f"{raw}\n")
+    clock = mock.Mock(perf_counter=lambda: now_s[0])
+    now_s = [0.0]
+    with mock.patch.object(rapl, "time", clock):
+        source = only_source(energy.parent)
+        raw = start
+        for step in steps:
+            raw = (raw + step) % range_uj  # what the register shows after `step` microjoules
+            (energy / "energy_uj").write_text(f"{raw}\n")
+            now_s[0] += step / 1e6 / 1000.0  # at 1 kW: physically possible
+            source.poll()
+        assert source.read_j() == {"cpu:0": sum(steps) / 1e6}
+
+
+# ------------------------------------------------------------ resets and faults
+
+
+@pytest.fixture
+def clock(fake_clock, monkeypatch: pytest.MonkeyPatch):
+    """One hand-moved clock for the RAPL zones' timestamps and the meter's."""
+    monkeypatch.setattr(rapl, "time", fake_clock)
+    return fake_clock
+
+
+def test_a_counter_stepping_back_without_wrapping_is_a_reset_not_262_kj(powercap, clock) -> None:
+    """1000 J -> 999 J in 2 ms: read as a wrap it would be ~262 kJ (131 MW)."""
+    powercap.add("intel-rapl:0", "package-0", 1_000_000_000)
+    powercap.add("intel-rapl:0:0", "dram", 5_000_000)
+    meter = Meter([only_source(powercap.root)], synchronize=False)
+    with meter.window("cmd") as w:
+        clock.advance(0.002)
+        powercap.set_uj("intel-rapl:0", 999_000_000)
+        powercap.set_uj("intel-rapl:0:0", 5_010_000)
+    result = w.result
+    assert result is not None
+    assert "cpu:0" not in result.energy_j and "cpu:0" not in result.provenance
+    assert result.errors["cpu:0"].startswith("RAPL package-0 (")
+    assert result.errors["cpu:0"].endswith(
+        "counter stepped back from 1000 J to 999 J in 2 ms: a reset, not a wrap (a wrap "
+        "would mean 262142 J, above the 2000 W ceiling); energy for this window unknown"
+    )
+    assert result.energy_j == {"dram:0": pytest.approx(0.01)}  # the other zone is fine
+    assert not result.complete
+
+
+def test_windows_after_a_reset_are_measured_again(powercap, clock) -> None:
+    powercap.add("intel-rapl:0", "package-0", 1_000_000_000)
+    meter = Meter([only_source(powercap.root)], synchronize=False)
+    meter.begin("outer")
+    clock.advance(0.1)
+    powercap.set_uj("intel-rapl:0", 999_000_000)  # reset, seen by the next read
+    with meter.window("after") as after:
+        clock.advance(1.0)
+        powercap.set_uj("intel-rapl:0", 999_000_000 + 150_000_000)
+    outer = meter.end("outer")
+    assert after.result is not None
+    assert after.result.energy_j == {"cpu:0": 150.0}
+    assert after.result.errors == {}
+    assert "a reset, not a wrap" in outer.errors["cpu:0"]
+
+
+def test_a_reset_caught_by_the_sampler_is_not_hidden_by_later_progress(powercap, clock) -> None:
+    """Reset to 0 then back above the start: the end reading alone looks fine."""
+    powercap.add("intel-rapl:0", "package-0", 1_000_000_000)
+    source = only_source(powercap.root)
+    meter = Meter([source], synchronize=False, sample_period_s=60)
+    with meter.window("w") as w:
+        clock.advance(0.1)
+        powercap.set_uj("intel-rapl:0", 500_000_000)  # driver reload: 500 J, not +261 kJ
         source.poll()
-    assert source.read_j() == {"cpu:0": sum(steps) / 1e6}
+        clock.advance(10.0)
+        powercap.set_uj("intel-rapl:0", 1_200_000_000)
+    assert w.result is not None
+    assert "cpu:0" not in w.result.energy_j
+    assert "stepped back from 1000 J to 500 J" in w.result.errors["cpu:0"]
+
+
+def test_a_genuine_wrap_near_the_range_is_still_counted(powercap, clock) -> None:
+    """The Intel range (262143.33 J): 262143 J -> 40 J in 0.1 s is 40.33 J, a wrap."""
+    top = 262_143_000_000
+    powercap.add("intel-rapl:0", "package-0", top)
+    meter = Meter([only_source(powercap.root)], synchronize=False)
+    with meter.window("w") as w:
+        clock.advance(0.1)
+        powercap.set_uj("intel-rapl:0", 40_000_000)
+    assert w.result is not None
+    assert w.result.errors == {}
+    assert w.result.energy_j["cpu:0"] == pytest.approx(40.32885, abs=1e-9)
+
+
+def test_an_impossibly_large_forward_jump_is_an_error(powercap, clock) -> None:
+    powercap.add("intel-rapl:0", "package-0", 1_000_000)
+    meter = Meter([only_source(powercap.root)], synchronize=False)
+    with meter.window("w") as w:
+        clock.advance(1.0)
+        powercap.set_uj("intel-rapl:0", 1_000_000 + 5_000_000_000)  # 5 kJ in 1 s
+    assert w.result is not None
+    assert w.result.energy_j == {}
+    assert "counter jumped from 1 J to 5001 J in 1 s, above the 2000 W" in w.result.errors["cpu:0"]
+    # Within the ceiling the same jump is a figure: 5 kJ over 5 s is 1 kW.
+    with meter.window("w2") as w2:
+        clock.advance(5.0)
+        powercap.set_uj("intel-rapl:0", 1_000_000 + 10_000_000_000)
+    assert w2.result is not None and w2.result.energy_j == {"cpu:0": 5000.0}
+
+
+def test_a_counter_beyond_its_range_is_an_error(powercap, clock) -> None:
+    powercap.add("intel-rapl:0", "package-0", 1_000, max_uj=1_000_000)
+    meter = Meter([only_source(powercap.root)], synchronize=False)
+    with meter.window("w") as w:
+        clock.advance(1.0)
+        powercap.set_uj("intel-rapl:0", 3_000_000)
+    assert w.result is not None
+    assert "outside its range of 1 J" in w.result.errors["cpu:0"]
+
+
+def test_the_dram_ceiling_is_the_dram_one(powercap, clock) -> None:
+    powercap.add("intel-rapl:0", "package-0", 0)
+    powercap.add("intel-rapl:0:0", "dram", 0)
+    meter = Meter([only_source(powercap.root)], synchronize=False)
+    with meter.window("w") as w:
+        clock.advance(1.0)
+        powercap.set_uj("intel-rapl:0", 1_500_000_000)  # 1.5 kW: a big package
+        powercap.set_uj("intel-rapl:0:0", 1_500_000_000)  # 1.5 kW of DRAM: no
+    assert w.result is not None
+    assert w.result.energy_j == {"cpu:0": 1500.0}
+    assert f"{counter.POWER_CEILING_W['dram']:.4g} W" in w.result.errors["dram:0"]

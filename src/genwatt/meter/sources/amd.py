@@ -4,6 +4,10 @@
 (``counter_resolution``, microjoules); their product is the cumulative energy. ROCm
 numbers GPUs by HIP_VISIBLE_DEVICES / ROCR_VISIBLE_DEVICES; genwatt honours the
 common case of plain indices in HIP_VISIBLE_DEVICES.
+
+The accumulator is 64-bit and never wraps in practice: a backward step is a reset, and
+a forward step faster than any GPU can draw is a fault. Each is a break for the windows
+spanning it (``counter.py``), never a figure.
 """
 
 from __future__ import annotations
@@ -11,13 +15,22 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from genwatt.errors import SourceReadError
 from genwatt.meter.result import Method, Provenance
-from genwatt.meter.sources.base import Domain, EnergySource, MissingCounter, Reading
+from genwatt.meter.sources.base import (
+    CounterBreak,
+    Domain,
+    EnergySource,
+    MissingCounter,
+    Reading,
+    Snapshot,
+)
+from genwatt.meter.sources.counter import POWER_CEILING_W, CounterTrack
 
 # The SMU energy accumulator is refreshed about every millisecond on MI200/MI300; we
 # flag windows under 10 ms to stay on the safe side.
@@ -41,7 +54,7 @@ def _energy_uj(amdsmi: ModuleType, handle: Any) -> float:
 class _AmdGpu:
     domain: Domain
     handle: Any
-    origin_uj: float = 0.0
+    counter: CounterTrack | None = None  # microjoules since the source was created
 
 
 class AmdSmiSource(EnergySource):
@@ -52,22 +65,45 @@ class AmdSmiSource(EnergySource):
         self._gpus = gpus
         self._lock = threading.Lock()
         for gpu in gpus:
-            gpu.origin_uj = _energy_uj(amdsmi, gpu.handle)
+            t_before = time.perf_counter()
+            gpu.counter = CounterTrack(
+                description=gpu.domain.device,
+                ceiling_w=POWER_CEILING_W["gpu"],
+                units_per_j=1e6,
+                wrap_at=None,
+                last_raw=_energy_uj(amdsmi, gpu.handle),
+                last_t=t_before,
+            )
 
     @property
     def domains(self) -> list[Domain]:
         return [g.domain for g in self._gpus]
 
+    def poll(self) -> None:
+        """Read every counter, so a reset is caught between window boundaries rather
+        than hidden by later progress."""
+        self.snapshot()
+
     def read_j(self) -> Reading:
+        return self.snapshot().energy_j
+
+    def snapshot(self) -> Snapshot:
         reading: Reading = {}
+        breaks: dict[str, CounterBreak] = {}
         with self._lock:
             for gpu in self._gpus:
+                counter = gpu.counter
+                assert counter is not None  # set in __init__
                 try:
+                    t_before = time.perf_counter()
                     now_uj = _energy_uj(self._amdsmi, gpu.handle)
-                    reading[gpu.domain.name] = (now_uj - gpu.origin_uj) / 1e6
+                    counter.advance(now_uj, t_before, time.perf_counter())
+                    reading[gpu.domain.name] = counter.total_j
                 except Exception as exc:  # amdsmi raises its own AmdSmiException tree
                     reading[gpu.domain.name] = SourceReadError(f"amdsmi failed: {exc}")
-        return reading
+                if record := counter.break_record():
+                    breaks[gpu.domain.name] = record
+        return Snapshot(reading, breaks)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -6,6 +6,11 @@ The meter turns two readings into a window's energy, so nested and overlapping w
 cost nothing extra. Sources whose hardware needs attention between readings (RAPL
 wraparound, power sampling on GPUs with no energy counter) do it in ``poll``, which the
 meter calls from its sampling thread while any window is open.
+
+A counter that loses continuity (a reset, an impossible jump) cannot say how much
+energy passed across that moment. Its source counts such *breaks* per domain and hands
+the count out with every reading (``snapshot``); a window whose two snapshots differ in
+a domain's break count reports that domain as an error.
 """
 
 from __future__ import annotations
@@ -51,6 +56,22 @@ Reading = dict[str, float | SourceReadError]
 """Cumulative joules per domain, or the error that prevented reading that domain."""
 
 
+@dataclass(frozen=True)
+class CounterBreak:
+    """How often a domain's cumulative counter lost continuity, and why the last time."""
+
+    count: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One reading of a source with the breaks seen up to it, taken together."""
+
+    energy_j: Reading
+    breaks: dict[str, CounterBreak] = field(default_factory=dict)
+
+
 class EnergySource(ABC):
     """A family of energy domains read together."""
 
@@ -64,6 +85,11 @@ class EnergySource(ABC):
     @abstractmethod
     def read_j(self) -> Reading:
         """Cumulative energy per domain since the source was created, in joules."""
+
+    def snapshot(self) -> Snapshot:
+        """``read_j`` with the breaks seen so far; sources that count breaks override it
+        to take both under one lock, so no break slips between the two."""
+        return Snapshot(self.read_j())
 
     def poll(self) -> None:  # noqa: B027 - most counters need no attention between reads
         """Called periodically while a window is open; default: nothing to do."""

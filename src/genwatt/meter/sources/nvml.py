@@ -5,6 +5,11 @@ Older GPUs only report instantaneous power (milliwatts); their energy is integra
 with the trapezoid rule from samples taken on the meter's sampling thread and at each
 window boundary. A MIG instance has no counter of its own: the parent GPU's counter is
 read and every figure is flagged as shared.
+
+The energy counter is 64-bit millijoules and never wraps in practice: any backward
+step is a reset (driver reload, GPU reset), and a forward step or a power reading above
+what any GPU can draw is a fault. Each is a break for the windows spanning it
+(``counter.py``), never a figure.
 """
 
 from __future__ import annotations
@@ -19,7 +24,15 @@ from typing import Any
 
 from genwatt.errors import SourceReadError
 from genwatt.meter.result import Method, Provenance
-from genwatt.meter.sources.base import Domain, EnergySource, MissingCounter, Reading
+from genwatt.meter.sources.base import (
+    CounterBreak,
+    Domain,
+    EnergySource,
+    MissingCounter,
+    Reading,
+    Snapshot,
+)
+from genwatt.meter.sources.counter import POWER_CEILING_W, CounterTrack
 from genwatt.meter.sources.visible_devices import parse_visible_devices, visible_devices_env
 
 # The energy counter advances in steps; windows shorter than this are flagged as not
@@ -52,11 +65,20 @@ class _Gpu:
     domain: Domain
     handle: Any
     uses_counter: bool
-    origin_mj: int = 0  # counter value when the source was created
-    # trapezoid state for the sampling path
+    counter: CounterTrack | None = None  # millijoules since the source was created
+    # trapezoid state for the sampling path; None: the last power reading was invalid
     last_t: float = 0.0
-    last_power_w: float = 0.0
+    last_power_w: float | None = 0.0
     integrated_j: float = 0.0
+    sampling_breaks: int = 0
+    last_sampling_break: str = ""
+
+    def break_record(self) -> CounterBreak | None:
+        if self.counter is not None:
+            return self.counter.break_record()
+        if self.sampling_breaks:
+            return CounterBreak(self.sampling_breaks, self.last_sampling_break)
+        return None
 
 
 class NvmlSource(EnergySource):
@@ -69,53 +91,93 @@ class NvmlSource(EnergySource):
         now = time.perf_counter()
         for gpu in gpus:
             if gpu.uses_counter:
-                gpu.origin_mj = nvml.nvmlDeviceGetTotalEnergyConsumption(gpu.handle)
+                gpu.counter = CounterTrack(
+                    description=gpu.domain.device,
+                    ceiling_w=POWER_CEILING_W["gpu"],
+                    units_per_j=1000.0,
+                    wrap_at=None,
+                    last_raw=nvml.nvmlDeviceGetTotalEnergyConsumption(gpu.handle),
+                    last_t=now,
+                )
             else:
                 gpu.last_t = now
-                gpu.last_power_w = nvml.nvmlDeviceGetPowerUsage(gpu.handle) / 1000.0
+                gpu.last_power_w = self._valid_power_w(
+                    gpu, nvml.nvmlDeviceGetPowerUsage(gpu.handle)
+                )
 
     @property
     def domains(self) -> list[Domain]:
         return [g.domain for g in self._gpus]
 
     def poll(self) -> None:
+        """Sample power on the sampling path, and read every counter so that a reset is
+        caught between window boundaries rather than hidden by later progress."""
         with self._lock:
             for gpu in self._gpus:
-                if not gpu.uses_counter:
-                    # A failure here resurfaces in the next read_j, against its window.
-                    with contextlib.suppress(self._nvml.NVMLError):
-                        self._sample(gpu)
+                # A failure here resurfaces in the next read_j, against its window.
+                with contextlib.suppress(self._nvml.NVMLError):
+                    self._advance(gpu)
+
+    def _advance(self, gpu: _Gpu) -> None:
+        if gpu.counter is not None:
+            t_before = time.perf_counter()
+            now_mj = self._nvml.nvmlDeviceGetTotalEnergyConsumption(gpu.handle)
+            gpu.counter.advance(now_mj, t_before, time.perf_counter())
+        else:
+            self._sample(gpu)
 
     def _sample(self, gpu: _Gpu) -> None:
-        power_w = self._nvml.nvmlDeviceGetPowerUsage(gpu.handle) / 1000.0
+        """One trapezoid from the previous power reading to this one. After an invalid
+        reading the interval uses this reading alone (a rectangle)."""
+        power_w = self._valid_power_w(gpu, self._nvml.nvmlDeviceGetPowerUsage(gpu.handle))
         now = time.perf_counter()
-        gpu.integrated_j += 0.5 * (gpu.last_power_w + power_w) * (now - gpu.last_t)
+        if power_w is not None:
+            before_w = power_w if gpu.last_power_w is None else gpu.last_power_w
+            gpu.integrated_j += 0.5 * (before_w + power_w) * (now - gpu.last_t)
         gpu.last_t, gpu.last_power_w = now, power_w
 
+    def _valid_power_w(self, gpu: _Gpu, power_mw: float) -> float | None:
+        """Watts, or None (and a break) for a reading no GPU can produce: NVML has been
+        seen returning 0xFFFFFFFF mW for a failed read."""
+        power_w = power_mw / 1000.0
+        ceiling_w = POWER_CEILING_W["gpu"]
+        if 0.0 <= power_w <= ceiling_w:
+            return power_w
+        gpu.sampling_breaks += 1
+        gpu.last_sampling_break = (
+            f"{gpu.domain.device}: power reading of {power_w:.6g} W is outside 0 to "
+            f"{ceiling_w:.4g} W: not a physical reading; energy for this window unknown"
+        )
+        return None
+
     def read_j(self) -> Reading:
+        return self.snapshot().energy_j
+
+    def snapshot(self) -> Snapshot:
         reading: Reading = {}
         with self._lock:
             for gpu in self._gpus:
                 try:
-                    if gpu.uses_counter:
-                        now_mj = self._nvml.nvmlDeviceGetTotalEnergyConsumption(gpu.handle)
-                        reading[gpu.domain.name] = (now_mj - gpu.origin_mj) / 1000.0
-                    else:
-                        self._sample(gpu)
-                        reading[gpu.domain.name] = gpu.integrated_j
+                    self._advance(gpu)
+                    total = gpu.counter.total_j if gpu.counter is not None else gpu.integrated_j
+                    reading[gpu.domain.name] = total
                 except self._nvml.NVMLError as exc:
                     reading[gpu.domain.name] = SourceReadError(
                         f"NVML failed on {gpu.domain.device}: {exc}"
                     )
-        return reading
+            breaks = {g.domain.name: b for g in self._gpus if (b := g.break_record())}
+        return Snapshot(reading, breaks)
 
     def power_w(self) -> dict[str, float]:
+        """Instantaneous power of every GPU that gives a physically possible reading."""
         powers: dict[str, float] = {}
         for gpu in self._gpus:
             try:
-                powers[gpu.domain.name] = self._nvml.nvmlDeviceGetPowerUsage(gpu.handle) / 1000.0
+                power_w = self._nvml.nvmlDeviceGetPowerUsage(gpu.handle) / 1000.0
             except self._nvml.NVMLError:
                 continue
+            if 0.0 <= power_w <= POWER_CEILING_W["gpu"]:
+                powers[gpu.domain.name] = power_w
         return powers
 
     def close(self) -> None:

@@ -6,7 +6,8 @@ DRAM are reported; core and uncore are already inside their package and would be
 counted twice. ``psys`` (whole platform, on some laptops) overlaps everything and is
 skipped. The counters are microjoules that wrap at ``max_energy_range_uj``; ``poll``
 runs often enough (the meter's sampling period) that at most one wrap happens between
-two readings.
+two readings. A backward step that cannot be a wrap (a firmware or driver reset) is a
+break, never a wrap's worth of energy (``counter.py``).
 """
 
 from __future__ import annotations
@@ -14,12 +15,20 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from genwatt.errors import SourceReadError
 from genwatt.meter.result import Method, Provenance
-from genwatt.meter.sources.base import Domain, EnergySource, MissingCounter, Reading
+from genwatt.meter.sources.base import (
+    Domain,
+    EnergySource,
+    MissingCounter,
+    Reading,
+    Snapshot,
+)
+from genwatt.meter.sources.counter import POWER_CEILING_W, CounterTrack
 
 DEFAULT_POWERCAP_ROOT = Path("/sys/class/powercap")
 POWERCAP_ROOT_ENV = "GENWATT_POWERCAP_ROOT"
@@ -46,21 +55,20 @@ def permission_fix(path: Path) -> str:
 class _Zone:
     domain: Domain
     energy_path: Path
-    max_range_uj: int
-    last_raw_uj: int
-    total_uj: int = 0
+    counter: CounterTrack  # microjoules, wrapping at max_energy_range_uj
+
+    @property
+    def last_raw_uj(self) -> int:
+        return int(self.counter.last_raw)
 
     def read_raw_uj(self) -> int:
         return int(self.energy_path.read_text().strip())
 
     def advance(self) -> None:
         """Fold the counter's progress since the last read into the running total."""
+        t_before = time.perf_counter()
         raw = self.read_raw_uj()
-        delta = raw - self.last_raw_uj
-        if delta < 0:  # the register wrapped (at most once, given the polling period)
-            delta += self.max_range_uj
-        self.total_uj += delta
-        self.last_raw_uj = raw
+        self.counter.advance(raw, t_before, time.perf_counter())
 
 
 class RaplSource(EnergySource):
@@ -78,17 +86,21 @@ class RaplSource(EnergySource):
         self.read_j()
 
     def read_j(self) -> Reading:
+        return self.snapshot().energy_j
+
+    def snapshot(self) -> Snapshot:
         reading: Reading = {}
         with self._lock:
             for zone in self._zones:
                 try:
                     zone.advance()
-                    reading[zone.domain.name] = zone.total_uj / 1e6
+                    reading[zone.domain.name] = zone.counter.total_j
                 except (OSError, ValueError) as exc:
                     reading[zone.domain.name] = SourceReadError(
                         f"reading {zone.energy_path} failed: {exc}"
                     )
-        return reading
+            breaks = {z.domain.name: b for z in self._zones if (b := z.counter.break_record())}
+        return Snapshot(reading, breaks)
 
 
 def _read(path: Path) -> str:
@@ -140,6 +152,7 @@ def _open_zone(zone_dir: Path, missing: list[MissingCounter]) -> _Zone | None:
         return None
     energy_path = zone_dir / "energy_uj"
     try:
+        t_before = time.perf_counter()
         raw = int(_read(energy_path))
         max_range = int(_read(zone_dir / "max_energy_range_uj"))
     except PermissionError:
@@ -154,7 +167,15 @@ def _open_zone(zone_dir: Path, missing: list[MissingCounter]) -> _Zone | None:
     except (OSError, ValueError) as exc:
         missing.append(MissingCounter("rapl", f"cannot read {energy_path}: {exc}"))
         return None
-    return _Zone(domain, energy_path, max_range, raw)
+    counter = CounterTrack(
+        description=domain.device,
+        ceiling_w=POWER_CEILING_W[domain.kind],
+        units_per_j=1e6,
+        wrap_at=max_range if max_range > 0 else None,
+        last_raw=raw,
+        last_t=t_before,
+    )
+    return _Zone(domain, energy_path, counter)
 
 
 def _domain_for(label: str, zone_dir: Path) -> Domain | None:

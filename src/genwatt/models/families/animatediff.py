@@ -93,6 +93,7 @@ ANIMATEDIFF = ModelSpec(
         height=512,
         width=512,
         num_frames=16,
+        fps=8,  # model card example: export_to_gif at 8 fps
         steps=25,
         guidance=7.5,
         max_text_tokens=77,

@@ -167,6 +167,7 @@ def _real(
             height=480,
             width=720,
             num_frames=49,
+            fps=8,  # model card: 6 s at 8 fps
             steps=50,
             guidance=6.0,
             max_text_tokens=226,

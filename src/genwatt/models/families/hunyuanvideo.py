@@ -146,6 +146,7 @@ HUNYUANVIDEO = ModelSpec(
         height=720,
         width=1280,
         num_frames=129,
+        fps=24,  # HunyuanVideo report: 129 frames, about 5 s at 24 fps
         steps=50,
         guidance=6.0,
         max_text_tokens=256,

@@ -121,6 +121,7 @@ LTX = ModelSpec(
         height=480,
         width=704,
         num_frames=161,
+        fps=24,  # model card: 24 fps video
         steps=50,
         guidance=3.0,
         max_text_tokens=128,

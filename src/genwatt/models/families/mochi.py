@@ -102,6 +102,7 @@ MOCHI = ModelSpec(
         height=480,
         width=848,
         num_frames=163,
+        fps=30,  # model card: up to 5.4 s at 30 fps (163 frames)
         steps=64,
         guidance=4.5,
         max_text_tokens=256,

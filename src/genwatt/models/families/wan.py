@@ -156,6 +156,7 @@ def _real(
             height=height,
             width=width,
             num_frames=81,
+            fps=16,  # 81 frames = 5 s (model card; export_to_video(..., fps=16))
             steps=50,
             guidance=5.0,
             max_text_tokens=512,

@@ -1,0 +1,71 @@
+"""``genwatt bench`` names its report after its store, and its default grid runs as asked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from genwatt.cli.report import finish_report
+from genwatt.meter.result import Method, Provenance, WindowResult
+from genwatt.models import get_model, list_models, resolve_params
+from genwatt.run.bench import default_grid
+from genwatt.store.records import RunRecord
+from genwatt.store.store import ResultsStore
+
+
+def _store(path: Path, model: str) -> Path:
+    window = WindowResult(
+        name="generation",
+        started_at=1.7e9,
+        duration_s=1.0,
+        energy_j={"cpu:0": 2.0},
+        provenance={"cpu:0": Provenance.ESTIMATED},
+        method={"cpu:0": Method.ESTIMATE},
+    )
+    with ResultsStore(path) as results:
+        results.add(
+            RunRecord(
+                kind="sweep",
+                started_at=1.7e9,
+                duration_s=1.0,
+                config={"model": model, "device": "cpu", "num_frames": 5, "steps": 2},
+                windows=[window],
+                environment={"cpu": {"model": "Test CPU"}, "gpus": []},
+                sweep="s",
+                config_key="k",
+            )
+        )
+    return path
+
+
+def test_each_store_gets_its_own_report_and_says_where(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = finish_report(_store(tmp_path / "first.db", "wan-tiny"), None)
+    second = finish_report(_store(tmp_path / "second.db", "cogvideox-tiny"), None)
+    assert first == tmp_path / "first-report.html"
+    assert second == tmp_path / "second-report.html"
+    assert "wan-tiny" in first.read_text(encoding="utf-8")  # not overwritten by the second
+    assert "cogvideox-tiny" not in first.read_text(encoding="utf-8")
+    out = capsys.readouterr().out
+    assert f"report: {first}" in out and f"report: {second}" in out
+
+
+def _video_models() -> list[str]:
+    return [m.name for m in list_models() if m.defaults.num_frames and m.frame_rule]
+
+
+@pytest.mark.parametrize("name", _video_models())
+def test_the_default_grid_asks_for_frame_counts_the_model_keeps(name: str) -> None:
+    spec = get_model(name)
+    frames = default_grid(name).num_frames
+    assert frames, name
+    for count in frames:
+        resolved = resolve_params(spec, num_frames=count)
+        assert resolved.num_frames == count, (name, count, resolved.notes)
+        assert not [n for n in resolved.notes if "num_frames" in n], resolved.notes
+
+
+def test_wan_gets_4k_plus_1_frames_around_its_defaults() -> None:
+    assert default_grid("wan2.1-t2v-1.3b").num_frames == [21, 41, 81]
