@@ -35,8 +35,8 @@ class _Workload:
         pass
 
     def generate(self, config):
+        from genwatt.meter.phases import GENERATION, breakdown
         from genwatt.run.instrument import GenerationRecord
-        from genwatt.run.phases import GENERATION, breakdown
 
         type(self).calls += 1
         if type(self).interrupt and type(self).calls == 3:

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from genwatt.meter.meter import Meter
+from genwatt.meter.phases import DENOISE, TEXT_ENCODE, VAE_DECODE
 from genwatt.models import (
     build_pipeline,
     get_model,
@@ -14,7 +15,6 @@ from genwatt.models import (
     resolve_params,
 )
 from genwatt.run.instrument import instrument
-from genwatt.run.phases import DENOISE, TEXT_ENCODE, VAE_DECODE
 
 DIFFUSION_TINY = [m.name for m in list_models() if m.is_tiny and m.task != "text"]
 

@@ -11,8 +11,8 @@ from genwatt.carbon.setting import CarbonSetting, stored_setting
 from genwatt.errors import GenwattError
 from genwatt.labels import settings_label
 from genwatt.meter.aggregate import weakest
+from genwatt.meter.phases import OTHER, breakdown
 from genwatt.meter.result import Provenance
-from genwatt.run.phases import OTHER, breakdown
 from genwatt.store.records import RunRecord
 
 

@@ -258,7 +258,7 @@ def _print_headline(out: Console, report: Any) -> None:
 
 
 def print_sweep_report(report: Any) -> None:
-    from genwatt.run.phases import OTHER, PHASES
+    from genwatt.meter.phases import OTHER, PHASES
 
     out = console()
     _print_headline(out, report)

@@ -15,10 +15,7 @@ from dataclasses import dataclass, field
 
 from genwatt.analysis.scaling import VARIABLES, Exponent, fit_power_law
 from genwatt.analysis.summary import ConfigSummary
-from genwatt.report.predicted import Lookup, Predictor
-from genwatt.report.provenance import ESTIMATED, PREDICTED, weakest
-from genwatt.report.series import Series
-from genwatt.run.phases import (
+from genwatt.meter.phases import (
     DECODE,
     DENOISE,
     OTHER,
@@ -28,6 +25,9 @@ from genwatt.run.phases import (
     breakdown,
     step_index,
 )
+from genwatt.report.predicted import Lookup, Predictor
+from genwatt.report.provenance import ESTIMATED, PREDICTED, weakest
+from genwatt.report.series import Series
 from genwatt.store.records import RunRecord
 
 VARIABLE_LABELS = {

@@ -25,11 +25,11 @@ from dataclasses import dataclass, replace
 from genwatt.analysis.summary import ConfigSummary
 from genwatt.carbon import Equivalent, equivalents
 from genwatt.carbon.setting import CarbonSetting, choose_setting
+from genwatt.meter.phases import GENERATION
 from genwatt.report import ratings
 from genwatt.report.predicted import Predictor
 from genwatt.report.provenance import ESTIMATED
 from genwatt.report.series import TASK_NAMES, Series
-from genwatt.run.phases import GENERATION
 from genwatt.units import j_to_kwh, j_to_wh
 
 PER = 1000  # generations in the "per 1,000" columns

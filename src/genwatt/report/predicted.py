@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# The predictor's components, named as the report's phases are (``genwatt.run.phases``).
+# The predictor's components, named as the report's phases are (``genwatt.meter.phases``).
 _COMPONENT_PHASES = {
     "text_encoder": "text_encode",
     "denoise": "denoise",

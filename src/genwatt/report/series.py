@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from genwatt.analysis.summary import ConfigSummary, summarize_runs
+from genwatt.meter.phases import GENERATION
 from genwatt.report.mitigation import is_mitigation
 from genwatt.report.predicted import gpu_name
 from genwatt.report.provenance import ESTIMATED, weakest
-from genwatt.run.phases import GENERATION
 from genwatt.store.records import RunRecord
 
 TASKS = ("t2v", "t2i", "text")

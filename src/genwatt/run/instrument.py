@@ -30,8 +30,7 @@ from typing import Any
 
 from genwatt.errors import WindowError
 from genwatt.meter.meter import Meter, Window
-from genwatt.meter.result import WindowResult
-from genwatt.run.phases import (
+from genwatt.meter.phases import (
     FORWARD_PREFIX,
     GENERATION,
     STEP_PREFIX,
@@ -40,6 +39,7 @@ from genwatt.run.phases import (
     PhaseBreakdown,
     breakdown,
 )
+from genwatt.meter.result import WindowResult
 
 DENOISER_ATTRIBUTES = ("transformer", "transformer_2", "unet")
 

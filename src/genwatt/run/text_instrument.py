@@ -4,7 +4,7 @@
 included. A criterion that never stops anything therefore marks token boundaries
 without touching the model's code: the ``prefill`` window runs from the call to the
 first token (the whole prompt's forward plus one sampling step), then each further
-token is a ``token:<i>`` window. Phases and ``other`` come from ``run.phases``. A
+token is a ``token:<i>`` window. Phases and ``other`` come from ``meter.phases``. A
 call that ends early (an error, Ctrl-C) closes and drops the windows it left open.
 """
 
@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from genwatt.meter.meter import Meter
+from genwatt.meter.phases import GENERATION, PREFILL, TOKEN_PREFIX, breakdown
 from genwatt.meter.result import WindowResult
 from genwatt.run.instrument import GenerationRecord, abandon, begin_noted, end_noted
-from genwatt.run.phases import GENERATION, PREFILL, TOKEN_PREFIX, breakdown
 
 
 class InstrumentedTextModel:

@@ -1,7 +1,7 @@
 import pytest
 
+from genwatt.meter.phases import ADDITIVITY_TOLERANCE, breakdown
 from genwatt.meter.result import Method, Provenance, WindowResult
-from genwatt.run.phases import ADDITIVITY_TOLERANCE, breakdown
 
 
 def w(name: str, energy: float, duration: float = 1.0) -> WindowResult:
