@@ -11,9 +11,9 @@ from importlib import metadata
 
 import pytest
 
-from genwatt import __version__
 from genwatt.store import environment
 from genwatt.store.environment import capture_environment, current_environment, library_versions
+from genwatt.version import __version__
 
 
 class _FakeNVMLError(Exception):

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator, MutableMapping
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from genwatt import __version__
 from genwatt.errors import GenwattError
+from genwatt.version import __version__
 
 if TYPE_CHECKING:
     import typer

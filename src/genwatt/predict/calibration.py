@@ -24,11 +24,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from genwatt import __version__
 from genwatt.errors import ConfigError
 from genwatt.predict.hardware import HardwareProfile, get_profile
 from genwatt.predict.model import ModelForm, ModelParams, get_form
 from genwatt.predict.workload import Workload
+from genwatt.version import __version__
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "calibrations"
 REFERENCE_GPU = "h100-sxm"

@@ -18,7 +18,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from genwatt import __version__
 from genwatt.report.figdata import (
     PhaseData,
     ScalingData,
@@ -36,6 +35,7 @@ from genwatt.report.predicted import Predictor
 from genwatt.report.provenance import ORDER
 from genwatt.report.series import Series, group_series, is_generation
 from genwatt.store.records import RunRecord
+from genwatt.version import __version__
 
 MAX_OTHER_RUNS = 50
 

@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
-from genwatt import __version__
+from genwatt.version import __version__
 
 # Distribution names (as pip knows them) whose version bears on energy figures.
 LIBRARIES: tuple[str, ...] = (

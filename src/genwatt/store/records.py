@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from genwatt import __version__
 from genwatt.meter.result import WindowResult
 from genwatt.units import j_to_wh
+from genwatt.version import __version__
 
 MAIN_WINDOW_NAME = "run"
 
