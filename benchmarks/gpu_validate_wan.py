@@ -81,8 +81,8 @@ def main() -> int:
     parser.add_argument("--reference", type=Path, default=None, help="video_energy_budget folder")
     args = parser.parse_args()
 
-    from genwatt.run.bench import run_sweep
-    from genwatt.run.spec import Grid, SweepSpec
+    from genwatt.run.sweep_report import run_sweep
+    from genwatt.run.sweep_spec import Grid, SweepSpec
 
     points = reference_points(args.reference)
     if args.points == "quick":

@@ -21,8 +21,9 @@ with the fewer-steps curve, on ``--confirm-seeds`` (6 to 9), pooled and seed by 
 The 3x setting was chosen beforehand on seeds 0 to 5, so it is always confirmed.
 
 Work is FLOPs executed (counted as run); time and energy are recorded too, from the
-counted run (``timing="instrumented"``), but on this model hook and counter overhead are
-comparable with the compute saved, so they are not the target.
+counted run (``timing="instrumented"``, the command line's name for it), but on this
+model hook and counter overhead are comparable with the compute saved, so they are not
+the target.
 """
 
 from __future__ import annotations
@@ -44,15 +45,16 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from genwatt.meter.meter import Meter  # noqa: E402
 from genwatt.mitigate.adaptive_cache import PRESET_3X, AdaptiveStepCache  # noqa: E402
-from genwatt.mitigate.adherence import check_adherence, score  # noqa: E402
 from genwatt.mitigate.baselines import FewerSteps, LowerResolution, NoGuidance  # noqa: E402
 from genwatt.mitigate.caching import MagCache, default_cache_strategies  # noqa: E402
-from genwatt.mitigate.compare import GOOD_PSNR_DB, Comparison, compare  # noqa: E402
-from genwatt.mitigate.reference import MOTION_PX  # noqa: E402
+from genwatt.mitigate.comparison.compare import Comparison, compare  # noqa: E402
+from genwatt.mitigate.comparison.conventions import GOOD_PSNR_DB  # noqa: E402
+from genwatt.mitigate.comparison.subject import load_subject  # noqa: E402
+from genwatt.mitigate.comparison.work import count_denoising  # noqa: E402
 from genwatt.mitigate.strategy import Strategy  # noqa: E402
-from genwatt.mitigate.subject import load_subject  # noqa: E402
-from genwatt.mitigate.synthetic import Caption, split_prompts  # noqa: E402
-from genwatt.mitigate.work import count_denoising  # noqa: E402
+from genwatt.models.reference.adherence import check_adherence, score  # noqa: E402
+from genwatt.models.reference.architecture import MOTION_PX  # noqa: E402
+from genwatt.models.reference.captions import Caption, split_prompts  # noqa: E402
 
 FEWER_STEPS = (28, 25, 20, 15, 12, 10, 8)  # 1.07x to 3.75x, so light caches get a margin
 ADAPTIVE_THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4)

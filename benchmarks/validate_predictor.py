@@ -25,8 +25,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from genwatt.predict import reference
-from genwatt.predict.calibrate import (
+from genwatt.predict import video_energy_budget as reference
+from genwatt.predict.calibration import REFERENCE_GPU, Calibration, shipped_path
+from genwatt.predict.fit import (
     CrossValidation,
     build_calibration,
     cross_validate,
@@ -34,7 +35,6 @@ from genwatt.predict.calibrate import (
     in_sample,
     mape_pct,
 )
-from genwatt.predict.calibration import REFERENCE_GPU, Calibration, shipped_path
 from genwatt.predict.hardware import get_profile
 from genwatt.predict.model import get_form
 from genwatt.predict.observations import Observation
@@ -483,7 +483,7 @@ LIMITS = [
 
 
 def _point_from_dict(d: dict[str, Any]) -> Any:
-    from genwatt.predict.calibrate import PointError
+    from genwatt.predict.fit import PointError
 
     return PointError(
         label=d["label"],

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from genwatt.predict.reference import find_reference_dir
+from genwatt.predict.video_energy_budget import find_reference_dir
 
 pytestmark = pytest.mark.slow
 

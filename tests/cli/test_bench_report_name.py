@@ -9,7 +9,7 @@ import pytest
 from genwatt.cli.report import finish_report
 from genwatt.meter.result import Method, Provenance, WindowResult
 from genwatt.models import get_model, list_models, resolve_params
-from genwatt.run.bench import default_grid
+from genwatt.run.bench_grid import default_grid
 from genwatt.store.records import RunRecord
 from genwatt.store.store import ResultsStore
 

@@ -12,7 +12,7 @@ import pytest
 
 from genwatt.carbon import grid_intensity
 from genwatt.carbon.setting import RECORD_KEY, CarbonSetting
-from genwatt.report.format import mass_g
+from genwatt.formatting import mass_g
 from genwatt.store.store import ResultsStore
 
 pytestmark = pytest.mark.slow
@@ -70,28 +70,9 @@ def test_measure_stores_its_grid_and_the_report_shows_the_same_gross_co2e(
 
 def test_bench_stores_the_setting_and_reports_co2e_in_json(genwatt, tmp_path: Path) -> None:
     store = tmp_path / "b.db"
-    result = genwatt(
-        "bench",
-        "--frames",
-        "5",
-        "--height",
-        "32",
-        "--width",
-        "32",
-        "--steps",
-        "2",
-        "--repeats",
-        "1",
-        "--warmup",
-        "0",
-        "--country",
-        "FR",
-        "--store",
-        str(store),
-        "--json",
-        "--no-report",
-        timeout_s=180,
-    )
+    one_config = "--frames 5 --height 32 --width 32 --steps 2 --repeats 1 --warmup 0"
+    args = f"bench {one_config} --country FR --json --no-report".split()
+    result = genwatt(*args, "--store", str(store), timeout_s=180)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["carbon"]["country"] == "FRA"
@@ -103,28 +84,9 @@ def test_bench_stores_the_setting_and_reports_co2e_in_json(genwatt, tmp_path: Pa
 
 
 def test_bench_dry_run_and_predict_price_predictions_on_the_setting(genwatt) -> None:
-    plan = genwatt(
-        "bench",
-        "--model",
-        "wan2.1-t2v-1.3b",
-        "--weights",
-        "random",
-        "--device",
-        "cuda",
-        "--gpu",
-        "h100-sxm",
-        "--frames",
-        "17",
-        "--height",
-        "480",
-        "--width",
-        "832",
-        "--steps",
-        "10",
-        "--dry-run",
-        "--json",
-        env={"GENWATT_COUNTRY": "SE"},
-    )
+    real = "--model wan2.1-t2v-1.3b --weights random --device cuda --gpu h100-sxm"
+    sizes = "--frames 17 --height 480 --width 832 --steps 10"
+    plan = genwatt(*f"bench {real} {sizes} --dry-run --json".split(), env={"GENWATT_COUNTRY": "SE"})
     assert plan.returncode == 0, plan.stderr
     (row,) = json.loads(plan.stdout)
     sweden = CarbonSetting(grid_intensity("SE"))

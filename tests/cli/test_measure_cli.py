@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import json
@@ -12,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -444,6 +446,23 @@ def test_typer_still_handles_help_and_typos(genwatt) -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr and "--pue" in done.stderr
 
 
+@contextlib.contextmanager
+def _on_a_terminal(genwatt, argv: list[str]) -> Iterator[tuple[int, int]]:
+    """Run ``argv`` in a session of its own with a pty as its terminal; yield its pid
+    and the pty's controller. A failed test leaves no process behind."""
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: a session of its own with the pty as its terminal
+        os.chdir(genwatt.cwd)
+        os.execve(argv[0], argv, genwatt.env)
+    try:
+        yield pid, terminal
+    except BaseException:
+        _kill_tree(pid)
+        raise
+    finally:
+        os.close(terminal)
+
+
 def _kill_tree(pid: int) -> None:
     """Kill a process and its descendants (a failed test must leave none behind)."""
     try:
@@ -473,11 +492,7 @@ def test_at_a_terminal_the_command_reads_it_and_gets_ctrl_c(genwatt, tmp_path: P
     (stopped when it reads it, deaf to Ctrl-C); genwatt lends it the terminal."""
     line_file, marker = tmp_path / "line", tmp_path / "interrupted"
     argv = [str(genwatt.executable), "measure", "--no-store", "--", PY, "-c", TERMINAL_CHILD]
-    pid, terminal = pty.fork()
-    if pid == 0:  # the child: a session of its own with the pty as its terminal
-        os.chdir(genwatt.cwd)
-        os.execve(argv[0], [*argv, str(line_file), str(marker)], genwatt.env)
-    try:
+    with _on_a_terminal(genwatt, [*argv, str(line_file), str(marker)]) as (pid, terminal):
         os.write(terminal, b"typed at the terminal\n")
         deadline = time.monotonic() + 30
         while not line_file.exists():
@@ -494,11 +509,6 @@ def test_at_a_terminal_the_command_reads_it_and_gets_ctrl_c(genwatt, tmp_path: P
                 break
             output += chunk
         _, status = os.waitpid(pid, 0)
-    except BaseException:
-        _kill_tree(pid)
-        raise
-    finally:
-        os.close(terminal)
     assert line_file.read_text() == "typed at the terminal"
     assert marker.read_text() == "interrupted"
     assert os.waitstatus_to_exitcode(status) == 130, output.decode(errors="replace")
@@ -515,11 +525,7 @@ def test_ctrl_z_stops_genwatt_with_the_command_and_fg_resumes_both(genwatt, tmp_
         "    Path(sys.argv[2]).touch()\n    sys.exit(130)\n"
     )
     argv = [str(genwatt.executable), "measure", "--no-store", "--", PY, "-c", code]
-    pid, terminal = pty.fork()
-    if pid == 0:
-        os.chdir(genwatt.cwd)
-        os.execve(argv[0], [*argv, str(ready), str(marker)], genwatt.env)
-    try:
+    with _on_a_terminal(genwatt, [*argv, str(ready), str(marker)]) as (pid, terminal):
         deadline = time.monotonic() + 30
         while not ready.exists():
             assert time.monotonic() < deadline, "the command never started"
@@ -536,10 +542,5 @@ def test_ctrl_z_stops_genwatt_with_the_command_and_fg_resumes_both(genwatt, tmp_
             time.sleep(0.02)
         os.write(terminal, b"\x03")  # and it has the terminal again: Ctrl-C reaches it
         _, status = os.waitpid(pid, 0)
-    except BaseException:
-        _kill_tree(pid)
-        raise
-    finally:
-        os.close(terminal)
     assert marker.exists()
     assert os.waitstatus_to_exitcode(status) == 130

@@ -13,10 +13,10 @@ from rich.console import Console
 from genwatt.cli import mitigate as mitigate_cli
 from genwatt.cli.render_mitigation import print_mitigation
 from genwatt.meter.result import Method, Provenance, WindowResult
-from genwatt.mitigate import comparison_size
-from genwatt.mitigate.compare import Case, CaseResult, Comparison, StrategyResult
-from genwatt.mitigate.record import load_mitigation_runs
-from genwatt.mitigate.timing import INSTRUMENTED_RUN, SEPARATE_PASS
+from genwatt.mitigate.comparison import size as comparison_size
+from genwatt.mitigate.comparison.compare import Case, CaseResult, Comparison, StrategyResult
+from genwatt.mitigate.comparison.conventions import COUNTED_RUN, SEPARATE_PASS
+from genwatt.mitigate.comparison.record import load_mitigation_runs
 from genwatt.store.store import ResultsStore
 
 
@@ -31,6 +31,17 @@ def test_unknown_strategy_is_a_clear_error(genwatt) -> None:
     result = genwatt("mitigate", "--strategies", "warp-drive")
     assert result.returncode != 0
     assert "unknown strategy 'warp-drive'" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("steps", ["0", "-3"])
+def test_steps_the_model_cannot_run_are_the_registrys_one_line_error(genwatt, steps) -> None:
+    """--steps goes through resolve_params as in bench and sweep: exit 2, one line."""
+    result = genwatt("mitigate", "--steps", steps, "--store", "unused.db")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (
+        result.stderr.strip() == f"error: steps for wan-reference must be at least 1, got {steps}."
+    )
+    assert not result.stdout
 
 
 def test_unknown_timing_fails_before_the_model_loads(genwatt) -> None:
@@ -78,8 +89,8 @@ def test_json_reports_each_strategy_and_stores_the_comparison(genwatt, tmp_path:
     # Timed apart from the FLOP counter, except reuse, which cannot run a case twice.
     assert report["timing_mode"] == "separate"
     assert report["baseline"]["timing"] == SEPARATE_PASS
-    assert rows["reuse-exact"]["timing"] == INSTRUMENTED_RUN
-    assert rows["reuse-exact"]["ratio_baseline_timing"] == INSTRUMENTED_RUN
+    assert rows["reuse-exact"]["timing"] == COUNTED_RUN
+    assert rows["reuse-exact"]["ratio_baseline_timing"] == COUNTED_RUN
     assert rows["reuse-exact"]["timed_output_matches"] is None
     for name in ("fewer-steps-2", "no-guidance"):
         assert rows[name]["timing"] == rows[name]["ratio_baseline_timing"] == SEPARATE_PASS

@@ -99,7 +99,7 @@ def test_ctrl_c_before_any_run_also_exits_130(app, tmp_path: Path, monkeypatch) 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("genwatt.run.bench.run_sweep", interrupted)
+    monkeypatch.setattr("genwatt.run.sweep_report.run_sweep", interrupted)
     spec = tmp_path / "demo.yaml"
     spec.write_text(SPEC)
     result = CliRunner().invoke(app, ["sweep", str(spec), "--store", str(tmp_path / "s.db")])

@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from genwatt.mitigate.reference import DEFAULTS, build_pipeline
+from genwatt.mitigate.comparison.work import count_denoising
 from genwatt.mitigate.strategy import Strategy
-from genwatt.mitigate.work import count_denoising
+from genwatt.models.reference.architecture import DEFAULTS
+from genwatt.models.reference.pipeline import build_pipeline
 
 STEPS = 8
 PROMPT = "a red circle moves left"

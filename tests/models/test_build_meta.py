@@ -14,7 +14,7 @@ import torch
 
 from genwatt.errors import ConfigError
 from genwatt.models import build_component, get_model, list_models
-from genwatt.models.build import component_class
+from genwatt.models.components import component_class
 from genwatt.models.spec import ComponentSpec, ModelSpec
 
 # Published figures are rounded ("1.3B" for 1.42B, "2B" for CogVideoX's 1.69B).
@@ -90,7 +90,7 @@ def test_denoiser_sizes_match_the_headline_figures(name: str, low: float, high: 
 
 def test_the_reference_spec_counts_the_parameters_of_the_model_it_describes() -> None:
     """wan-reference has no outside publication: its figures are those of its own build."""
-    from genwatt.mitigate.reference import build_pipeline
+    from genwatt.models.reference.pipeline import build_pipeline
 
     pipe = build_pipeline()
     spec = get_model("wan-reference")

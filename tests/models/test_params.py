@@ -6,12 +6,20 @@ in test_tiny_generate.py; here are the rules and the messages.
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from genwatt.errors import ConfigError
-from genwatt.models import get_model, list_models, pipeline_call_kwargs, resolve_params
+from genwatt.models import (
+    ResolvedParams,
+    get_model,
+    list_models,
+    pipeline_call_kwargs,
+    resolve_params,
+)
 from genwatt.models.spec import ModelSpec
 
 WAN = get_model("wan2.1-t2v-1.3b")
@@ -314,3 +322,39 @@ def test_text_models_use_generate_kwargs_instead() -> None:
 def test_every_registered_model_resolves_its_own_defaults_without_notes() -> None:
     for spec in list_models():
         assert resolve_params(spec).notes == (), spec.name
+
+
+def test_the_parameter_names_are_resolve_params_keywords() -> None:
+    keywords = [name for name in inspect.signature(resolve_params).parameters if name != "spec"]
+    assert sorted(ResolvedParams.parameter_names()) == sorted(keywords)
+
+
+def test_requested_and_effective_settings() -> None:
+    p = resolve_params(WAN, num_frames=50, steps=10, batch_size=2)
+    assert p.requested_settings() == {"num_frames": 50, "steps": 10, "batch_size": 2}
+    effective = p.effective_settings()
+    assert list(effective) == [
+        "num_frames",
+        "latent_frames",
+        "height",
+        "width",
+        "steps",
+        "guidance",
+        "max_text_tokens",
+        "max_new_tokens",
+        "batch_size",
+    ]
+    assert (effective["num_frames"], effective["steps"], effective["batch_size"]) == (49, 10, 2)
+    assert resolve_params(WAN).batch_size == 1
+
+
+@pytest.mark.parametrize("batch", [0, -3, 1.5])
+def test_a_batch_size_below_one_or_fractional_is_refused(batch: object) -> None:
+    with pytest.raises(ConfigError, match="batch_size"):
+        resolve_params(WAN, batch_size=batch)
+
+
+def test_a_single_prompt_is_repeated_for_the_batch() -> None:
+    p = resolve_params(WAN, batch_size=3)
+    assert pipeline_call_kwargs(WAN, p, "a cat")["prompt"] == ["a cat"] * 3
+    assert pipeline_call_kwargs(WAN, p, ["a", "b"])["prompt"] == ["a", "b"]

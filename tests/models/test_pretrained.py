@@ -111,7 +111,7 @@ def test_missing_weights_become_one_clear_config_error(error: Exception) -> None
 def test_the_reference_model_loads_from_the_package_never_the_hub() -> None:
     pipe = _fake_pipe()
     with (
-        mock.patch("genwatt.mitigate.reference.load_trained", return_value=pipe) as load,
+        mock.patch("genwatt.models.reference.checkpoint.load_trained", return_value=pipe) as load,
         mock.patch.object(
             diffusers.WanPipeline, "from_pretrained", side_effect=AssertionError("the Hub")
         ),
@@ -124,9 +124,11 @@ def test_the_reference_model_loads_from_the_package_never_the_hub() -> None:
 
 
 def test_the_reference_model_in_bfloat16_is_cast_like_a_checkpoint_load() -> None:
-    from genwatt.mitigate.reference import build_pipeline as build_reference
+    from genwatt.models.reference.pipeline import build_pipeline as build_reference
 
-    with mock.patch("genwatt.mitigate.reference.load_trained", return_value=build_reference()):
+    with mock.patch(
+        "genwatt.models.reference.checkpoint.load_trained", return_value=build_reference()
+    ):
         pipe = build_pipeline(get_model("wan-reference"), "pretrained", dtype="bf16")
     block = pipe.transformer.blocks[0]
     assert block.attn1.to_q.weight.dtype == torch.bfloat16
@@ -137,7 +139,7 @@ def test_the_reference_model_in_bfloat16_is_cast_like_a_checkpoint_load() -> Non
 def test_missing_reference_weights_say_how_to_measure_without_them() -> None:
     missing = ConfigError("no trained wan-reference weights at /x/wan-reference.safetensors")
     with (
-        mock.patch("genwatt.mitigate.reference.load_trained", side_effect=missing),
+        mock.patch("genwatt.models.reference.checkpoint.load_trained", side_effect=missing),
         pytest.raises(ConfigError) as info,
     ):
         build_pipeline(get_model("wan-reference"))  # pretrained is its default

@@ -122,7 +122,7 @@ def test_every_component_and_scheduler_cites_its_source() -> None:
         for comp in spec.components:
             assert comp.source, f"{spec.name}/{comp.name}"
             if spec.pretrained_loader is not None:  # shipped with genwatt: cites its module
-                assert "genwatt.mitigate" in comp.source, comp.source
+                assert "genwatt.models.reference" in comp.source, comp.source
             elif not spec.is_tiny:
                 assert spec.repo_id and ("config.json" in comp.source), comp.source
         if spec.scheduler is not None:
@@ -149,7 +149,7 @@ def test_listing_models_imports_no_torch() -> None:
         "m.resolve_params(m.get_model('wan2.1-t2v-14b'), num_frames=50)\n"
         "heavy = {'torch', 'diffusers', 'transformers', 'tokenizers'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
-        # wan-reference restates its configs: the reference module (numpy, scipy) waits.
+        # the registry never imports the mitigation layer.
         "assert 'genwatt.mitigate' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
@@ -161,7 +161,7 @@ def test_the_reference_model_is_a_real_wan_model_with_packaged_weights() -> None
     assert spec.pipeline_class == "WanPipeline"
     assert spec.default_weights == "pretrained" and not spec.is_tiny
     assert spec.repo_id is None and spec.has_pretrained  # never the Hub
-    assert spec.pretrained_loader == "genwatt.mitigate.reference:load_trained"
+    assert spec.pretrained_loader == "genwatt.models.reference.checkpoint:load_trained"
     assert spec.tiny_name == spec.name  # already a miniature
     assert spec in list_models("t2v", include_tiny=False)
     assert {c.name: c.class_name for c in spec.components} == {
@@ -177,14 +177,14 @@ def test_the_reference_model_is_a_real_wan_model_with_packaged_weights() -> None
 
 def test_the_reference_spec_restates_the_reference_module_exactly() -> None:
     """The registry copies the configs to stay light; here the copy meets the original."""
-    from genwatt.mitigate import reference
+    from genwatt.models.reference import architecture as reference
 
     spec = get_model(reference.NAME)
     assert dict(spec.component("transformer").config) == reference.TRANSFORMER_CONFIG
     assert dict(spec.component("text_encoder").config) == reference.TEXT_ENCODER_CONFIG
     assert spec.component("text_encoder").config["vocab_size"] == len(reference.VOCABULARY)
     codec = spec.component("vae")
-    assert codec.library == "genwatt" and codec.module == "genwatt.mitigate.codec"
+    assert codec.library == "genwatt" and codec.module == "genwatt.models.reference.codec"
     assert codec.config["patch_px"] == reference.PATCH_PX
     assert spec.scheduler is not None
     assert dict(spec.scheduler.config) == reference.SCHEDULER_CONFIG

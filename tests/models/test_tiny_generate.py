@@ -140,9 +140,9 @@ def test_reference_random_and_tiny_weights_build_the_same_untrained_model() -> N
 
 
 def test_reference_pretrained_weights_are_the_ones_shipped_in_the_package() -> None:
-    from genwatt.mitigate import reference
+    from genwatt.models.reference.checkpoint import WEIGHTS_FILE, load_trained
 
-    weights = Path(str(resources.files("genwatt.mitigate") / "weights" / reference.WEIGHTS_FILE))
+    weights = Path(str(resources.files("genwatt.models.reference") / "weights" / WEIGHTS_FILE))
     if not weights.is_file():
         pytest.skip(f"the trained wan-reference weights are not in this checkout ({weights})")
     spec = get_model("wan-reference")
@@ -150,7 +150,7 @@ def test_reference_pretrained_weights_are_the_ones_shipped_in_the_package() -> N
         diffusers.WanPipeline, "from_pretrained", side_effect=AssertionError("the Hub")
     ):
         pipe = build_pipeline(spec, "pretrained")
-    shipped = reference.load_trained()
+    shipped = load_trained()
     for part in ("transformer", "text_encoder"):
         ours, theirs = getattr(pipe, part).state_dict(), getattr(shipped, part).state_dict()
         assert ours.keys() == theirs.keys()

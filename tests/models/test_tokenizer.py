@@ -6,7 +6,7 @@ import pytest
 
 from genwatt.errors import ConfigError
 from genwatt.models import get_model, list_models
-from genwatt.models.build import load_object
+from genwatt.models.components import load_object
 from genwatt.models.tokenizer import build_tokenizer, token_id, vocab, vocab_size
 
 PROMPT = "A cat walks on the grass, realistic"

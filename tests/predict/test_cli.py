@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from genwatt.predict import reference
+from genwatt.predict import video_energy_budget
 from genwatt.predict.model import ModelParams
 from genwatt.predict.predictor import predict
 
@@ -148,8 +148,10 @@ def test_calibrate_from_a_csv_reports_cross_validated_error(genwatt, tmp_path: P
 
 
 def test_check_reference_flags_the_wan_rows(genwatt, video_reference: Path) -> None:
-    result = genwatt("check-reference", str(video_reference / reference.CROSS_MODEL_FILE), "--json")
+    result = genwatt(
+        "check-reference", str(video_reference / video_energy_budget.CROSS_MODEL_FILE), "--json"
+    )
     assert result.returncode == 1, result.stderr  # rows flagged
     groups = {g["model"]: g for g in json.loads(result.stdout)["groups"]}
     flagged = {m for m, g in groups.items() if g["flagged"]}
-    assert flagged == set(reference.MISLABELLED)
+    assert flagged == set(video_energy_budget.MISLABELLED)

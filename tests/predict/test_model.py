@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from genwatt.predict.generation_compute import Stage, Workload
 from genwatt.predict.hardware import HardwareProfile
 from genwatt.predict.model import (
     FORMS,
@@ -13,7 +14,6 @@ from genwatt.predict.model import (
     floor_j,
     get_form,
 )
-from genwatt.predict.workload import Stage, Workload
 
 # A round-number GPU: 100 TFLOP/s bf16, 10 TFLOP/s fp32, 50 TF32, 500 W.
 GPU = HardwareProfile(

@@ -7,7 +7,7 @@ import pytest
 
 from genwatt.errors import ConfigError
 from genwatt.meter.result import Method, Provenance, WindowResult
-from genwatt.predict.calibrate import calibrate_from
+from genwatt.predict.fit import calibrate_from
 from genwatt.predict.observations import from_csv, load
 from genwatt.predict.predictor import predict
 from genwatt.store import ResultsStore, RunRecord

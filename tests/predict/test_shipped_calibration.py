@@ -3,12 +3,12 @@
 import pytest
 
 from genwatt.models import get_model
-from genwatt.predict.calibrate import fit
 from genwatt.predict.calibration import calibration_for, shipped, transfer
+from genwatt.predict.fit import fit
+from genwatt.predict.generation_compute import workload_for
 from genwatt.predict.hardware import get_profile
 from genwatt.predict.model import get_form
 from genwatt.predict.observations import Observation
-from genwatt.predict.workload import workload_for
 
 RERUN = "rerun `python benchmarks/validate_predictor.py --write-calibration`"
 

@@ -239,7 +239,7 @@ REFERENCE_ENERGY_J = 400.0  # over all the cases
 def _mitigation_record(
     summary: dict[str, Any], *, model: str, sweep: str, started_at: float, measured: bool
 ) -> RunRecord:
-    """A run shaped as ``genwatt.mitigate.record`` stores one strategy."""
+    """A run shaped as ``genwatt.mitigate.comparison.record`` stores one strategy."""
     ok = summary["ok"]
     window = (
         _window(

@@ -272,29 +272,27 @@ def _window(energy_j: float) -> WindowResult:
 
 
 def test_what_genwatt_mitigate_stores_is_read_as_it_means(tmp_path: Path) -> None:
-    """A comparison saved by ``genwatt.mitigate.record`` itself (no model is run)."""
+    """A comparison saved by ``genwatt.mitigate.comparison.record`` itself (no model is run)."""
     pytest.importorskip("torch")
-    from genwatt.mitigate import PSNR_CAP_DB as CAP
-    from genwatt.mitigate.compare import (
+    from genwatt.mitigate.comparison.compare import Case, CaseResult, Comparison, StrategyResult
+    from genwatt.mitigate.comparison.conventions import (
+        COUNTED_RUN,
         GOOD_PSNR_DB,
-        Case,
-        CaseResult,
-        Comparison,
-        StrategyResult,
+        RUN_KIND,
+        SEPARATE_PASS,
     )
-    from genwatt.mitigate.record import RUN_KIND, load_mitigation_runs, save_comparison
-    from genwatt.report import mitigation
+    from genwatt.mitigate.comparison.conventions import PSNR_CAP_DB as CAP
+    from genwatt.mitigate.comparison.record import load_mitigation_runs, save_comparison
+    from genwatt.report import mitigation, mitigation_figure
 
-    assert (mitigation.MITIGATION_KIND, mitigation.PSNR_CAP_DB) == (RUN_KIND, CAP)
-    assert mitigation.GOOD_PSNR_DB == GOOD_PSNR_DB
+    assert (mitigation.RUN_KIND, mitigation.PSNR_CAP_DB) == (RUN_KIND, CAP)
+    assert mitigation_figure.GOOD_PSNR_DB == GOOD_PSNR_DB  # the figure's 30 dB line
 
     cases = [Case("a red circle", 0), Case("a blue square", 1)]
     baseline = StrategyResult("unmitigated", "baseline", "the pipeline as configured")
-    from genwatt.mitigate.timing import INSTRUMENTED_RUN, SEPARATE_PASS
-
     baseline.cases = [
         CaseResult(c, 1000, 20, _window(8.0), math.inf, 1.0, timing=SEPARATE_PASS,
-                   timed_output_diff=0.0, instrumented_window=_window(16.0))
+                   timed_output_diff=0.0, counted_window=_window(16.0))
         for c in cases
     ]  # fmt: skip
     cache = StrategyResult("fbcache-0.1", "cache", "first-block cache", baseline=baseline)
@@ -304,9 +302,7 @@ def test_what_genwatt_mitigate_stores_is_read_as_it_means(tmp_path: Path) -> Non
         for i, c in enumerate(cases)
     ]  # fmt: skip
     reuse = StrategyResult("semantic-reuse", "reuse", "served from cache", baseline=baseline)
-    reuse.cases = [
-        CaseResult(c, 0, 0, _window(0.5), 20.0, 0.5, timing=INSTRUMENTED_RUN) for c in cases
-    ]
+    reuse.cases = [CaseResult(c, 0, 0, _window(0.5), 20.0, 0.5, timing=COUNTED_RUN) for c in cases]
     broken = StrategyResult("pab-2", "cache", "broken", error="TypeError: no", baseline=baseline)
     comparison = Comparison(
         "wan-tiny", {"num_inference_steps": 4}, cases, baseline, [cache, reuse, broken], 1.7e9
@@ -332,12 +328,12 @@ def test_what_genwatt_mitigate_stores_is_read_as_it_means(tmp_path: Path) -> Non
     assert by_name["unmitigated"].timing == by_name["fbcache-0.1"].timing == SEPARATE_PASS
     assert by_name["fbcache-0.1"].timed_output_matches is False  # its second case drifted
     reused = by_name["semantic-reuse"]
-    assert (reused.timing, reused.ratio_baseline_timing) == (INSTRUMENTED_RUN, INSTRUMENTED_RUN)
+    assert (reused.timing, reused.ratio_baseline_timing) == (COUNTED_RUN, COUNTED_RUN)
     assert reused.energy_ratio == 16.0 / 0.5  # against the reference's counted runs
     html = build_report(records).html
     assert f"Seconds and joules: {SEPARATE_PASS}, unless a row says otherwise." in html
     section = _section(html)
-    assert f"timed in: {INSTRUMENTED_RUN}; against the reference&#x27;s {INSTRUMENTED_RUN}" in (
+    assert f"timed in: {COUNTED_RUN}; against the reference&#x27;s {COUNTED_RUN}" in (
         _row(section, "semantic-reuse")
     )
     assert "timed in:" not in _row(section, "fbcache-0.1")
@@ -416,7 +412,32 @@ def test_adherence_shows_each_part_beside_all_three(synth) -> None:
 
 def test_the_report_judges_no_saving_as_the_comparison_does() -> None:
     pytest.importorskip("torch")
-    from genwatt.mitigate.compare import MIN_WORK_SAVED
+    from genwatt.mitigate.comparison.conventions import MIN_WORK_SAVED
     from genwatt.report import mitigation
 
     assert mitigation.MIN_WORK_SAVED == MIN_WORK_SAVED
+
+
+def test_comparisons_stored_with_the_earlier_timing_label_read_as_counted_runs() -> None:
+    """Earlier versions labelled the counted run "instrumented run"; it reads as today's."""
+    from genwatt.mitigate.comparison.conventions import COUNTED_RUN, SEPARATE_PASS
+    from genwatt.report.mitigation import strategy_row
+
+    earlier = "instrumented run (includes FLOP counter overhead)"
+    record = RunRecord(
+        kind="mitigation",
+        started_at=1.7e9,
+        duration_s=1.0,
+        config={"strategy": "reuse-exact", "strategy_kind": "reuse", "n_cases": 1},
+        extra={
+            "mitigation": {
+                "name": "reuse-exact",
+                "kind": "reuse",
+                "ok": True,
+                "timing": earlier,
+                "ratio_baseline_timing": SEPARATE_PASS,
+            }
+        },
+    )
+    row = strategy_row(record)
+    assert (row.timing, row.ratio_baseline_timing) == (COUNTED_RUN, SEPARATE_PASS)

@@ -6,7 +6,7 @@ import types
 
 import pytest
 
-from genwatt.report import predicted
+from genwatt.errors import ConfigError
 from genwatt.report.predicted import GenwattPredictor, gpu_name
 
 GPU_ENV = {"gpus": [{"index": 0, "name": "NVIDIA A100"}, {"index": 1, "name": "NVIDIA H100"}]}
@@ -20,7 +20,7 @@ def test_gpu_name_follows_the_device_index() -> None:
     assert gpu_name({"device": "cuda"}, {"gpus": []}) is None
 
 
-def _fake_modules(monkeypatch: pytest.MonkeyPatch, predict) -> list[dict]:
+def _fake_predictor(predict) -> tuple[GenwattPredictor, list[dict]]:
     calls: list[dict] = []
 
     def record(model, gpu, **settings):
@@ -28,17 +28,11 @@ def _fake_modules(monkeypatch: pytest.MonkeyPatch, predict) -> list[dict]:
         return predict(model, gpu, **settings)
 
     profile = types.SimpleNamespace(name="h100-sxm")
-    modules = {
-        "genwatt.predict": types.SimpleNamespace(predict=record),
-        "genwatt.predict.hardware": types.SimpleNamespace(
-            profile_for_device=lambda name: profile if "H100" in name else None
-        ),
-    }
-    monkeypatch.setattr(predicted.importlib, "import_module", lambda name: modules[name])
-    return calls
+    predictor = GenwattPredictor(record, lambda name: profile if "H100" in name else None)
+    return predictor, calls
 
 
-def test_a_prediction_is_read_and_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_prediction_is_read_and_cached() -> None:
     result = types.SimpleNamespace(
         energy_gpu_j=100.0,
         latency_s=2.0,
@@ -47,8 +41,7 @@ def test_a_prediction_is_read_and_cached(monkeypatch: pytest.MonkeyPatch) -> Non
             energy_by_component_j={"text_encoder": 10.0, "denoise": 80.0, "overhead": 10.0}
         ),
     )
-    calls = _fake_modules(monkeypatch, lambda *a, **k: result)
-    predictor = GenwattPredictor()
+    predictor, calls = _fake_predictor(lambda *a, **k: result)
     lookup = predictor(CONFIG, GPU_ENV)
     assert lookup.reason == "" and lookup.point is not None
     assert (lookup.point.energy_j, lookup.point.latency_s, lookup.point.floor_j) == (100, 2, 4)
@@ -59,24 +52,30 @@ def test_a_prediction_is_read_and_cached(monkeypatch: pytest.MonkeyPatch) -> Non
     ]
 
 
-def test_every_failure_becomes_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*args, **kwargs):
-        raise RuntimeError("FLOPs unknown for this family")
+def test_every_refusal_becomes_a_reason() -> None:
+    def refuses(*args, **kwargs):
+        raise ConfigError("FLOPs unknown for this family")
 
-    _fake_modules(monkeypatch, broken)
-    predictor = GenwattPredictor()
+    predictor, _ = _fake_predictor(refuses)
     assert "FLOPs unknown" in predictor(CONFIG, GPU_ENV).reason
     assert "no hardware profile" in predictor({**CONFIG, "device": "cuda:0"}, GPU_ENV).reason
     assert "did not use a GPU" in predictor({**CONFIG, "device": "cpu"}, GPU_ENV).reason
 
 
-def test_a_missing_predictor_is_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
-    def missing(name):
-        raise ModuleNotFoundError(f"No module named {name!r}")
+def test_a_bug_in_the_predictor_is_not_hidden() -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
 
-    monkeypatch.setattr(predicted.importlib, "import_module", missing)
+    predictor, _ = _fake_predictor(broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        predictor(CONFIG, GPU_ENV)
+
+
+def test_the_real_predictor_answers_and_names_what_it_cannot_model() -> None:
     lookup = GenwattPredictor()(CONFIG, GPU_ENV)
-    assert lookup.point is None and "not available" in lookup.reason
+    assert lookup.reason == "" and lookup.point is not None and lookup.point.energy_j > 0
+    unknown = GenwattPredictor()({**CONFIG, "model": "no-such-model"}, GPU_ENV)
+    assert unknown.point is None and "the predictor gave no figure" in unknown.reason
 
 
 def test_gpu_name_maps_cuda_visible_devices_to_nvml_indices() -> None:

@@ -298,3 +298,43 @@ def test_processes_left_behind_are_flagged_on_every_domain(meter: Meter, tmp_pat
     for process in psutil.process_iter(["cmdline"]):
         if str(pid_file) + ".ready" in (process.info["cmdline"] or []):
             process.kill()
+
+
+DOUBLE_FORK = """
+import os, pathlib, sys, time
+ready = pathlib.Path(sys.argv[1])
+if os.fork() == 0:  # the intermediate parent: starts the worker and exits at once
+    if os.fork() == 0:  # the worker, adopted by init: no longer genwatt's descendant
+        start = time.process_time()
+        while time.process_time() - start < 1.0:
+            pass
+        ready.write_text(str(os.getpid()))
+        time.sleep(30)
+    os._exit(0)
+os.wait()
+while not ready.exists():
+    time.sleep(0.01)
+"""
+
+
+def test_a_double_forked_worker_is_charged_and_flagged(tmp_path: Path) -> None:
+    """The worker leaves the process tree at once, but stays in the command's process
+    group: its second of CPU time is in the estimate, and it outlives the command."""
+    from genwatt.meter.sources.estimate import EstimateSource
+
+    source = EstimateSource(cpu=True, dram=True)
+    meter = Meter([source], synchronize=False)
+    ready = tmp_path / "ready"
+    try:
+        measurement = measure_command([PY, "-c", DOUBLE_FORK, str(ready)], meter=meter)
+    finally:
+        if ready.exists():
+            os.kill(int(ready.read_text()), signal.SIGKILL)
+        meter.close()
+    watts_per_thread = source.domains[0].assumptions["watts_per_thread"]
+    window = measurement.window
+    assert window.energy_j["cpu:0"] >= 0.9 * watts_per_thread  # 1 s of one thread, at least
+    for domain in ("cpu:0", "dram:0"):
+        assert OUTLIVED_FLAG in window.flags[domain]
+        assert window.assumptions[domain]["outlived"] == OUTLIVED_FLAG
+        assert "process group" in window.assumptions[domain]["scope"]

@@ -9,11 +9,11 @@ import pytest
 
 from genwatt.errors import ConfigError, DeviceUnavailableError, PlanTooLargeError
 from genwatt.run import plan as plan_module
-from genwatt.run.bench import bench_spec
+from genwatt.run.bench_grid import bench_spec
 from genwatt.run.device_check import DeviceMemory, check_device, parse_device
 from genwatt.run.memory_check import bytes_text
 from genwatt.run.plan import MAX_PLANNED_RUNS, plan_sweep
-from genwatt.run.spec import parse_spec
+from genwatt.run.sweep_spec import parse_spec
 
 GIB = 2**30
 

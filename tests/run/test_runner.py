@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from genwatt.errors import ConfigError
-from genwatt.run.bench import run_sweep
 from genwatt.run.plan import plan_sweep
 from genwatt.run.runner import ci95_halfwidth_pct, needs_another_repeat
-from genwatt.run.spec import parse_spec
+from genwatt.run.sweep_report import run_sweep
+from genwatt.run.sweep_spec import parse_spec
 from genwatt.store.store import ResultsStore
 
 SMALL = {

@@ -20,7 +20,7 @@ from genwatt.run import workload as workload_module
 from genwatt.run.instrument import GenerationRecord, instrument
 from genwatt.run.plan import PlannedConfig
 from genwatt.run.runner import SweepInterrupted, SweepRunner, _interrupted, failure_kind
-from genwatt.run.spec import parse_spec
+from genwatt.run.sweep_spec import parse_spec
 from genwatt.store.records import FailureKind
 from genwatt.store.store import ResultsStore
 

@@ -9,7 +9,8 @@ import pytest
 from genwatt.meter.meter import Meter
 from genwatt.meter.phases import DECODE, PREFILL
 from genwatt.models import build_text_model, generate_kwargs, get_model, resolve_params
-from genwatt.run.bench import bench_spec, run_sweep
+from genwatt.run.bench_grid import bench_spec
+from genwatt.run.sweep_report import run_sweep
 from genwatt.run.text_instrument import InstrumentedTextModel
 from genwatt.run.workload import fill_prompt
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 
+from genwatt.carbon.setting import CarbonSetting
 from genwatt.cli import sweep_options as opt
 from genwatt.cli.report import NO_REPORT, REPORT
+from genwatt.cli.sweep_driver import execute
+from genwatt.run.bench_grid import bench_spec, new_bench_sweep_id
+from genwatt.run.sweep_spec import spec_error
 
 
 def bench(
@@ -34,12 +39,6 @@ def bench(
     no_report: bool = NO_REPORT,
 ) -> None:
     """Benchmark a model over frames x resolution x steps (default: the tiny WAN model on CPU)."""
-    from pydantic import ValidationError
-
-    from genwatt.carbon.setting import CarbonSetting
-    from genwatt.run.bench import bench_spec, new_bench_sweep_id
-    from genwatt.run.spec import spec_error
-
     try:
         spec = bench_spec(
             model,
@@ -53,8 +52,6 @@ def bench(
         )
     except ValidationError as exc:  # an option's value the spec refuses (e.g. --dtype)
         raise spec_error(exc, "a genwatt bench option") from None
-    from genwatt.cli.sweep import execute
-
     execute(
         spec,
         store=store,

@@ -8,6 +8,8 @@ from typing import Any
 
 import typer
 
+from genwatt.predict.fit import calibrate_from
+
 
 def calibrate(
     gpu: str = typer.Option(..., "--gpu", help="Hardware profile the runs were measured on."),
@@ -26,8 +28,6 @@ def calibrate(
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
     """Fit efficiencies and powers by least squares; report leave-one-out error."""
-    from genwatt.predict.calibrate import calibrate_from
-
     calibration = calibrate_from(source, gpu, model=model, form=form)
     if out is not None:
         calibration.save(out)

@@ -9,6 +9,8 @@ from typing import Any
 import typer
 
 from genwatt.labels import settings_label
+from genwatt.predict.check import check_csv
+from genwatt.units import format_energy_j
 
 
 def check_reference(
@@ -27,8 +29,6 @@ def check_reference(
 ) -> None:
     """Compare each row's measured GPU energy with the prediction for the settings it
     states. Exits 1 when any row is flagged."""
-    from genwatt.predict.check import check_csv
-
     checks = check_csv(csv_path, gpu, model=model, calibration=calibration, tolerance=tolerance)
     if json_out:
         typer.echo(
@@ -52,7 +52,6 @@ def _print(groups: list[dict[str, Any]], tolerance: float) -> None:
     from rich.table import Table
 
     from genwatt.cli.render import console
-    from genwatt.units import format_energy_j
 
     out = console()
     table = Table(

@@ -6,13 +6,13 @@ import json
 
 import typer
 
+from genwatt.meter.inventory import inventory
+
 
 def env(
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
     """List every energy domain found, its method, and why each missing counter is missing."""
-    from genwatt.meter.inventory import inventory
-
     report = inventory()
     if json_out:
         typer.echo(json.dumps(report, indent=2))

@@ -6,14 +6,14 @@ import json
 
 import typer
 
+from genwatt.predict.calibration import SHIPPED_DIR
+from genwatt.predict.hardware import list_profiles
+
 
 def gpus(
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
     """List the hardware profiles: dense peak FLOP/s, memory bandwidth, TDP, citation."""
-    from genwatt.predict.calibration import SHIPPED_DIR
-    from genwatt.predict.hardware import list_profiles
-
     profiles = list_profiles()
     calibrated = {p.stem for p in SHIPPED_DIR.glob("*.json")}
     if json_out:

@@ -20,13 +20,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from genwatt.carbon.setting import RECORD_KEY
 from genwatt.errors import StoreError
-
-if TYPE_CHECKING:
-    from genwatt.run.command import CommandMeasurement
-    from genwatt.store.store import ResultsStore
+from genwatt.meter.meter import Meter
+from genwatt.run.command import CommandMeasurement, check_options, measure_command
+from genwatt.store.records import RunRecord
+from genwatt.store.store import ResultsStore
 
 # Exit code when the command succeeded but its measurement could not be stored.
 STORE_FAILED_EXIT_CODE = 2
@@ -102,8 +103,6 @@ def run(options: MeasureOptions) -> int:
     Raises ``GenwattError`` (the CLI prints one line, exit 2) before the command starts
     when an option or the store is unusable.
     """
-    from genwatt.run.command import check_options
-
     check_options(
         options.command, idle_seconds=options.idle_seconds, country=options.country, pue=options.pue
     )
@@ -130,8 +129,6 @@ def run(options: MeasureOptions) -> int:
 
 def _open_store(path: Path | None) -> ResultsStore:
     """The results store, opened and proven writable, or ``StoreError``."""
-    from genwatt.store.store import ResultsStore
-
     results = ResultsStore(path)
     try:
         results.check_writable()
@@ -142,9 +139,6 @@ def _open_store(path: Path | None) -> ResultsStore:
 
 
 def _measure(options: MeasureOptions) -> CommandMeasurement:
-    from genwatt.meter.meter import Meter
-    from genwatt.run.command import measure_command
-
     meter = Meter(timeline=options.timeline)
     try:
         return measure_command(
@@ -171,9 +165,6 @@ def _print_report(report: dict[str, Any], options: MeasureOptions) -> None:
 
 
 def _save(results: ResultsStore, measurement: CommandMeasurement) -> int:
-    from genwatt.carbon.setting import RECORD_KEY
-    from genwatt.store.records import RunRecord
-
     record = RunRecord(
         kind="measure",
         status="ok" if measurement.ok else "failed",

@@ -9,9 +9,12 @@ from pathlib import Path
 import typer
 
 from genwatt.cli import sweep_options as opt
+from genwatt.cli.progress import RichSweepProgress
+from genwatt.meter.meter import Meter
+from genwatt.store.store import ResultsStore, default_store_path
 
-# genwatt.mitigate.comparison_size's QUICK_PROMPTS and FULL_PROMPTS, written out so that the help
-# needs no import of genwatt.mitigate (numpy, scipy); a test keeps them equal.
+# genwatt.mitigate.comparison.size's QUICK_PROMPTS and FULL_PROMPTS, written out so that the
+# help needs no import of the harness (numpy, scipy); a test keeps them equal.
 QUICK_PROMPTS = 3
 FULL_PROMPTS = 6
 
@@ -51,7 +54,7 @@ def mitigate(
         ),
     ),
     seeds: str = typer.Option("0", "--seeds", help="Seeds, comma-separated (e.g. 0,1)."),
-    steps: int | None = typer.Option(None, "--steps", min=1, help="Baseline denoising steps."),
+    steps: int | None = typer.Option(None, "--steps", help="Baseline denoising steps."),
     guidance: float | None = opt.GUIDANCE,
     device: str = opt.DEVICE,
     dtype: str | None = opt.DTYPE,
@@ -74,16 +77,14 @@ def mitigate(
     json_out: bool = opt.JSON,
 ) -> None:
     """Run each strategy on the baseline's prompts and seeds; report work, energy, quality."""
+    # The harness and its renderer import torch, numpy and scipy: only when it runs.
     from genwatt.cli import render_mitigation as render
-    from genwatt.cli.progress import RichSweepProgress
-    from genwatt.meter.meter import Meter
-    from genwatt.mitigate import comparison_size
     from genwatt.mitigate.catalog import describe_strategies, parse_strategies
-    from genwatt.mitigate.compare import Comparison, compare
-    from genwatt.mitigate.record import save_comparison
-    from genwatt.mitigate.subject import load_subject
-    from genwatt.mitigate.timing import validated_timing
-    from genwatt.store.store import ResultsStore, default_store_path
+    from genwatt.mitigate.comparison import size as comparison_size
+    from genwatt.mitigate.comparison.compare import Comparison, compare
+    from genwatt.mitigate.comparison.record import save_comparison
+    from genwatt.mitigate.comparison.subject import load_subject
+    from genwatt.mitigate.comparison.timing import validated_timing
 
     if list_only:
         render.print_strategy_catalog(describe_strategies())

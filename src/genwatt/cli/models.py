@@ -8,6 +8,7 @@ import typer
 
 from genwatt.cli.render import console
 from genwatt.labels import settings_label
+from genwatt.models.registry import list_models
 
 
 def _count(n: int | None) -> str:
@@ -28,8 +29,6 @@ def models(
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
     """List the registered models: real checkpoints first, then their tiny CPU forms."""
-    from genwatt.models.registry import list_models
-
     rows = [spec.summary() for spec in list_models()]
     if json_out:
         typer.echo(json.dumps(rows, indent=2))

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
+from genwatt.carbon.setting import CarbonSetting
 from genwatt.cli.sweep_options import COUNTRY, PUE, finite_option
-
-if TYPE_CHECKING:
-    from genwatt.carbon.setting import CarbonSetting
+from genwatt.formatting import mass_g, seconds, si
+from genwatt.predict.predictor import predict as run_predict
+from genwatt.predict.sweep import parse_sweep, predict_sweep
+from genwatt.units import format_energy_j
 
 
 def predict(
@@ -43,8 +45,6 @@ def predict(
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
     """Predict latency and GPU energy of one generation (provenance: predicted)."""
-    from genwatt.carbon.setting import CarbonSetting
-
     carbon = CarbonSetting.resolve(country, pue)
     settings: dict[str, Any] = {
         "num_frames": frames,
@@ -55,8 +55,6 @@ def predict(
         "batch_size": batch,
     }
     if sweep:
-        from genwatt.predict.sweep import parse_sweep, predict_sweep
-
         result = predict_sweep(
             model,
             gpu,
@@ -76,8 +74,6 @@ def predict(
             _print_carbon(carbon, "per row: JSON `co2e_g`")
         return
 
-    from genwatt.predict.predictor import predict as run_predict
-
     prediction = run_predict(model, gpu, calibration=calibration, **settings)
     data = prediction.to_dict()
     data |= {"co2e_g": _co2e_g(data["energy_gpu_j"], carbon), "carbon": carbon.to_dict()}
@@ -85,18 +81,12 @@ def predict(
         typer.echo(json.dumps(data, indent=2))
     else:
         _print_prediction(data)
-        _print_carbon(carbon, f"{_grams(data['co2e_g'])} CO2e (predicted, GPU energy)")
+        _print_carbon(carbon, f"{mass_g(data['co2e_g'])} CO2e (predicted, GPU energy)")
 
 
 def _co2e_g(energy_j: float | None, carbon: CarbonSetting) -> float | None:
     """Grams of CO2e of a predicted GPU energy on ``carbon``; None without one."""
     return None if energy_j is None else carbon.co2e(energy_j).co2e_g
-
-
-def _grams(co2e_g: float | None) -> str:
-    from genwatt.report.format import mass_g
-
-    return mass_g(co2e_g)
 
 
 def _print_carbon(carbon: CarbonSetting, what: str) -> None:
@@ -108,17 +98,9 @@ def _print_carbon(carbon: CarbonSetting, what: str) -> None:
 
 
 def _flops_text(flops: float | None) -> str:
-    """FLOPs with an SI prefix: tiny CPU models count in GFLOP, video models in PFLOP."""
-    if flops is None:
-        return "-"
-    for scale, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M")):
-        if flops >= scale:
-            return f"{flops / scale:.3g} {prefix}"
-    return f"{flops:.3g} "
-
-
-def _seconds_text(seconds: float) -> str:
-    return f"{seconds:,.0f}" if seconds >= 100 else f"{seconds:.3g}"
+    """FLOPs with an SI prefix, in a column headed FLOPs: tiny CPU models count in G,
+    video models in P; "-" when the predictor gave none."""
+    return "-" if flops is None else si(flops)
 
 
 def _calibration_line(c: dict[str, Any]) -> str:
@@ -140,7 +122,6 @@ def _print_prediction(p: dict[str, Any]) -> None:
     from rich.table import Table
 
     from genwatt.cli.render import console, provenance_text
-    from genwatt.units import format_energy_j
 
     out = console()
     c = p["config"]
@@ -159,14 +140,14 @@ def _print_prediction(p: dict[str, Any]) -> None:
         table.add_row(
             name,
             _flops_text(p["flops"].get(name)),
-            _seconds_text(p["latency_by_component_s"][name]),
+            seconds(p["latency_by_component_s"][name]),
             format_energy_j(p["energy_by_component_j"][name]),
             provenance_text(p["provenance"]),
         )
     table.add_row(
         "[bold]total[/]",
         _flops_text(p["flops"]["total"]),
-        f"[bold]{_seconds_text(p['latency_s'])}[/]",
+        f"[bold]{seconds(p['latency_s'])}[/]",
         f"[bold]{format_energy_j(p['energy_gpu_j'])}[/]",
         provenance_text(p["provenance"]),
     )
@@ -188,7 +169,6 @@ def _print_sweep(model: str, gpu: str, result: Any) -> None:
     from rich.table import Table
 
     from genwatt.cli.render import console, provenance_text
-    from genwatt.units import format_energy_j
 
     out = console()
     table = Table(
@@ -203,7 +183,7 @@ def _print_sweep(model: str, gpu: str, result: Any) -> None:
             f"{row['width']}x{row['height']}",
             str(row["steps"]),
             _flops_text(row["flops_total"]),
-            _seconds_text(row["latency_s"]),
+            seconds(row["latency_s"]),
             format_energy_j(row["energy_gpu_j"]),
             format_energy_j(row["energy_floor_j"]),
             provenance_text("predicted"),

@@ -1,4 +1,5 @@
-"""Rich rendering shared by the commands: formatting is written once, here.
+"""Rich rendering shared by the commands: tables and provenance colours are written once,
+here; numbers come from ``genwatt.formatting``.
 
 Reports go to stderr when the command's stdout belongs to something else (the measured
 command's own output); tables always show the provenance next to every energy figure.
@@ -21,6 +22,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from genwatt.carbon.equivalents import Equivalent
+from genwatt.formatting import mass_g, sig
+from genwatt.meter.phases import OTHER, PHASES
 from genwatt.units import format_energy_j
 
 PROVENANCE_STYLE = {"measured": "green", "estimated": "yellow", "predicted": "cyan"}
@@ -49,8 +53,6 @@ def text_column(table: Table, header: str) -> None:
 def number(value: float, digits: int = 3) -> str:
     """A table cell's number: ``digits`` significant figures, never an exponent; "-"
     for NaN (a configuration with no successful run)."""
-    from genwatt.report.format import sig
-
     return "-" if value != value else sig(value, digits)
 
 
@@ -145,8 +147,6 @@ def print_measurement(report: dict[str, Any], title: str) -> None:
     carbon = report["carbon"]
     intensity = carbon["intensity"]
     where = "world average (default)" if intensity["is_default"] else intensity["name"]
-    from genwatt.report.format import mass_g
-
     # Both CO2e figures are labelled: the net one is what this command reports, the
     # gross one is what the report and exports show for the stored run.
     co2e = f"[bold]{mass_g(report['co2e_g'])} CO2e[/]"
@@ -169,8 +169,6 @@ def print_measurement(report: dict[str, Any], title: str) -> None:
 
 def _equivalent_text(item: dict[str, Any]) -> str:
     """``3.2 m by petrol car``: the equivalent in a unit a person reads (no exponent)."""
-    from genwatt.carbon.equivalents import Equivalent
-
     fields = {k: v for k, v in item.items() if k in Equivalent.__dataclass_fields__}
     return Equivalent(**fields).text()
 
@@ -258,8 +256,6 @@ def _print_headline(out: Console, report: Any) -> None:
 
 
 def print_sweep_report(report: Any) -> None:
-    from genwatt.meter.phases import OTHER, PHASES
-
     out = console()
     _print_headline(out, report)
     table = Table(

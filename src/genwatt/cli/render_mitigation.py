@@ -12,9 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from genwatt.cli.render import console, provenance_text
-from genwatt.mitigate.compare import MIN_WORK_SAVED, Comparison, StrategyResult
-from genwatt.mitigate.comparison_size import FULL_PROMPTS, RunEstimate
-from genwatt.mitigate.timing import SAME_OUTPUT_ATOL
+from genwatt.mitigate.comparison.compare import Comparison, StrategyResult
+from genwatt.mitigate.comparison.conventions import MIN_WORK_SAVED
+from genwatt.mitigate.comparison.size import FULL_PROMPTS, RunEstimate
+from genwatt.mitigate.comparison.timing import SAME_OUTPUT_ATOL
 from genwatt.units import format_energy_j
 
 #: (header, justify, wraps). Headers break where written, and cells hold only short

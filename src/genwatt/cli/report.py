@@ -2,7 +2,7 @@
 
 Thin on purpose: ``genwatt.report.write_report`` does the work; this parses and prints.
 ``finish_report`` is the step ``genwatt bench`` and ``genwatt sweep`` end with (from
-``cli.sweep.execute``); ``REPORT`` and ``NO_REPORT`` are the options for those commands
+``cli.sweep_driver.execute``); ``REPORT`` and ``NO_REPORT`` are the options for those commands
 to pass on as ``execute(report_path=..., write_report=...)``.
 """
 

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from genwatt.errors import GenwattError
+from genwatt.store.export import export, records_json
 from genwatt.store.records import RunRecord, RunStatus
 from genwatt.store.store import ResultsStore
 from genwatt.units import format_energy_j
@@ -160,8 +161,6 @@ def _nothing_to_show(opened: ResultsStore, filters: dict[str, str | None]) -> st
 def _export(
     records: list[RunRecord], *, json_out: bool, csv: Path | None, parquet: Path | None
 ) -> None:
-    from genwatt.store.export import export, records_json
-
     written = []
     if csv is not None:
         written.append(export(records, csv, "csv"))

@@ -7,13 +7,13 @@ from typing import Any
 import typer
 
 from genwatt.errors import ConfigError
+from genwatt.numbers import finite_or_none
+from genwatt.run.device_check import parse_device
 
 
 def finite_option(param: typer.CallbackParam, value: float | None) -> float | None:
     """Typer callback: a float flag must be finite (``--guidance nan`` would pass every
     bound and silently mean no guidance)."""
-    from genwatt.numbers import finite_or_none
-
     return finite_or_none(value, param.opts[0] if param.opts else str(param.name))
 
 
@@ -23,8 +23,6 @@ def device_option(value: str) -> str:
     Whether the device is usable here is checked when the plan is validated for a run,
     so that a dry run can plan a GPU sweep on a machine without one.
     """
-    from genwatt.run.device_check import parse_device
-
     parse_device(value)
     return value
 

@@ -24,20 +24,17 @@ it, under ``FlopCounterMode``. It imports torch when called.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from genwatt.flops.generation import component_call_flops, generation_flops
 from genwatt.flops.result import PARTS, ForwardFlops, GenerationFlops
-
-if TYPE_CHECKING:
-    from genwatt.models.params import ResolvedParams
-    from genwatt.models.spec import ModelSpec
+from genwatt.models.params import ResolvedParams
+from genwatt.models.spec import ModelSpec
 
 
 def count_on_meta(
-    spec: ModelSpec, params: ResolvedParams, component: str, *, batch_size: int = 1
+    spec: ModelSpec, params: ResolvedParams, component: str, *, batch_size: int | None = None
 ) -> float:
-    """FlopCounterMode on meta: one call of ``component`` as the pipeline makes it.
+    """FlopCounterMode on meta: one call of ``component`` as the pipeline makes it
+    (``batch_size`` defaults to ``params.batch_size``).
 
     Imports torch, diffusers and transformers (seconds); see ``genwatt.flops.meta_count``.
     """

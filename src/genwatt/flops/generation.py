@@ -41,19 +41,25 @@ from genwatt.models.spec import ComponentSpec, ModelSpec
 ZERO_NEGATIVE_PIPELINES = frozenset({"StableDiffusionXLPipeline"})
 
 
-def check_call(spec: ModelSpec, params: ResolvedParams, batch_size: int) -> None:
-    """ConfigError unless ``params`` were resolved for ``spec`` and the batch is >= 1."""
+def check_call(spec: ModelSpec, params: ResolvedParams, batch_size: int | None) -> int:
+    """The batch of the call: ``batch_size``, or ``params.batch_size`` when None.
+
+    ConfigError unless ``params`` were resolved for ``spec`` and the batch is >= 1.
+    """
     if params.model != spec.name:
         raise ConfigError(
             f"These parameters were resolved for {params.model}, not {spec.name}; "
             f"call resolve_params({spec.name!r} spec, ...) first."
         )
+    if batch_size is None:
+        batch_size = params.batch_size
     if (
         isinstance(batch_size, bool)
         or not isinstance(batch_size, numbers.Integral)
         or batch_size < 1
     ):
         raise ConfigError(f"batch_size must be a whole number >= 1, got {batch_size!r}.")
+    return int(batch_size)
 
 
 def scheduler_steps(spec: ModelSpec, params: ResolvedParams) -> int:
@@ -131,11 +137,12 @@ def vae_decoder_forward(spec: ModelSpec, params: ResolvedParams) -> ForwardFlops
 
 
 def component_call_flops(
-    spec: ModelSpec, params: ResolvedParams, component: str, *, batch_size: int = 1
+    spec: ModelSpec, params: ResolvedParams, component: str, *, batch_size: int | None = None
 ) -> float:
     """The closed form of exactly what ``count_on_meta`` counts: one call of
-    ``component`` as the pipeline makes it (see its docstring)."""
-    check_call(spec, params, batch_size)
+    ``component`` as the pipeline makes it (see its docstring). ``batch_size`` defaults
+    to ``params.batch_size``."""
+    batch_size = check_call(spec, params, batch_size)
     comp = spec.component(component)
     if comp.role == "adapter":
         raise ConfigError(
@@ -187,10 +194,11 @@ def _text_generation(spec: ModelSpec, params: ResolvedParams, batch_size: int) -
 
 
 def generation_flops(
-    spec: ModelSpec, params: ResolvedParams, *, batch_size: int = 1
+    spec: ModelSpec, params: ResolvedParams, *, batch_size: int | None = None
 ) -> GenerationFlops:
-    """FLOPs of one pipeline call generating ``batch_size`` outputs with ``params``."""
-    check_call(spec, params, batch_size)
+    """FLOPs of one pipeline call generating ``batch_size`` outputs with ``params``
+    (default: ``params.batch_size``)."""
+    batch_size = check_call(spec, params, batch_size)
     if spec.task == "text":
         return _text_generation(spec, params, batch_size)
 

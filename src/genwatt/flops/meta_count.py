@@ -66,8 +66,8 @@ def _motion_unet(spec: ModelSpec, component: str) -> nn.Module:
     return merged.eval().requires_grad_(False)
 
 
-def _call(spec: ModelSpec, params: ResolvedParams, component: str, batch_size: int) -> Call:
-    check_call(spec, params, batch_size)
+def _call(spec: ModelSpec, params: ResolvedParams, component: str, batch_size: int | None) -> Call:
+    batch_size = check_call(spec, params, batch_size)
     comp = spec.component(component)
     if comp.role == "adapter":
         raise ConfigError(
@@ -112,9 +112,10 @@ def count(call: Call) -> float:
 
 
 def count_on_meta(
-    spec: ModelSpec, params: ResolvedParams, component: str, *, batch_size: int = 1
+    spec: ModelSpec, params: ResolvedParams, component: str, *, batch_size: int | None = None
 ) -> float:
-    """FLOPs of one call of ``component`` as the pipeline makes it, counted on meta.
+    """FLOPs of one call of ``component`` as the pipeline makes it, counted on meta
+    (``batch_size`` defaults to ``params.batch_size``).
 
     A denoiser call under batched CFG carries ``2 * batch_size`` samples (WAN's
     unbatched CFG makes two calls of ``batch_size``); a text encoder call encodes
@@ -125,7 +126,12 @@ def count_on_meta(
 
 
 def count_by_module(
-    spec: ModelSpec, params: ResolvedParams, component: str, *, batch_size: int = 1, depth: int = 3
+    spec: ModelSpec,
+    params: ResolvedParams,
+    component: str,
+    *,
+    batch_size: int | None = None,
+    depth: int = 3,
 ) -> dict[str, float]:
     """Like ``count_on_meta``, split by submodule (to find where two counts part)."""
     call = _call(spec, params, component, batch_size)

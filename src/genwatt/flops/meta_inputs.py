@@ -18,7 +18,7 @@ import torch
 from genwatt.errors import ConfigError
 from genwatt.flops.mochi import valid_text_tokens
 from genwatt.flops.shapes import context_tokens, encoder_tokens, latent_grid, vae_factors
-from genwatt.models.build import resolve_dtype
+from genwatt.models.components import resolve_dtype
 from genwatt.models.params import ResolvedParams
 from genwatt.models.spec import ComponentSpec, ModelSpec
 

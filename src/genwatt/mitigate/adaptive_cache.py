@@ -14,7 +14,9 @@ How it decides (EasyCache's transformation-rate test, measured where it matters)
   says how fast the clean estimate ``c`` moves per unit of input change. On every later
   step ``k * ||x_t - x_{t-1}|| / ||c||`` estimates its relative change; the estimates
   accumulate since the last full call and the step is skipped while the sum stays below
-  ``threshold`` (and fewer than ``max_skips`` steps in a row were skipped);
+  ``threshold`` (and fewer than ``max_skips`` steps in a row were skipped). The clean
+  estimate changes fast in the first steps, where the clip's layout is decided, and
+  slowly later, so the test keeps early steps and skips late ones;
 * a skipped call returns the velocity that keeps the last full call's *noise* estimate
   (``target="noise"``). ``extrapolation`` > 0 moves the cached quantity along its trend
   in ``sigma`` between the last two full calls;
@@ -25,46 +27,24 @@ How it decides (EasyCache's transformation-rate test, measured where it matters)
 * the first ``warmup`` steps (and the last ``final`` ones) always run;
 * with ``correct_runs`` (the default), when a full call ends a run of skipped ones the
   sample is shifted as if the skipped calls had used the noise estimate interpolated
-  between the two full calls (``genwatt.mitigate.run_correction``): the end of the run
-  is then known, and interpolating is far safer than the forward ``extrapolation``.
-
-Why these choices, measured on the trained reference model (30 steps, guidance 5, 18
-held-out prompts, PSNR against the uncached clip; ``benchmarks/mitigation.py`` and its
-``--adaptive-study``). With the defaults (threshold 0.2, plain reuse, runs corrected):
-2.5x fewer denoising FLOPs at 36.7 dB mean (100 % of clips >= 30 dB) on seed 0 and 2.5x
-at 37.8 dB (89 %) on seed 1, where plain fewer steps at the same FLOPs give about 30 and
-31 dB. The run correction adds 0.8 to 2.6 dB at equal FLOPs at every threshold from 0.2
-to 0.4 on both seeds (at 0.5: level on seed 0, +0.6 dB on seed 1), skipping slightly
-less at the same threshold; it was off until that study. Extrapolating halfway along the
-trend (``extrapolation=0.5``, the earlier default) skips less at the same threshold and
-is 1 to 5 dB worse than the default at equal FLOPs, with or without the correction; it
-was the default because on the previous reference model it was worth about 3 dB at 2.2x.
-For 3x: ``PRESET_3X`` (threshold 0.4, ``warmup=5``, ``max_skips=5``), chosen on seeds 0
-to 5, gives 3.08x at 32.8 dB with 85 % of clips >= 30 dB on seeds 6 to 9; the earlier
-setting (0.45, at most 4 skips), chosen on seed 0 alone, scored 89 % there but 76 % on
-seeds 1 to 4, so 3x sits close to the target's 80 % line on this model (the default's
-2.5x keeps 89 to 100 % on every seed). At 3x the rate test decides only the first ten or
-so steps; after them it would skip every call, and ``max_skips`` sets the pattern.
-Keeping the corrector off the skipped steps gained 0.4 to 1.9 dB with plain reuse on the
-previous model. The paragraphs below were measured on an earlier, narrower reference
-model (width 128); their comparisons still decided the design, except that there
-extrapolating was worse than plain reuse.
-
-* Guidance: WAN runs the conditional and unconditional prediction as separate calls,
+  between the two full calls (``run_correction``): the end of the run is then known, and
+  interpolating is far safer than extrapolating forward;
+* guidance: WAN runs the conditional and unconditional prediction as separate calls,
   each inside ``transformer.cache_context("cond"/"uncond")``. Each branch keeps its own
   history in a diffusers ``StateManager`` keyed by that context, but with ``lockstep``
   (default) the first branch called at a step decides for all: the guided output
   amplifies the *difference* of the branches (``u + 5 (c - u)``), so a step cached in one
   branch and computed in the other costs far more than one cached in both, whose errors
-  largely cancel. Deciding per branch gave 2.0x at 25.5 dB, or 1.65x at 32.5 dB.
-* Measuring the clean estimate instead of the raw output, and reusing the noise estimate
-  instead of ``output - input`` (EasyCache's choices, 3.06x at 32.4 dB in lockstep), gained
-  1.3 dB: the clean estimate changes fast in the first steps, where the clip's layout is
-  decided, and slowly later, so the test keeps early steps and skips late ones.
+  largely cancel.
+
+Every default was chosen by measurement on the trained reference model
+(``benchmarks/mitigation.py``); ``docs/mitigation.md`` has the results, the studies
+behind each choice and the settings that lost.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -90,10 +70,10 @@ TARGETS: tuple[Target, ...] = ("noise", "output", "residual")
 MEASURES: tuple[Measure, ...] = ("clean", "output")
 
 
-#: The setting chosen for about 3x fewer denoising FLOPs on genwatt's reference model
-#: (``benchmarks/mitigation.py``; chosen on seeds 0 to 5, confirmed on seeds 6 to 9):
-#: a longer warm-up keeps the steps where a clip's layout is decided, and runs of up to
-#: five skips pay for them late in the trajectory. ``genwatt mitigate`` runs it as
+#: The setting for about 3x fewer denoising FLOPs on genwatt's reference model (how it
+#: was chosen and confirmed: ``docs/mitigation.md``): a longer warm-up keeps the steps
+#: where a clip's layout is decided, and runs of up to five skips pay for them late in
+#: the trajectory. ``genwatt mitigate`` runs it as
 #: ``genwatt-adaptive-3x`` (the threshold can still be set: ``genwatt-adaptive-3x:0.5``).
 PRESET_3X: Mapping[str, Any] = MappingProxyType({"threshold": 0.4, "warmup": 5, "max_skips": 5})
 
@@ -111,7 +91,7 @@ class AdaptiveSettings:
     module doc).
     ``correct_runs``: when a full call ends a run of skipped ones, shift the sample as if
     the skipped calls had used the noise estimate interpolated between the two full calls
-    (``genwatt.mitigate.run_correction``); costs no call.
+    (``run_correction``); costs no call.
     """
 
     threshold: float = 0.2
@@ -385,38 +365,16 @@ class AdaptiveStepCache(Strategy):
     """genwatt's adaptive step cache on the pipeline's ``transformer`` (see module doc).
 
     ``threshold`` is the accumulated relative change of the clean estimate allowed before
-    a full call; the keyword arguments are ``AdaptiveSettings``. ``tally`` sums the
+    a full call; the other keyword arguments are the fields of ``AdaptiveSettings``
+    (``AdaptiveStepCache(0.4, warmup=5)``), which validates them and holds their
+    defaults. ``from_settings`` takes a settings object as it is. ``tally`` sums the
     per-branch decisions over every generation run while the strategy is applied.
     """
 
     kind = "cache"
 
-    def __init__(
-        self,
-        threshold: float = AdaptiveSettings.threshold,
-        *,
-        warmup: int = AdaptiveSettings.warmup,
-        final: int = AdaptiveSettings.final,
-        max_skips: int = AdaptiveSettings.max_skips,
-        extrapolation: float = AdaptiveSettings.extrapolation,
-        lockstep: bool = AdaptiveSettings.lockstep,
-        target: Target = AdaptiveSettings.target,
-        measure: Measure = AdaptiveSettings.measure,
-        correct_skipped: bool = AdaptiveSettings.correct_skipped,
-        correct_runs: bool = AdaptiveSettings.correct_runs,
-    ) -> None:
-        self.settings = AdaptiveSettings(
-            threshold,
-            warmup,
-            final,
-            max_skips,
-            extrapolation,
-            lockstep,
-            target,
-            measure,
-            correct_skipped,
-            correct_runs,
-        )
+    def __init__(self, threshold: float = AdaptiveSettings.threshold, **settings: Any) -> None:
+        self.settings = AdaptiveSettings(threshold, **settings)
         # Settings other than the threshold show in the name only when they differ from
         # the default, so two variants in one comparison never share a name.
         self.name = f"genwatt-adaptive-{threshold:g}" + _non_default_suffix(self.settings)
@@ -425,6 +383,11 @@ class AdaptiveStepCache(Strategy):
             f"call while the predicted change of the clean estimate stays under {threshold:g}"
         )
         self.tally: Counter[str] = Counter()
+
+    @classmethod
+    def from_settings(cls, settings: AdaptiveSettings) -> AdaptiveStepCache:
+        """The cache with ``settings``, field for field."""
+        return cls(**dataclasses.asdict(settings))
 
     @contextmanager
     def applied(

@@ -28,16 +28,10 @@ fix. What each strategy sets, and why:
   range, with nothing cached yet, and fails: its range must end below the first timestep.
 
 ``default_cache_strategies`` is what ``genwatt mitigate`` runs; ``CACHE_FACTORIES`` maps a
-short name to a factory taking an optional aggressiveness (``magcache:0.1``). On the
-trained reference model (30 steps, guidance 5, 18 held-out prompts;
-``benchmarks/results/mitigation-cpu.json``) plain fewer steps loses quality fast (32 dB
-at 2x), and at equal FLOPs FasterCache beats it by 5.7 dB (at 1.17x), TaylorSeer by
-3.7 dB, MagCache by up to 3.1 dB and SeaCache by 2.6 dB; genwatt's own
-``AdaptiveStepCache`` by 3.1 dB (at 3.3x) to 18.7 dB (at 1.28x). PAB and FirstBlockCache
-fall 7.2 and 2.8 dB below it: dropping a few of 30 steps costs little here. PAB
-and FasterCache skip only attention, so they level off near 1.3x on WAN whatever their
-setting. The diffusers caches' defaults were chosen on earlier reference models;
-``genwatt mitigate --strategies magcache:0.1`` and the like set them per run.
+short name to a factory taking an optional aggressiveness (``magcache:0.1``). The
+defaults were tuned on genwatt's reference model (``benchmarks/mitigation.py``;
+``docs/mitigation.md`` has how each cache compares with plain fewer steps at equal
+FLOPs); ``genwatt mitigate --strategies magcache:0.1`` and the like set them per run.
 """
 
 from __future__ import annotations
@@ -45,6 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -482,15 +477,38 @@ def _interval(cls: Callable[..., Strategy]) -> Callable[[float | None], Strategy
     return lambda value: cls() if value is None else cls(round(value))
 
 
-#: Short name -> factory taking an optional aggressiveness (threshold or skip interval).
-CACHE_FACTORIES: dict[str, Callable[[float | None], Strategy]] = {
-    "fbcache": _threshold(FirstBlockCache),
-    "pab": _interval(PyramidAttentionBroadcast),
-    "fastercache": _interval(FasterCache),
-    "taylorseer": _interval(TaylorSeer),
-    "magcache": _threshold(MagCache),
-    "seacache": _threshold(SeaCache),
-    "genwatt-adaptive": _threshold(AdaptiveStepCache),
+@dataclass(frozen=True)
+class CacheFactory:
+    """How ``--strategies NAME[:SETTING]`` makes one step cache: what its one setting is
+    (``--list`` shows it), how ``--list`` describes it, and the maker, called with the
+    setting or None for the tuned default."""
+
+    setting: str
+    description: str
+    make: Callable[[float | None], Strategy]
+
+    def __call__(self, value: float | None) -> Strategy:
+        return self.make(value)
+
+
+def _diffusers(name: str, setting: str, make: Callable[[float | None], Strategy]) -> CacheFactory:
+    return CacheFactory(setting, f"diffusers {name} hook, configured for WAN", make)
+
+
+#: Every step cache by short name, in the order ``--list`` shows them: the one list of
+#: cache names (``catalog`` builds ``--strategies`` from it).
+CACHE_FACTORIES: dict[str, CacheFactory] = {
+    "fbcache": _diffusers("fbcache", "threshold", _threshold(FirstBlockCache)),
+    "pab": _diffusers("pab", "skip interval", _interval(PyramidAttentionBroadcast)),
+    "fastercache": _diffusers("fastercache", "skip interval", _interval(FasterCache)),
+    "taylorseer": _diffusers("taylorseer", "refresh interval", _interval(TaylorSeer)),
+    "magcache": _diffusers("magcache", "threshold", _threshold(MagCache)),
+    "seacache": _diffusers("seacache", "threshold", _threshold(SeaCache)),
+    "genwatt-adaptive": CacheFactory(
+        "threshold",
+        "genwatt's own adaptive step cache (TeaCache/EasyCache family)",
+        _threshold(AdaptiveStepCache),
+    ),
 }
 
 

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from genwatt.errors import ConfigError
+from genwatt.mitigate.adaptive_cache import PRESET_3X, AdaptiveStepCache
 from genwatt.mitigate.baselines import FewerSteps, LowerResolution, NoGuidance, default_baselines
+from genwatt.mitigate.caching import CACHE_FACTORIES, CacheFactory, default_cache_strategies
 from genwatt.mitigate.strategy import KINDS, Strategy
 from genwatt.numbers import finite
 from genwatt.suggest import close_names
@@ -53,51 +55,25 @@ def _semantic_reuse(value: float | None, _call: Mapping[str, Any], store: Path) 
 
 
 def _adaptive_3x(value: float | None, _call: Mapping[str, Any], _store: Path) -> Strategy:
-    from genwatt.mitigate.adaptive_cache import PRESET_3X, AdaptiveStepCache
-
     settings = dict(PRESET_3X)
     if value is not None:
         settings["threshold"] = float(value)
     return AdaptiveStepCache(**settings)
 
 
-def _cache(name: str) -> Factory:
+def _cache(factory: CacheFactory) -> Factory:
     def make(value: float | None, _call: Mapping[str, Any], _store: Path) -> Strategy:
-        from genwatt.mitigate.caching import CACHE_FACTORIES
-
-        return CACHE_FACTORIES[name](value)
+        return factory(value)
 
     return make
 
 
-_CACHE_NAMES = ("fbcache", "pab", "fastercache", "taylorseer", "magcache", "seacache")
-_CACHE_SETTINGS = {
-    "fbcache": "threshold",
-    "pab": "skip interval",
-    "fastercache": "skip interval",
-    "taylorseer": "refresh interval",
-    "magcache": "threshold",
-    "seacache": "threshold",
-    "genwatt-adaptive": "threshold",
-}
-
 #: name -> (kind, setting, factory, description)
 CATALOG: dict[str, tuple[str, str | None, Factory, str]] = {
     **{
-        name: (
-            "cache",
-            _CACHE_SETTINGS[name],
-            _cache(name),
-            f"diffusers {name} hook, configured for WAN",
-        )
-        for name in _CACHE_NAMES
+        name: ("cache", factory.setting, _cache(factory), factory.description)
+        for name, factory in CACHE_FACTORIES.items()
     },
-    "genwatt-adaptive": (
-        "cache",
-        "threshold",
-        _cache("genwatt-adaptive"),
-        "genwatt's own adaptive step cache (TeaCache/EasyCache family)",
-    ),
     "genwatt-adaptive-3x": (
         "cache",
         "threshold",
@@ -123,7 +99,7 @@ def describe_strategies(call: Mapping[str, Any] | None = None) -> list[dict[str,
     strategy's full name with its setting (``fewer-steps`` depends on ``call``'s steps,
     the reference model's by default)."""
     if call is None:
-        from genwatt.mitigate.reference import DEFAULTS
+        from genwatt.models.reference.architecture import DEFAULTS
 
         call = DEFAULTS.call_kwargs()
     unused = Path(tempfile.gettempdir()) / "genwatt-reuse-unused.db"  # reuse opens lazily
@@ -143,8 +119,6 @@ def _defaults(kind: str, call: Mapping[str, Any], store: Path) -> list[Strategy]
     if kind == "baseline":
         return default_baselines(call)
     if kind == "cache":
-        from genwatt.mitigate.caching import default_cache_strategies
-
         return default_cache_strategies()
     return [CATALOG[name][2](None, call, store) for name in ("reuse-exact", "reuse-semantic")]
 

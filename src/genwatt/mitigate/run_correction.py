@@ -1,7 +1,7 @@
 """Correct a run of skipped denoiser calls once the full call that ends it has run.
 
 Why: while the adaptive cache skips calls it keeps the last full call's noise estimate
-(``genwatt.mitigate.adaptive_cache``), so the sampler integrates a constant where the
+(``adaptive_cache``), so the sampler integrates a constant where the
 model's estimate drifts (or, with the cache's other targets and its extrapolation, some
 other guess; the correction records what each skipped step used, so it holds for all).
 When the run ends with a full call, the estimate is known at both ends of the run, and
@@ -32,15 +32,27 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
 
-if TYPE_CHECKING:
-    from genwatt.mitigate.adaptive_cache import AdaptiveCacheHook
-
 #: Below this ``1 - sigma`` the flow relations divide by (almost) zero; no shift is made.
 MIN_SIGNAL = 1e-6
+
+
+class StepRecord(Protocol):
+    """What the correction reads from the cache's hook (``AdaptiveCacheHook``), as it runs.
+
+    A protocol rather than the hook's class: the cache imports this module, so this module
+    names only the three attributes it reads.
+    """
+
+    #: The step of the latest denoiser call; None before the first.
+    current_step: int | None
+    #: Every step's noise level in the current generation.
+    sigma_at: dict[int, float]
+    #: Steps of the current generation at which a call was skipped.
+    skipped_steps: set[int]
 
 
 @dataclass(frozen=True)
@@ -101,7 +113,7 @@ class RunCorrector:
     a frozen output, or an extrapolation).
     """
 
-    def __init__(self, scheduler: Any, hook: AdaptiveCacheHook) -> None:
+    def __init__(self, scheduler: Any, hook: StepRecord) -> None:
         self.scheduler = scheduler
         self.hook = hook
         self.original_step = scheduler.step
@@ -174,7 +186,7 @@ class RunCorrector:
 
 
 @contextmanager
-def runs_corrected(scheduler: Any, hook: AdaptiveCacheHook) -> Iterator[RunCorrector]:
+def runs_corrected(scheduler: Any, hook: StepRecord) -> Iterator[RunCorrector]:
     """Route ``scheduler.step`` through a ``RunCorrector`` for the block; restore it after."""
     had_own_step = "step" in vars(scheduler)
     own_step = vars(scheduler).get("step")

@@ -38,7 +38,7 @@ class Strategy:
     description: str = "the unmitigated pipeline"
     #: Whether a second ``generate`` of the same case repeats the first one's work and
     #: output. The runner times a strategy in a run of its own, apart from the FLOP
-    #: counter (``genwatt.mitigate.timing``), only when this holds. False for a strategy
+    #: counter (``genwatt.mitigate.comparison.timing``), only when this holds. False for a strategy
     #: whose state carries over between generations (a reuse cache would hit the entry
     #: the first run stored); such a strategy is timed in its one counted run.
     repeatable: bool = True

@@ -12,13 +12,23 @@ which is what the FLOP counter relies on.
 from __future__ import annotations
 
 import copy
-import importlib
 import zlib
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 from genwatt.errors import ConfigError
+from genwatt.models.components import (
+    build_scheduler,
+    cast_like_from_pretrained,
+    component_class,
+    load_object,
+    resolve_dtype,
+)
+from genwatt.models.params import pipeline_call_kwargs, resolve_params
+from genwatt.models.pretrained import load_pipeline, load_text_model
+from genwatt.models.registry import get_model
 from genwatt.models.spec import WEIGHTS, ComponentSpec, ModelSpec, Weights
+from genwatt.models.tokenizer import build_tokenizer
 
 if TYPE_CHECKING:
     import torch
@@ -26,20 +36,6 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 TINY_SEED = 0
-
-
-def resolve_dtype(dtype: torch.dtype | str | None) -> torch.dtype | None:
-    """Accept ``torch.bfloat16`` or its name ("bfloat16", "bf16", "fp16"...)."""
-    import torch
-
-    if dtype is None or isinstance(dtype, torch.dtype):
-        return dtype
-    aliases = {"bf16": "bfloat16", "fp16": "float16", "half": "float16", "fp32": "float32"}
-    name = aliases.get(str(dtype).lower(), str(dtype).lower())
-    value = getattr(torch, name, None)
-    if not isinstance(value, torch.dtype):
-        raise ConfigError(f"Unknown dtype {dtype!r}; use float32, bfloat16 or float16.")
-    return value
 
 
 def check_weights(weights: str) -> Weights:
@@ -56,8 +52,6 @@ def spec_for_weights(spec: ModelSpec, weights: str | None) -> ModelSpec:
     """
     weights = check_weights(weights or spec.default_weights)
     if weights == "tiny" and not spec.is_tiny:
-        from genwatt.models.registry import get_model
-
         return get_model(spec.tiny_name)
     if weights == "pretrained" and not spec.has_pretrained:
         raise ConfigError(
@@ -70,28 +64,6 @@ def spec_for_weights(spec: ModelSpec, weights: str | None) -> ModelSpec:
 def _seed_for(spec: ModelSpec, component: str) -> int:
     # Stable across runs and processes (unlike hash()), different per component.
     return TINY_SEED + zlib.crc32(f"{spec.name}/{component}".encode())
-
-
-def load_object(path: str) -> Any:
-    """The object at ``"package.module:name"``: genwatt's own classes and loaders, which
-    a spec names as text so that reading the registry imports none of them."""
-    module, _, name = path.partition(":")
-    if not module or not name:
-        raise ValueError(f"expected 'package.module:name', got {path!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def component_class(comp: ComponentSpec) -> type:
-    """The class a component is built from, imported from its library."""
-    if comp.library == "genwatt":
-        return load_object(f"{comp.module}:{comp.class_name}")
-    if comp.library == "diffusers":
-        import diffusers
-
-        return getattr(diffusers, comp.class_name)
-    import transformers
-
-    return getattr(transformers, comp.class_name)
 
 
 def _instantiate(comp: ComponentSpec) -> torch.nn.Module:
@@ -147,61 +119,13 @@ def build_component(
         module = _instantiate(comp)
     # Some constructors make tables with numpy, outside the device context.
     module = module.to(target)
-    _cast_like_from_pretrained(module, torch_dtype)
+    cast_like_from_pretrained(module, torch_dtype)
     return module.eval().requires_grad_(False)
-
-
-def _fp32_module_names(module: torch.nn.Module, dtype: torch.dtype) -> frozenset[str]:
-    """Submodules that ``from_pretrained`` would keep in float32 at ``dtype``.
-
-    diffusers keeps ``_keep_in_fp32_modules`` at any dtype (WAN's norms and rope);
-    transformers keeps them only under float16 (T5's ``wo``), and its ``_strict`` ones
-    under float16 and bfloat16.
-    """
-    import torch
-
-    if dtype == torch.float32:
-        return frozenset()
-    keep = set(getattr(module, "_keep_in_fp32_modules", None) or ())
-    if type(module).__module__.startswith("diffusers"):
-        return frozenset(keep)
-    if dtype != torch.float16:
-        keep.clear()
-    keep.update(getattr(module, "_keep_in_fp32_modules_strict", None) or ())
-    return frozenset(keep)
-
-
-def _cast_like_from_pretrained(module: torch.nn.Module, dtype: torch.dtype | None) -> None:
-    """Cast parameters and saved buffers to ``dtype`` the way loading a checkpoint would.
-
-    A plain ``module.to(dtype)`` would also cast the modules a checkpoint load keeps in
-    float32, and the buffers it never touches (rope tables), so a random-weight model
-    would not compute exactly like the pretrained one.
-    """
-    import torch
-
-    if dtype is None:
-        return
-    keep = _fp32_module_names(module, dtype)
-    for prefix, sub in module.named_modules():
-        tensors = [(k, p) for k, p in sub._parameters.items() if p is not None]
-        tensors += [
-            (k, b)
-            for k, b in sub._buffers.items()
-            if b is not None and k not in sub._non_persistent_buffers_set
-        ]
-        for key, tensor in tensors:
-            parts = f"{prefix}.{key}".split(".")
-            target = torch.float32 if any(part in keep for part in parts) else dtype
-            if tensor.is_floating_point() and tensor.dtype != target:
-                tensor.data = tensor.data.to(target)
 
 
 def build_tokenizers(spec: ModelSpec) -> dict[str, PreTrainedTokenizerBase]:
     """The spec's tokenizer slots, built in code (see ``genwatt.models.tokenizer``), or
     by the model's own ``factory`` where its embedding table fits no other vocabulary."""
-    from genwatt.models.tokenizer import build_tokenizer
-
     return {
         tok.name: load_object(tok.factory)()
         if tok.factory
@@ -210,16 +134,6 @@ def build_tokenizers(spec: ModelSpec) -> dict[str, PreTrainedTokenizerBase]:
         )
         for tok in spec.tokenizers
     }
-
-
-def build_scheduler(spec: ModelSpec) -> Any:
-    import diffusers
-
-    if spec.scheduler is None:
-        raise ConfigError(f"{spec.name} is not a diffusion model; it has no scheduler.")
-    return getattr(diffusers, spec.scheduler.class_name)(
-        **copy.deepcopy(dict(spec.scheduler.config))
-    )
 
 
 def _require_task(spec: ModelSpec, text: bool) -> None:
@@ -247,8 +161,6 @@ def build_pipeline(
     _require_task(spec, text=False)
     weights = check_weights(weights or spec.default_weights)
     if weights == "pretrained":
-        from genwatt.models.pretrained import load_pipeline
-
         pipe = load_pipeline(spec_for_weights(spec, weights), device, resolve_dtype(dtype))
     else:
         import diffusers
@@ -289,9 +201,6 @@ def tiny_pipeline(
     real model gives its family's miniature. Text models have no pipeline; use
     ``build_text_model(get_model(name), "tiny")``.
     """
-    from genwatt.models.params import pipeline_call_kwargs, resolve_params
-    from genwatt.models.registry import get_model
-
     if not isinstance(model, str | ModelSpec):
         raise ConfigError(f"tiny_pipeline takes a model name from `genwatt models`, got {model!r}.")
     spec = get_model(model) if isinstance(model, str) else model
@@ -319,8 +228,6 @@ def build_text_model(
     weights = check_weights(weights or spec.default_weights)
     built = spec_for_weights(spec, weights)
     if weights == "pretrained":
-        from genwatt.models.pretrained import load_text_model
-
         return load_text_model(built, device, resolve_dtype(dtype))
     model = build_component(built, built.denoiser.name, weights, device, dtype)
     (tokenizer,) = build_tokenizers(built).values()

@@ -6,13 +6,19 @@ request for 50 frames into 49, the stored frame count has to be 49. So the rules
 copy the installed diffusers pipelines (``check_inputs``, the frame arithmetic in
 ``__call__``, the VAE's decode), and every change to a request leaves a note. The tests
 hold them to what the pipelines really produce.
+
+``ResolvedParams`` is the one form a setting takes from the moment it is checked: a sweep
+plan resolves each configuration once and carries the object to the pipeline call
+(``pipeline_call_kwargs``, ``generate_kwargs``), so nothing downstream resolves again
+from a flattened copy, and ``genwatt bench``, ``genwatt sweep`` and ``genwatt
+mitigate`` check a request by the same rules.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from genwatt.errors import ConfigError
@@ -23,6 +29,9 @@ if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
 
+REQUESTED = "requested_"  # the prefix of the fields that keep what was asked for
+
+
 @dataclass(frozen=True)
 class ResolvedParams:
     """What was asked for (``requested_*``, None = use the default) and what will run.
@@ -30,6 +39,8 @@ class ResolvedParams:
     ``num_frames`` is the number of frames the pipeline produces, ``latent_frames`` the
     number the denoiser sees. ``denoiser_passes_per_step`` is 2 under classifier-free
     guidance (cond + uncond; batched or in two calls, see ``ModelSpec.cfg_batched``).
+    ``batch_size`` is how many outputs one call generates from the same prompt.
+    The ``requested_*`` fields are ``resolve_params``'s keyword arguments, one each.
     """
 
     model: str
@@ -43,14 +54,45 @@ class ResolvedParams:
     max_new_tokens: int | None
     latent_frames: int | None
     denoiser_passes_per_step: int
+    batch_size: int = 1
+    requested_num_frames: int | None = None
     requested_height: int | None = None
     requested_width: int | None = None
-    requested_num_frames: int | None = None
     requested_steps: int | None = None
     requested_guidance: float | None = None
     requested_max_text_tokens: int | None = None
     requested_max_new_tokens: int | None = None
+    requested_batch_size: int | None = None
     notes: tuple[str, ...] = ()
+
+    @classmethod
+    def parameter_names(cls) -> tuple[str, ...]:
+        """The settings a request may name: ``resolve_params``'s keyword arguments."""
+        return tuple(
+            f.name.removeprefix(REQUESTED) for f in fields(cls) if f.name.startswith(REQUESTED)
+        )
+
+    def requested_settings(self) -> dict[str, Any]:
+        """What the request named, by parameter name; settings left to the default are absent."""
+        return {
+            name: value
+            for name in self.parameter_names()
+            if (value := getattr(self, REQUESTED + name)) is not None
+        }
+
+    def effective_settings(self) -> dict[str, Any]:
+        """The settings that run, as the store keeps them in a run's config."""
+        return {
+            "num_frames": self.num_frames,
+            "latent_frames": self.latent_frames,
+            "height": self.height,
+            "width": self.width,
+            "steps": self.steps,
+            "guidance": self.guidance,
+            "max_text_tokens": self.max_text_tokens,
+            "max_new_tokens": self.max_new_tokens,
+            "batch_size": self.batch_size,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -183,6 +225,7 @@ def resolve_params(
     guidance: float | None = None,
     max_text_tokens: int | None = None,
     max_new_tokens: int | None = None,
+    batch_size: int | None = None,
 ) -> ResolvedParams:
     """Check a request against the model and fill in the authors' defaults.
 
@@ -190,18 +233,20 @@ def resolve_params(
     values that would work. Frame counts are rounded exactly as the pipeline rounds them,
     with a note in ``notes``. ``max_text_tokens`` is the prompt length the text encoder
     sees (diffusion) or the prompt's truncation length (text); ``max_new_tokens`` is for
-    text models only.
+    text models only. ``batch_size`` (default 1) is the outputs per call.
     """
     d = spec.defaults
     requested = {
+        "requested_num_frames": num_frames,
         "requested_height": height,
         "requested_width": width,
-        "requested_num_frames": num_frames,
         "requested_steps": steps,
         "requested_guidance": guidance,
         "requested_max_text_tokens": max_text_tokens,
         "requested_max_new_tokens": max_new_tokens,
+        "requested_batch_size": batch_size,
     }
+    batch = _int(spec, "batch_size", 1 if batch_size is None else batch_size)
     if spec.task == "text":
         pixels = {"height": height, "width": width, "num_frames": num_frames}
         _reject(
@@ -225,6 +270,7 @@ def resolve_params(
             ),
             latent_frames=None,
             denoiser_passes_per_step=1,
+            batch_size=batch,
             **requested,
         )
 
@@ -250,6 +296,7 @@ def resolve_params(
         max_new_tokens=None,
         latent_frames=latent_frames,
         denoiser_passes_per_step=2 if spec.guidance_kind == "cfg" and g > 1.0 else 1,
+        batch_size=batch,
         notes=tuple(notes),
         **requested,
     )
@@ -261,6 +308,14 @@ def _same_model(spec: ModelSpec, params: ResolvedParams) -> None:
             f"These parameters were resolved for {params.model}, not {spec.name}; "
             f"call resolve_params({spec.name!r} spec, ...) first."
         )
+
+
+def _batched(prompt: str | list[str], params: ResolvedParams) -> str | list[str]:
+    """A single prompt as ``params.batch_size`` copies (as it is for a batch of one);
+    a list of prompts as given."""
+    if isinstance(prompt, str) and params.batch_size > 1:
+        return [prompt] * params.batch_size
+    return prompt
 
 
 def pipeline_call_kwargs(
@@ -277,25 +332,27 @@ def pipeline_call_kwargs(
     ``num_frames`` is the request that makes the pipeline produce ``params.num_frames``
     (one fewer for a ``pipeline_adds_one`` frame rule; the same for every other).
     ``output_type="np"`` decodes with the VAE and skips PIL conversion; ``"latent"``
-    skips the VAE decode altogether.
+    skips the VAE decode altogether. A single prompt is repeated ``params.batch_size``
+    times. The sizes come first, then steps, guidance and text length: the order in
+    which a comparison's settings are shown.
     """
     _same_model(spec, params)
     if spec.task == "text":
         raise ConfigError(f"{spec.name} is a text model; use generate_kwargs for model.generate.")
     kwargs: dict[str, Any] = {
-        "prompt": prompt,
+        "prompt": _batched(prompt, params),
         "height": params.height,
         "width": params.width,
-        "num_inference_steps": params.steps,
-        "guidance_scale": params.guidance,
-        "generator": generator,
-        "output_type": output_type,
     }
     if spec.task == "t2v":
         assert spec.frame_rule is not None and params.num_frames is not None
         kwargs["num_frames"] = spec.frame_rule.pipeline_request(params.num_frames)
+    kwargs["num_inference_steps"] = params.steps
+    kwargs["guidance_scale"] = params.guidance
     if spec.takes_max_sequence_length:
         kwargs["max_sequence_length"] = params.max_text_tokens
+    kwargs["generator"] = generator
+    kwargs["output_type"] = output_type
     if negative_prompt is not None:
         kwargs["negative_prompt"] = negative_prompt
     return kwargs
@@ -313,13 +370,15 @@ def generate_kwargs(
 
     The prompt is truncated to ``max_text_tokens``; decoding is greedy and runs exactly
     ``max_new_tokens`` steps (``min_new_tokens`` equals it), so that a measurement's
-    token count does not depend on when the model happens to stop.
+    token count does not depend on when the model happens to stop. A single prompt is
+    repeated ``params.batch_size`` times.
     """
     _same_model(spec, params)
     if spec.task != "text":
         raise ConfigError(f"{spec.name} is a {spec.task} model; use pipeline_call_kwargs.")
+    batched = _batched(prompt, params)
     encoded = tokenizer(
-        [prompt] if isinstance(prompt, str) else list(prompt),
+        [batched] if isinstance(batched, str) else list(batched),
         truncation=True,
         max_length=params.max_text_tokens,
         padding=True,

@@ -13,6 +13,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from genwatt.errors import ConfigError
+from genwatt.models.components import (
+    build_scheduler,
+    cast_like_from_pretrained,
+    component_class,
+    load_object,
+    resolve_dtype,
+)
 from genwatt.models.spec import ComponentSpec, ModelSpec
 
 if TYPE_CHECKING:
@@ -56,8 +63,6 @@ def _load_component(
     spec: ModelSpec, comp: ComponentSpec, pipeline_repo: str, dtype: torch.dtype | None
 ) -> Any:
     """One component from its own repo, or from its subfolder of the pipeline's repo."""
-    from genwatt.models.build import component_class
-
     cls: Any = component_class(comp)
     dtype_kwarg = {_dtype_kwarg(comp): dtype}
     if comp.repo_id is not None:
@@ -80,8 +85,6 @@ def load_pipeline(
     A spec with a ``pretrained_loader`` loads from the package instead (``_packaged``).
     """
     import diffusers
-
-    from genwatt.models.build import build_scheduler, resolve_dtype
 
     if spec.pretrained_loader is not None:
         return _packaged(spec, spec.pretrained_loader, device, dtype)
@@ -113,8 +116,6 @@ def _packaged(
     as ``from_pretrained`` would cast it (WAN's norms stay in float32), not by a plain
     ``pipe.to(dtype)``.
     """
-    from genwatt.models.build import _cast_like_from_pretrained, load_object
-
     try:
         pipe = load_object(loader)()
     except ConfigError as exc:  # the weights file is missing from the installation
@@ -124,7 +125,7 @@ def _packaged(
         ) from exc
     if dtype is not None:
         for comp in spec.components:
-            _cast_like_from_pretrained(getattr(pipe, comp.name), dtype)
+            cast_like_from_pretrained(getattr(pipe, comp.name), dtype)
     return pipe.to(device)
 
 
@@ -133,8 +134,6 @@ def load_text_model(
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """``AutoModelForCausalLM`` and ``AutoTokenizer`` from the authors' repo."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from genwatt.models.build import resolve_dtype
 
     repo = spec.repo_id
     assert repo is not None

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from genwatt.errors import ConfigError
+from genwatt.predict.generation_compute import Workload
 from genwatt.predict.hardware import HardwareProfile, get_profile
 from genwatt.predict.model import ModelForm, ModelParams, get_form
-from genwatt.predict.workload import Workload
 from genwatt.version import __version__
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "calibrations"

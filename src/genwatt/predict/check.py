@@ -19,7 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from genwatt.errors import ConfigError
+from genwatt.models import get_model, list_models
+from genwatt.predict import video_energy_budget
 from genwatt.predict.calibration import Calibration
+from genwatt.predict.generation_compute import Workload, workload_for
 from genwatt.predict.observations import (
     MODEL_COLUMNS,
     first_of,
@@ -29,10 +32,12 @@ from genwatt.predict.observations import (
     row_settings,
 )
 from genwatt.predict.predictor import predict_workload
-from genwatt.predict.workload import Workload, workload_for
 
 # A row is flagged when measured / predicted energy leaves [1/(1+t), 1+t].
 DEFAULT_TOLERANCE = 0.5
+
+# Where a row names its model: genwatt's columns, then the paper's cross-model table's.
+_MODEL_COLUMNS = (*MODEL_COLUMNS, video_energy_budget.MODEL_COLUMN)
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,6 @@ def outside(ratio: float, tolerance: float) -> bool:
 def _candidates(model: str, stated: dict[str, Any]) -> list[dict[str, Any]]:
     """Settings near ``stated``: the family's published default sizes (in the stated orientation),
     the model's default steps and frames, the stated values."""
-    from genwatt.models import get_model, list_models
-
     spec = get_model(model)
     # Published checkpoints only: genwatt's own miniature (wan-reference, 32x32) shares the
     # WAN family but its size is no setting a user of a real checkpoint would run.
@@ -156,7 +159,7 @@ def _suggest(
 def _groups(path: Path, model: str | None) -> dict[tuple[str, str], list[dict[str, str]]]:
     groups: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
     for row in read_csv_rows(path):
-        name = first_of(row, MODEL_COLUMNS) or model
+        name = first_of(row, _MODEL_COLUMNS) or model
         if name is None:
             raise ConfigError(f"{path} has no model column; say which model ran with --model.")
         settings = row_settings(row)
@@ -174,24 +177,21 @@ def check_csv(
 ) -> list[GroupCheck]:
     """Every (model, stated configuration) group of ``path``, checked row by row.
 
-    Accepts the layouts of ``genwatt.predict.observations.from_csv``. Models of the
-    cross-model table that the registry cannot express directly (LTX-Video 0.9.7's
-    two-pass recipe, AnimateDiff-Lightning) are built by ``genwatt.predict.reference``
-    from the settings each row states.
+    Accepts the layouts of ``genwatt.predict.observations.from_csv`` and the paper's
+    cross-model table. Models of that table that the registry cannot express directly
+    (LTX-Video 0.9.7's two-pass recipe, AnimateDiff-Lightning) are built by
+    ``genwatt.predict.video_energy_budget`` from the settings each row states.
     """
-    from genwatt.predict import reference
-
     if tolerance <= 0:
         raise ConfigError(f"--tolerance must be > 0 (a fraction, 0.5 = 50 %), got {tolerance}.")
     checks = []
     for (name, _), rows in _groups(path, model).items():
         first = rows[0]
-        cross_model = "model_name" in first
-        if cross_model:
-            workload, note = reference.workload_of_row(first)
-            registry = reference.registry_name(name)
-            stated = reference.stated_settings(first)
-            measured = [reference.row_totals(r) for r in rows]
+        if video_energy_budget.CROSS_MODEL_LAYOUT.matches(first):
+            workload, note = video_energy_budget.workload_of_row(first)
+            registry = video_energy_budget.registry_name(name)
+            stated = video_energy_budget.stated_settings(first)
+            measured = [video_energy_budget.row_totals(r) for r in rows]
         else:
             registry = name
             stated = row_settings(first)

@@ -21,7 +21,7 @@ the energy if every FLOP ran at peak rate and drew exactly TDP.
 
 Why nested *forms*: with ~30 measurements a model with eight free parameters fits
 noise. Each form frees a few more parameters than the one before; calibration picks the
-simplest form whose cross-validated error the data supports (see ``calibrate``) and the
+simplest form whose cross-validated error the data supports (see ``fit``) and the
 prediction says which one it used.
 """
 
@@ -32,8 +32,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any
 
+from genwatt.predict.generation_compute import Stage, Workload
 from genwatt.predict.hardware import HardwareProfile
-from genwatt.predict.workload import Stage, Workload
 
 
 @dataclass(frozen=True)

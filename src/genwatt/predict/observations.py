@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from typing import Any
 from genwatt.errors import ConfigError
 from genwatt.labels import settings_label
 from genwatt.numbers import finite
-from genwatt.predict.workload import Workload, workload_for
+from genwatt.predict.generation_compute import Workload, workload_for
+from genwatt.store import ResultsStore
 from genwatt.units import kwh_to_j
 
 
@@ -146,8 +148,6 @@ def from_store(path: Path, *, gpu_domain: str = "gpu:0") -> list[Observation]:
     ``gpu_domain`` figure are used: an estimated GPU energy would calibrate the model
     against another model.
     """
-    from genwatt.store import ResultsStore
-
     groups: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
     with ResultsStore(path, create=False) as store:
         for record in store.runs(status="ok"):
@@ -187,8 +187,6 @@ def from_store(path: Path, *, gpu_domain: str = "gpu:0") -> list[Observation]:
 
 def store_gpu_names(path: Path) -> set[str]:
     """The NVML names of the GPUs the store's runs were measured on."""
-    from genwatt.store import ResultsStore
-
     names: set[str] = set()
     with ResultsStore(path, create=False) as store:
         for record in store.runs(status="ok"):
@@ -200,12 +198,33 @@ def store_gpu_names(path: Path) -> set[str]:
 
 # ------------------------------------------------------------------------------ CSV
 
-# Column names accepted for each quantity, first match wins. The reference CSVs of
-# shared/reference use CodeCarbon's kWh; genwatt's own export uses joules.
-_LATENCY = ("latency_s", "duration_s", "duration_generate")
+# Column names accepted for each quantity, first match wins: genwatt's own export (in
+# joules) and plainly named columns (``energy_gpu_kwh`` for CodeCarbon's kWh). A table
+# that names or splits its columns otherwise is read by a ``CsvLayout`` of its own.
+_LATENCY = ("latency_s", "duration_s")
 _ENERGY_J = ("energy_gpu_j", "energy_j.gpu:0")
-_ENERGY_KWH = ("energy_gpu_kwh", "energy_generate_gpu")
-MODEL_COLUMNS = ("model", "config.model", "model_name")
+_ENERGY_KWH = ("energy_gpu_kwh",)
+MODEL_COLUMNS = ("model", "config.model")
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """A table this module cannot read by column names alone, and the reader that can.
+
+    A published table may split a measurement over columns (one per stage) or name
+    models the registry does not know. The module that knows the table describes it
+    here: a column only it has (``key_column``) and the function that reads the file
+    (``read``). ``from_csv`` takes the layouts it should recognise, so this reader
+    stays generic and the arrow runs from the table's module to this one.
+    """
+
+    name: str
+    key_column: str
+    read: Callable[[Path], list[Observation]]
+
+    def matches(self, row: Mapping[str, Any]) -> bool:
+        """Whether a row (the file's first) is in this layout."""
+        return self.key_column in row
 
 
 def first_of(row: Mapping[str, Any], names: tuple[str, ...]) -> Any:
@@ -254,22 +273,23 @@ def row_settings(row: Mapping[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def from_csv(path: Path, *, model: str | None = None) -> list[Observation]:
+def from_csv(
+    path: Path, *, model: str | None = None, layouts: Sequence[CsvLayout] = ()
+) -> list[Observation]:
     """One observation per configuration of a CSV of measured generations.
 
-    Accepts genwatt's export (``config.*``, ``duration_s``, ``energy_j.gpu:0``), the
-    sweep-points layout of shared/reference (``num_frames,height,width,steps,
-    duration_s,energy_gpu_kwh``; pass ``model``) and the cross-model layout
-    (``model_name``, ``duration_generate``, ``energy_generate_gpu``; models that the
-    registry cannot express directly are mapped by ``genwatt.predict.reference``).
+    Reads genwatt's export (``config.*``, ``duration_s``, ``energy_j.gpu:0``) and plain
+    per-configuration tables (``num_frames,height,width,steps,duration_s,
+    energy_gpu_kwh``; pass ``model`` when there is no model column). A file in one of
+    ``layouts`` is handed to that layout's reader instead (the paper's cross-model
+    table: ``genwatt.predict.video_energy_budget.CSV_LAYOUTS``).
     """
-    from genwatt.predict import reference
-
     rows = read_csv_rows(path)
     if not rows:
         raise ConfigError(f"{path} has no rows.")
-    if "model_name" in rows[0]:
-        return reference.cross_model_observations(path, correct_mislabel=False)
+    for layout in layouts:
+        if layout.matches(rows[0]):
+            return layout.read(path)
     observations = []
     for row in rows:
         name = first_of(row, MODEL_COLUMNS) or model
@@ -301,8 +321,6 @@ def merge(observations: Iterable[Observation]) -> list[Observation]:
     in WanPipeline) are one configuration; keeping them apart would let leave-one-out
     predict a point from its own twin.
     """
-    import json
-
     groups: dict[str, list[Observation]] = defaultdict(list)
     for obs in observations:
         key = json.dumps(
@@ -340,10 +358,13 @@ def _weighted(observations: list[Observation], attribute: str) -> float | None:
     return sum(v * n for v, n in pairs) / sum(n for _, n in pairs)
 
 
-def load(source: Path, *, model: str | None = None) -> list[Observation]:
-    """Observations from a genwatt store (SQLite) or a CSV, told apart by content."""
+def load(
+    source: Path, *, model: str | None = None, layouts: Sequence[CsvLayout] = ()
+) -> list[Observation]:
+    """Observations from a genwatt store (SQLite) or a CSV, told apart by content;
+    ``model`` and ``layouts`` are for a CSV (``from_csv``)."""
     if not source.exists():
         raise ConfigError(f"{source} does not exist; give a genwatt store or a CSV.")
     with source.open("rb") as handle:
         is_sqlite = handle.read(16) == b"SQLite format 3\x00"
-    return from_store(source) if is_sqlite else from_csv(source, model=model)
+    return from_store(source) if is_sqlite else from_csv(source, model=model, layouts=layouts)

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from genwatt.predict.calibration import Calibration, calibration_for, extrapolation_warnings
+from genwatt.predict.generation_compute import Workload, workload_for
 from genwatt.predict.hardware import HardwareProfile, get_profile
 from genwatt.predict.model import Estimate, estimate
-from genwatt.predict.workload import Workload, workload_for
 from genwatt.units import j_to_wh
 
 PROVENANCE = "predicted"

@@ -21,6 +21,7 @@ from genwatt.report.document import ReportContent, collect
 from genwatt.report.page import RenderedFigure, render_page
 from genwatt.report.predicted import GenwattPredictor, Predictor
 from genwatt.store.records import RunRecord
+from genwatt.store.store import ResultsStore
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -191,8 +192,6 @@ def write_report(
     ``ReportError`` when no run matches or a file cannot be written, ``StoreError``
     when the store cannot be read.
     """
-    from genwatt.store.store import ResultsStore
-
     with ResultsStore(store, create=False) as opened:
         records = opened.runs(kind=kind, sweep=sweep)
         store_path = opened.path
@@ -213,10 +212,7 @@ def write_report(
     return ReportResult(path=path, runs=len(records), figures=len(built.figures), png_paths=pngs)
 
 
-def _nothing_matches(store: object, sweep: str | None, kind: str | None) -> str:
-    from genwatt.store.store import ResultsStore
-
-    assert isinstance(store, ResultsStore)
+def _nothing_matches(store: ResultsStore, sweep: str | None, kind: str | None) -> str:
     if sweep is None and kind is None:
         return (
             f"the results store {store.path} holds no runs yet: run `genwatt bench` or "

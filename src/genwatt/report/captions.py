@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 
-from genwatt.report import format as fmt
+from genwatt import formatting as fmt
+from genwatt.mitigate.comparison.conventions import GOOD_PSNR_DB, PSNR_CAP_DB
 from genwatt.report.figdata import RESPONSE_LABELS, PhaseData, ScalingData, StepData, TimelineData
-from genwatt.report.mitigation import GOOD_PSNR_DB, PSNR_CAP_DB, ParetoData
+from genwatt.report.mitigation import ParetoData
 from genwatt.report.provenance import PREDICTED, weakest
 
 

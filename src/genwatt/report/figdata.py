@@ -18,10 +18,12 @@ from genwatt.analysis.summary import ConfigSummary
 from genwatt.meter.phases import (
     DECODE,
     DENOISE,
+    IMAGE_ENCODE,
     OTHER,
     PREFILL,
     TEXT_ENCODE,
     VAE_DECODE,
+    VAE_ENCODE,
     breakdown,
     step_index,
 )
@@ -38,7 +40,8 @@ VARIABLE_LABELS = {
     "max_new_tokens": "new tokens",
 }
 RESPONSE_LABELS = {"energy_j": "energy per generation", "latency_s": "latency"}
-PHASE_ORDER = (TEXT_ENCODE, PREFILL, DENOISE, DECODE, VAE_DECODE, OTHER)
+# Phases in the order a generation runs them (encoders, the loop, the decoder).
+PHASE_ORDER = (TEXT_ENCODE, IMAGE_ENCODE, VAE_ENCODE, PREFILL, DENOISE, DECODE, VAE_DECODE, OTHER)
 MAX_STEP_LINES = 6
 MAX_TIMELINES = 4
 MAX_TITLE_CHARS = 70

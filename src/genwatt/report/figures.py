@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from genwatt.report import format as fmt
+from genwatt import formatting as fmt
 from genwatt.report.figdata import (
     RESPONSE_LABELS,
     VARIABLE_LABELS,
@@ -46,6 +46,8 @@ PREDICTED_COLOR = "#c2410c"
 NEUTRAL = "#555555"
 PHASE_COLORS = {
     "text_encode": "#4c72b0",
+    "image_encode": "#64b5cd",
+    "vae_encode": "#8c8c3c",
     "prefill": "#8172b3",
     "denoise": "#dd8452",
     "decode": "#c44e52",
@@ -54,6 +56,8 @@ PHASE_COLORS = {
 }
 PHASE_NAMES = {
     "text_encode": "text encoder",
+    "image_encode": "image encoder",
+    "vae_encode": "VAE encoder",
     "prefill": "prefill",
     "denoise": "denoising",
     "decode": "decode",

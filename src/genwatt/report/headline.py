@@ -18,12 +18,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from genwatt import formatting as fmt
 from genwatt.analysis.summary import ConfigSummary
 from genwatt.carbon import Co2eResult, equivalents
 from genwatt.carbon.equivalents import most_relatable
 from genwatt.carbon.setting import choose_setting
 from genwatt.errors import GenwattError
-from genwatt.report import format as fmt
+from genwatt.models import get_model
 from genwatt.report.provenance import ESTIMATED
 
 DEFAULTS_WHY = "the model's default settings"
@@ -72,8 +73,6 @@ class Headline:
 
 def _default_settings(model: str) -> dict[str, Any]:
     """The model's registered defaults for the settings a sweep varies; {} if unknown."""
-    from genwatt.models import get_model
-
     try:
         spec = get_model(model)
     except GenwattError:
@@ -85,8 +84,6 @@ def _default_settings(model: str) -> dict[str, Any]:
 
 def _fps(model: str) -> float | None:
     """Frames per second of the model's videos, when its spec records one."""
-    from genwatt.models import get_model
-
     try:
         fps = getattr(get_model(model).defaults, "fps", None)
     except GenwattError:

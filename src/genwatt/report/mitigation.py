@@ -2,14 +2,15 @@
 
 Why apart from ``series``: a comparison is not a set of generations to rank but
 strategies judged against one unmitigated reference on the same prompts and seeds. Its
-runs (kind ``mitigation``, one per strategy, written by ``genwatt.mitigate.record``)
+runs (kind ``mitigation``, one per strategy, written by ``genwatt.mitigate.comparison.record``)
 are kept out of the leaderboard, the scaling series and the timelines, and gathered here
-instead: one ``Comparison`` per sweep, newest first, and the points of its figure.
+instead: one ``StoredComparison`` per sweep, newest first, and the points of its figure.
 
 Plain data, no matplotlib or HTML. The stored summary is the dict that
-``StrategyResult.as_dict`` writes; it is read field by field without importing
-``genwatt.mitigate`` (whose comparison code needs torch), and a field that is missing or
-not a number reads as None rather than breaking the report.
+``StrategyResult.as_dict`` writes; it is read field by field without importing the
+comparison code (which needs numpy and torch): only its names and thresholds, from
+``genwatt.mitigate.comparison.conventions``. A field that is missing or not a number
+reads as None rather than breaking the report.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from genwatt.mitigate.comparison.conventions import (
+    MIN_WORK_SAVED,
+    PSNR_CAP_DB,
+    REFERENCE_NAME,
+    RUN_KIND,
+    timing_label,
+)
 from genwatt.store.records import RunRecord
 
-MITIGATION_KIND = "mitigation"  # genwatt.mitigate.record.RUN_KIND
-REFERENCE_NAME = "unmitigated"  # the baseline row genwatt.mitigate.compare always writes
-PSNR_CAP_DB = 100.0  # genwatt.mitigate.quality.PSNR_CAP_DB: identical output reads as this
-GOOD_PSNR_DB = 30.0  # genwatt.mitigate.compare.GOOD_PSNR_DB: visually faithful from here
-MIN_WORK_SAVED = 0.01  # genwatt.mitigate.compare.MIN_WORK_SAVED: less is no saving at all
 # Draw the reference above the plot, off scale, when every strategy is this far below the
 # cap: an axis up to 100 dB would squeeze the 20 to 45 dB where strategies differ.
 OFF_SCALE_GAP_DB = 25.0
@@ -35,7 +38,7 @@ MAX_COMPARISONS = 3
 
 
 def is_mitigation(record: RunRecord) -> bool:
-    return record.kind == MITIGATION_KIND
+    return record.kind == RUN_KIND
 
 
 def _number(value: Any) -> float | None:
@@ -47,6 +50,12 @@ def _number(value: Any) -> float | None:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _timing(value: Any) -> str | None:
+    """A stored timing label as today's (earlier versions wrote "instrumented run")."""
+    text = _text(value)
+    return timing_label(text) if text is not None else None
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,7 @@ class StrategyRow:
     share_good: float | None  # share of cases at GOOD_PSNR_DB or better
     ssim: float | None
     adherence: Adherence | None  # None when the prompts were not checkable captions
-    # How its seconds and joules were taken (genwatt.mitigate.timing's labels), and how
+    # How its seconds and joules were taken (the labels of ``conventions``), and how
     # the reference's were for its ratios; None in runs stored before timing was recorded.
     timing: str | None = None
     ratio_baseline_timing: str | None = None
@@ -161,8 +170,8 @@ def strategy_row(record: RunRecord) -> StrategyRow:
         share_good=_number(summary.get("share_psnr_at_least_30db")),
         ssim=_number(summary.get("ssim")),
         adherence=_adherence(summary),
-        timing=_text(summary.get("timing")),
-        ratio_baseline_timing=_text(summary.get("ratio_baseline_timing")),
+        timing=_timing(summary.get("timing")),
+        ratio_baseline_timing=_timing(summary.get("ratio_baseline_timing")),
         timed_output_matches=(
             matches if isinstance(matches := summary.get("timed_output_matches"), bool) else None
         ),
@@ -170,7 +179,7 @@ def strategy_row(record: RunRecord) -> StrategyRow:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class StoredComparison:
     """Every strategy of one ``genwatt mitigate`` run (one sweep), reference first."""
 
     sweep: str
@@ -211,7 +220,7 @@ def _infinite_savings(rows: list[StrategyRow]) -> list[StrategyRow]:
     ]
 
 
-def comparisons(records: Iterable[RunRecord]) -> list[Comparison]:
+def comparisons(records: Iterable[RunRecord]) -> list[StoredComparison]:
     """The mitigation runs among ``records``, one comparison per sweep, newest first."""
     groups: dict[str, list[RunRecord]] = {}
     for record in records:
@@ -223,7 +232,7 @@ def comparisons(records: Iterable[RunRecord]) -> list[Comparison]:
         rows.sort(key=lambda r: not r.is_reference)  # stable: stored order otherwise
         first = members[0].config
         found.append(
-            Comparison(
+            StoredComparison(
                 sweep=sweep,
                 model=str(first.get("model") or "unknown model"),
                 started_at=min(r.started_at for r in members),
@@ -303,7 +312,7 @@ class ParetoData:
         return tuple(sorted((p for p in self.points if p.on_front), key=lambda p: p.saving))
 
 
-def pareto_data(comparison: Comparison) -> ParetoData | None:
+def pareto_data(comparison: StoredComparison) -> ParetoData | None:
     """The figure's points, or None when no strategy finished with a saving and a PSNR.
 
     A strategy that saved no work is left out of the points (``no_saving``): at the
@@ -346,7 +355,7 @@ def pareto_data(comparison: Comparison) -> ParetoData | None:
 
 @dataclass(frozen=True)
 class ComparisonFigures:
-    comparison: Comparison
+    comparison: StoredComparison
     pareto: ParetoData | None
 
 
@@ -355,7 +364,7 @@ class MitigationSection:
     """What "Cutting the energy" shows: the newest comparisons in full, the rest listed."""
 
     shown: tuple[ComparisonFigures, ...] = ()
-    older: tuple[Comparison, ...] = ()
+    older: tuple[StoredComparison, ...] = ()
 
     @property
     def figure_count(self) -> int:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from genwatt.report import format as fmt
+from genwatt import formatting as fmt
+from genwatt.mitigate.comparison.conventions import GOOD_PSNR_DB, PSNR_CAP_DB
 from genwatt.report.figures import FIT_COLOR, NEUTRAL, _figure, _log_axis, _styled, _tick
-from genwatt.report.mitigation import GOOD_PSNR_DB, PSNR_CAP_DB, ParetoData, ParetoPoint
+from genwatt.report.mitigation import ParetoData, ParetoPoint
 from genwatt.report.provenance import ESTIMATED, MEASURED, look
 
 if TYPE_CHECKING:

@@ -14,13 +14,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from genwatt.report import format as fmt
+from genwatt import formatting as fmt
+from genwatt.mitigate.comparison.conventions import GOOD_PSNR_DB, PSNR_CAP_DB
 from genwatt.report.mitigation import (
-    GOOD_PSNR_DB,
-    PSNR_CAP_DB,
-    Comparison,
     ComparisonFigures,
     MitigationSection,
+    StoredComparison,
     StrategyRow,
 )
 from genwatt.report.provenance import look
@@ -183,7 +182,7 @@ def comparison_table(item: ComparisonFigures, index: int) -> str:
     )
 
 
-def _heading(comparison: Comparison) -> str:
+def _heading(comparison: StoredComparison) -> str:
     call = ", ".join(f"{k}={v}" for k, v in comparison.call.items() if v is not None)
     return (
         f"<h3>{e(comparison.model)} · {e(comparison.started)}</h3>"
@@ -196,7 +195,7 @@ def _heading(comparison: Comparison) -> str:
     )
 
 
-def _timing_sentence(comparison: Comparison) -> str:
+def _timing_sentence(comparison: StoredComparison) -> str:
     """How seconds and joules were taken: without the FLOP counter, or with its overhead."""
     reference = comparison.reference
     if reference is None or reference.timing is None:
@@ -204,7 +203,7 @@ def _timing_sentence(comparison: Comparison) -> str:
     return f" Seconds and joules: {e(reference.timing)}, unless a row says otherwise."
 
 
-def _older(older: tuple[Comparison, ...]) -> str:
+def _older(older: tuple[StoredComparison, ...]) -> str:
     if not older:
         return ""
     items = "".join(

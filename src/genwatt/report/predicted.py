@@ -1,21 +1,23 @@
 """Predictions for stored configurations, when genwatt's predictor can give one.
 
-The predictor (``genwatt.predict``) is optional from the report's point of view: it may
-be missing from an installation, not know a model, or model only GPUs. A report must
-still be written then, so every lookup returns either a ``PredictedPoint`` or the
-reason there is none, which the report shows next to the "—" it prints instead.
-
-``genwatt.predict`` is imported lazily, on the first lookup, and every failure of it is
-caught: a young or broken predictor must cost the report its predicted curves, never
-the report itself.
+The predictor (``genwatt.predict``, pure Python and quick to import) cannot answer for
+every stored run: it may not know the model, have no profile for the GPU, or model only
+GPUs. A report must still be written then, so every lookup returns either a
+``PredictedPoint`` or the reason there is none, which the report shows next to the "—"
+it prints instead. Only what the predictor refuses on purpose (``ConfigError``: an
+unknown model or GPU, a setting it cannot model, a missing calibration) becomes such a
+reason; any other exception is a bug and is left to surface.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from genwatt.errors import ConfigError
+from genwatt.predict.hardware import HardwareProfile, profile_for_device
+from genwatt.predict.predictor import Prediction, predict
 
 # The predictor's components, named as the report's phases are (``genwatt.meter.phases``).
 _COMPONENT_PHASES = {
@@ -80,12 +82,20 @@ def no_predictor(config: Mapping[str, Any], environment: Mapping[str, Any]) -> L
 
 
 class GenwattPredictor:
-    """Looks configurations up in ``genwatt.predict``, once each (lookups are cached)."""
+    """Looks configurations up in ``genwatt.predict``, once each (lookups are cached).
 
-    def __init__(self) -> None:
+    ``predict_function`` and ``find_profile`` are ``genwatt.predict``'s own unless a test
+    passes stand-ins.
+    """
+
+    def __init__(
+        self,
+        predict_function: Callable[..., Prediction] = predict,
+        find_profile: Callable[[str], HardwareProfile | None] = profile_for_device,
+    ) -> None:
         self._cache: dict[tuple[Any, ...], Lookup] = {}
-        self._module: Any = None
-        self._import_error: str | None = None
+        self._predict = predict_function
+        self._find_profile = find_profile
 
     def __call__(self, config: Mapping[str, Any], environment: Mapping[str, Any]) -> Lookup:
         gpu = gpu_name(config, environment)
@@ -94,21 +104,6 @@ class GenwattPredictor:
         if key not in self._cache:
             self._cache[key] = self._lookup(config, gpu)
         return self._cache[key]
-
-    def _predict_function(self) -> Callable[..., Any] | None:
-        if self._module is None and self._import_error is None:
-            for name in ("genwatt.predict", "genwatt.predict.predictor"):
-                try:
-                    module = importlib.import_module(name)
-                except Exception as exc:  # not installed, or broken while being written
-                    self._import_error = f"{type(exc).__name__}: {exc}"
-                    continue
-                if callable(getattr(module, "predict", None)):
-                    self._module, self._import_error = module, None
-                    break
-            else:
-                self._import_error = self._import_error or "it offers no predict()"
-        return None if self._module is None else self._module.predict
 
     def _lookup(self, config: Mapping[str, Any], gpu: str | None) -> Lookup:
         model = config.get("model")
@@ -119,40 +114,27 @@ class GenwattPredictor:
                 None,
                 "these runs did not use a GPU; the predictor and its physical floor model GPUs",
             )
-        predict = self._predict_function()
-        if predict is None:
-            return Lookup(
-                None, f"the predictor (genwatt.predict) is not available: {self._import_error}"
-            )
+        profile = self._find_profile(gpu)
+        if profile is None:
+            return Lookup(None, f"the predictor has no hardware profile for {gpu!r}")
+        settings = {s: config.get(s) for s in _SETTINGS if config.get(s) is not None}
         try:
-            profile = _profile(gpu)
-            if profile is None:
-                return Lookup(None, f"the predictor has no hardware profile for {gpu!r}")
-            settings = {s: config.get(s) for s in _SETTINGS if config.get(s) is not None}
-            prediction = predict(
-                str(model), profile, batch_size=int(config.get("batch_size") or 1), **settings
+            prediction = self._predict(
+                str(model), profile.name, batch_size=int(config.get("batch_size") or 1), **settings
             )
-            return Lookup(_point(prediction, gpu))
-        except Exception as exc:  # an unknown model, a setting it cannot model, a bug
+        except ConfigError as exc:  # an unknown model or GPU, a setting it cannot model
             return Lookup(None, f"the predictor gave no figure: {exc}")
+        return Lookup(_point(prediction, gpu))
 
 
-def _profile(gpu: str) -> str | None:
-    """The predictor's name for an NVML device name, or None if it has no profile."""
-    hardware = importlib.import_module("genwatt.predict.hardware")
-    profile = hardware.profile_for_device(gpu)
-    return None if profile is None else str(profile.name)
-
-
-def _point(prediction: Any, gpu: str) -> PredictedPoint:
-    """Read a ``genwatt.predict`` prediction through its documented attributes."""
-    floor = getattr(prediction, "energy_floor_j", None)
-    estimate = getattr(prediction, "estimate", None)
-    components = getattr(estimate, "energy_by_component_j", None) or {}
+def _point(prediction: Prediction, gpu: str) -> PredictedPoint:
+    """A prediction as the report draws it: its phases named as the report's are."""
+    floor = prediction.energy_floor_j
+    components = prediction.estimate.energy_by_component_j
     return PredictedPoint(
         energy_j=float(prediction.energy_gpu_j),
         latency_s=float(prediction.latency_s),
-        floor_j=None if floor is None or floor <= 0 else float(floor),
+        floor_j=float(floor) if floor > 0 else None,
         gpu=gpu,
         phases_j={_COMPONENT_PHASES.get(k, k): float(v) for k, v in dict(components).items()},
     )

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from genwatt.analysis.summary import ConfigSummary, summarize_runs
+from genwatt.errors import GenwattError
 from genwatt.meter.phases import GENERATION
+from genwatt.models import get_model
 from genwatt.report.mitigation import is_mitigation
 from genwatt.report.predicted import gpu_name
 from genwatt.report.provenance import ESTIMATED, weakest
@@ -77,9 +79,6 @@ def is_generation(record: RunRecord) -> bool:
 
 def task_of(config: Mapping[str, Any]) -> str:
     """The model's task from the registry; from its settings for a model it does not know."""
-    from genwatt.errors import GenwattError
-    from genwatt.models import get_model
-
     try:
         return str(get_model(str(config.get("model"))).task)
     except GenwattError:

@@ -1,7 +1,7 @@
 """The report's tables as HTML: the leaderboard, every configuration, the measured commands.
 
 Every value that came from a user (model names, commands, hardware names) goes through
-``html.escape`` here; numbers are formatted by ``report.format``. A cell that has no
+``html.escape`` here; numbers are formatted by ``genwatt.formatting``. A cell that has no
 value shows "—" with a numbered note saying why, never an empty cell.
 """
 
@@ -11,9 +11,9 @@ import math
 from datetime import datetime
 from html import escape
 
+from genwatt import formatting as fmt
 from genwatt.carbon.setting import choose_setting, stored_setting
 from genwatt.errors import GenwattError
-from genwatt.report import format as fmt
 from genwatt.report.leaderboard import PER, Leaderboard, LeaderboardRow, Ranking
 from genwatt.report.provenance import PREDICTED, look
 from genwatt.report.ratings import MIN_MODELS, STARS, star_text

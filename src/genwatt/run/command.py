@@ -11,6 +11,13 @@ read from it, and Ctrl-C / Ctrl-Z would go to genwatt only. So when genwatt is t
 terminal's foreground job it hands the terminal to the command's group for the run
 (as a shell does), follows the command when Ctrl-Z stops it, and takes the terminal
 back at the end.
+
+Its own group also lets genwatt find the command's workers after they leave its process
+tree (a daemon double-forks, its parent exits, init adopts it): while the window is
+open, the CPU and DRAM estimates also charge the group's members
+(``EstimateSource.follow_process_group``), and the figure's assumptions say so. Members
+still running when the command exits are flagged, in the flags and the assumptions of
+every domain: what they use afterwards is not counted.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import shlex
 import signal
 import subprocess
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from types import FrameType
 from typing import IO, Any
@@ -31,6 +39,7 @@ from genwatt.carbon.setting import CarbonSetting
 from genwatt.errors import ConfigError, GenwattError
 from genwatt.meter.meter import Meter
 from genwatt.meter.result import IdlePower, WindowResult
+from genwatt.meter.sources.estimate import PROCESS_TREE_SCOPE, EstimateSource
 from genwatt.units import j_to_wh
 
 # The signals that ask genwatt to stop; each is passed on to the command's group.
@@ -38,6 +47,11 @@ FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 OUTLIVED_FLAG = (
     "processes of the measured command outlived it: their energy after exit is not counted"
+)
+GROUP_NOTE = (
+    "processes of the command's process group that left its process tree (double-forked "
+    "workers) are charged while the command runs; one that started a session of its own "
+    "(setsid) is not found"
 )
 
 
@@ -160,14 +174,23 @@ def measure_command(
     meter = meter or Meter()
     if idle_seconds > 0:
         meter.idle(idle_seconds)
-    with _Forwarder() as forwarder, meter.window("run") as window:
+    followed: list[str] = []
+    with (
+        _Forwarder() as forwarder,
+        contextlib.ExitStack() as following,
+        meter.window("run") as window,
+    ):
         child = _start(command, stdout, own_group=forwarder.active)
+        if forwarder.active:
+            followed = following.enter_context(_following_group(meter, child.pid))
         returncode = forwarder.supervise(child)
     result = window.result
     assert result is not None
+    if followed:
+        result = _with_group_scope(result, child.pid)
     if forwarder.active and _group_alive(child.pid):
         result = _flag_every_domain(result, OUTLIVED_FLAG)
-        meter.results[meter.results.index(window.result)] = result
+    meter.results[meter.results.index(window.result)] = result
     shown = result.net_of_idle(meter.idle_power) if meter.idle_power else result
     return CommandMeasurement(
         command=list(command),
@@ -191,11 +214,36 @@ def _start(command: list[str], stdout: IO[str] | None, *, own_group: bool) -> su
         raise GenwattError(f"cannot execute {command[0]}: {exc}") from exc
 
 
+@contextlib.contextmanager
+def _following_group(meter: Meter, pgid: int) -> Iterator[list[str]]:
+    """Estimates follow process group ``pgid`` until the block ends; yields the names
+    of the domains that do."""
+    sources = [s for s in meter.sources if isinstance(s, EstimateSource)]
+    for source in sources:
+        source.follow_process_group(pgid)
+    try:
+        yield [d.name for s in sources for d in s.domains]
+    finally:
+        for source in sources:
+            source.follow_process_group(None)
+
+
+def _with_group_scope(result: WindowResult, pgid: int) -> WindowResult:
+    assumptions = {d: dict(v) for d, v in result.assumptions.items()}
+    for values in assumptions.values():
+        if values.get("scope") == PROCESS_TREE_SCOPE:
+            values["scope"] = f"{PROCESS_TREE_SCOPE} and process group {pgid} (the command's)"
+            values["process_group"] = GROUP_NOTE
+    return replace(result, assumptions=assumptions)
+
+
 def _flag_every_domain(result: WindowResult, flag: str) -> WindowResult:
     flags = {d: list(v) for d, v in result.flags.items()}
+    assumptions = {d: dict(v) for d, v in result.assumptions.items()}
     for domain in result.energy_j:
         flags.setdefault(domain, []).append(flag)
-    return replace(result, flags=flags)
+        assumptions.setdefault(domain, {})["outlived"] = flag
+    return replace(result, flags=flags, assumptions=assumptions)
 
 
 def _group_alive(pgid: int) -> bool:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from genwatt.models.params import ResolvedParams
-    from genwatt.models.spec import ModelSpec
+from genwatt.flops.generation import denoiser_forward
+from genwatt.flops.shapes import latent_grid
+from genwatt.models.params import ResolvedParams
+from genwatt.models.spec import ModelSpec
 
 REFUSE_FACTOR = 2.0  # refuse when the floor is above this many times the memory
 BORDERLINE_FACTOR = 0.5  # note when the floor is above this share of the memory
@@ -79,15 +80,12 @@ def _vae_channels(model: ModelSpec) -> int:
     return found or 3  # no feature maps known: at least the decoded RGB frame
 
 
-def memory_need(
-    model: ModelSpec, params: ResolvedParams, batch_size: int, dtype: str | None
-) -> MemoryNeed | None:
-    """The floor on memory one call of ``model`` with ``params`` needs; None for text."""
+def memory_need(model: ModelSpec, params: ResolvedParams, dtype: str | None) -> MemoryNeed | None:
+    """The floor on memory one call of ``model`` with ``params`` (``params.batch_size``
+    outputs) needs; None for text."""
     if model.task == "text":
         return None
-    from genwatt.flops.generation import denoiser_forward
-    from genwatt.flops.shapes import latent_grid
-
+    batch_size = params.batch_size
     grid = latent_grid(model, params)
     latent = 4.0 * batch_size * grid.channels * grid.frames * grid.height * grid.width
     passes = params.denoiser_passes_per_step if model.cfg_batched else 1

@@ -3,10 +3,12 @@
 Every configuration gets a deterministic key (a hash of what was asked for), so a
 sweep that is killed and restarted recognises what it already stored. Parameters are
 resolved through the model registry before anything runs: frames rounded the way the
-pipeline rounds them (both values kept), impossible sizes rejected with the reason. The
-plan is also bounded (a spec cannot ask for millions of runs), checked against the
-device's memory (a size whose tensors cannot fit is refused before any model is built)
-and, for a run, against the device itself (``cuda`` where there is no CUDA).
+pipeline rounds them (both values kept), impossible sizes rejected with the reason.
+Each configuration carries its ``ResolvedParams`` to the pipeline call, so a setting
+is resolved once, here, and never again from a copy. The plan is also bounded (a spec
+cannot ask for millions of runs), checked against the device's memory (a size whose
+tensors cannot fit is refused before any model is built) and, for a run, against the
+device itself (``cuda`` where there is no CUDA).
 """
 
 from __future__ import annotations
@@ -18,40 +20,16 @@ import math
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from genwatt.errors import ConfigError, PlanTooLargeError
 from genwatt.labels import settings_label
+from genwatt.models import ModelSpec, ResolvedParams, get_model, resolve_params
+from genwatt.predict.hardware import list_profiles
 from genwatt.run.device_check import DeviceMemory, check_device, device_memory
-from genwatt.run.spec import SweepSpec
+from genwatt.run.memory_check import bytes_text, fit_verdict, memory_need
+from genwatt.run.sweep_spec import SweepSpec
 
-if TYPE_CHECKING:
-    from genwatt.models.params import ResolvedParams
-    from genwatt.models.spec import ModelSpec
-
-PARAMS = (
-    "num_frames",
-    "height",
-    "width",
-    "steps",
-    "guidance",
-    "max_text_tokens",
-    "max_new_tokens",
-    "batch_size",
-)
-# What a resolved configuration records as "effective": the values the pipeline runs.
-EFFECTIVE = (
-    "num_frames",
-    "latent_frames",
-    "height",
-    "width",
-    "steps",
-    "guidance",
-    "max_text_tokens",
-    "max_new_tokens",
-)
-# The subset that can be fed back into ``resolve_params`` to rebuild the call.
-RESOLVABLE = tuple(k for k in EFFECTIVE if k != "latent_frames")
 # Most runs (measured and warm-up) one sweep may plan: months of GPU time for a real
 # model, a day for a tiny one. More is a mistake (or a YAML bomb), refused up front.
 MAX_PLANNED_RUNS = 100_000
@@ -59,16 +37,31 @@ MAX_PLANNED_RUNS = 100_000
 
 @dataclass(frozen=True)
 class PlannedConfig:
+    """One configuration of a plan: its resolved parameters, prompt and seed.
+
+    ``params`` is what the pipeline call is built from. ``requested`` is what the sweep
+    asked for, in the order it was asked (with the batch size always named): with the
+    model, weights, device, dtype, prompt and seed it is the identity ``key`` hashes.
+    """
+
     key: str
-    model: str
     weights: str
     device: str
     dtype: str | None
+    params: ResolvedParams
     requested: dict[str, Any]
-    effective: dict[str, Any]
     prompt: str
     seed: int
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def model(self) -> str:
+        return self.params.model
+
+    @property
+    def effective(self) -> dict[str, Any]:
+        """The settings that run (``ResolvedParams.effective_settings``)."""
+        return self.params.effective_settings()
 
     def as_config(self) -> dict[str, Any]:
         """What the store keeps as the run's config (flat, JSON-ready)."""
@@ -107,12 +100,10 @@ def plan_sweep(
     sweep on a laptop) every configuration notes that the device is missing, and sizes
     are judged against the largest memory of any GPU genwatt knows.
     """
-    from genwatt.models import get_model, resolve_params
-
     model = get_model(spec.model)
     weights = resolve_weights(spec, model)
     axes = spec.grid.axes()
-    fixed = {p: getattr(spec, p) for p in PARAMS if p not in axes}
+    fixed = {p: getattr(spec, p) for p in ResolvedParams.parameter_names() if p not in axes}
     names = list(axes)
     prompts = spec.prompt_list(base)
     check_plan_size(spec, axes, len(prompts))
@@ -121,21 +112,19 @@ def plan_sweep(
     problems: list[str] = []
     for values in itertools.product(*(axes[n] for n in names)):
         requested = {**fixed, **dict(zip(names, values, strict=True))}
-        batch = requested.pop("batch_size") or 1
+        batch = requested.pop("batch_size") or None  # 0 in a grid means the default, 1
+        asked = {k: v for k, v in requested.items() if v is not None}
         try:
-            resolved = resolve_params(
-                model, **{k: v for k, v in requested.items() if v is not None}
-            )
+            resolved = resolve_params(model, **asked, batch_size=batch)
         except ConfigError as exc:
             problems.append(f"{_describe(requested)}: {exc}")
             continue
-        refused, memory_notes = _memory_fit(model, resolved, batch, spec, memory)
+        refused, memory_notes = _memory_fit(model, resolved, spec, memory)
         if refused:
             problems.append(f"{_describe(requested)}: {refused}")
             continue
         notes = [*resolved.notes, *memory_notes, *device_notes]
-        effective = {k: getattr(resolved, k) for k in EFFECTIVE} | {"batch_size": batch}
-        asked = {**{k: v for k, v in requested.items() if v is not None}, "batch_size": batch}
+        asked = {**asked, "batch_size": resolved.batch_size}
         for prompt, seed in itertools.product(prompts, spec.seeds):
             identity = {
                 "model": model.name,
@@ -149,12 +138,11 @@ def plan_sweep(
             planned.append(
                 PlannedConfig(
                     key=config_key(identity),
-                    model=model.name,
                     weights=weights,
                     device=spec.device,
                     dtype=spec.dtype,
+                    params=resolved,
                     requested=asked,
-                    effective=effective,
                     prompt=prompt,
                     seed=seed,
                     notes=list(notes),
@@ -190,8 +178,6 @@ def _memory_for(device: str, require_device: bool) -> tuple[DeviceMemory, list[s
     memory = device_memory(device)
     if memory is not None:
         return memory, []
-    from genwatt.predict.hardware import list_profiles
-
     largest = max(p.memory_gb for p in list_profiles() if p.kind == "gpu")
     note = f"device {device} is not available on this machine: the plan cannot run here"
     return DeviceMemory(int(largest * 1e9), "the most of any GPU genwatt knows"), [note]
@@ -200,22 +186,19 @@ def _memory_for(device: str, require_device: bool) -> tuple[DeviceMemory, list[s
 def _memory_fit(
     model: ModelSpec,
     resolved: ResolvedParams,
-    batch: int,
     spec: SweepSpec,
     memory: DeviceMemory,
 ) -> tuple[str | None, list[str]]:
     """(why the configuration cannot fit, or None; notes for a borderline one)."""
-    from genwatt.run.memory_check import bytes_text, fit_verdict, memory_need
-
-    need = memory_need(model, resolved, batch, spec.dtype)
+    need = memory_need(model, resolved, spec.dtype)
     verdict = fit_verdict(need, memory.bytes) if need is not None else None
     if need is None or verdict is None:
         return None, []
     size = f"{resolved.height}x{resolved.width}"
     if resolved.num_frames:
         size += f" at {resolved.num_frames} frames"
-    if batch > 1:
-        size += f", batch {batch}"
+    if resolved.batch_size > 1:
+        size += f", batch {resolved.batch_size}"
     claim = (
         f"height x width {size} needs at least about {bytes_text(need.bytes)} for "
         f"{need.what}; device {spec.device} offers {bytes_text(memory.bytes)} ({memory.what})"

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from genwatt.errors import GenwattError
+from genwatt.predict import predict
+from genwatt.predict.hardware import profile_for_device
 from genwatt.run.plan import PlannedConfig
+from genwatt.store.environment import gpu_info
 
 
 @dataclass(frozen=True)
@@ -35,9 +38,6 @@ def detected_gpu(device: str) -> str | None:
     """The hardware profile of the CUDA device a plan will run on, if NVML names one."""
     if not device.startswith("cuda"):
         return None
-    from genwatt.predict.hardware import profile_for_device
-    from genwatt.store.environment import gpu_info
-
     info = gpu_info()
     names = [g.get("name", "") for g in info.get("gpus", [])] if isinstance(info, dict) else []
     index = int(device.split(":")[1]) if ":" in device else 0
@@ -59,21 +59,19 @@ def calibration_label(summary: dict[str, Any]) -> str:
 
 
 def plan_costs(plan: list[PlannedConfig], gpu: str) -> list[PlannedCost]:
-    from genwatt.predict import predict
-
     costs: list[PlannedCost] = []
     for config in plan:
-        e = config.effective
+        p = config.params
         try:
             prediction = predict(
                 config.model,
                 gpu,
-                num_frames=e.get("num_frames"),
-                height=e.get("height"),
-                width=e.get("width"),
-                steps=e.get("steps"),
-                guidance=e.get("guidance"),
-                batch_size=e.get("batch_size") or 1,
+                num_frames=p.num_frames,
+                height=p.height,
+                width=p.width,
+                steps=p.steps,
+                guidance=p.guidance,
+                batch_size=p.batch_size,
             )
         except GenwattError as exc:
             costs.append(PlannedCost(None, None, None, str(exc)))

@@ -20,20 +20,19 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from genwatt.carbon.setting import RECORD_KEY as CARBON_KEY
 from genwatt.carbon.setting import CarbonSetting
 from genwatt.errors import ConcurrentSweepError, ConfigError, GenwattError
 from genwatt.meter.meter import Meter
+from genwatt.run import workload as workloads
 from genwatt.run.gpu_state import gpu_state
+from genwatt.run.instrument import GenerationRecord
 from genwatt.run.plan import PlannedConfig, plan_sweep
-from genwatt.run.spec import AdaptiveRepeats, SweepSpec
+from genwatt.run.sweep_spec import AdaptiveRepeats, SweepSpec
 from genwatt.store.records import FailureKind, RunRecord, RunStatus
 from genwatt.store.store import DuplicateRunError, ResultsStore
-
-if TYPE_CHECKING:
-    from genwatt.run.instrument import GenerationRecord
 
 SWEEP_KIND = "sweep"
 
@@ -171,9 +170,8 @@ class SweepRunner:
         done: set[tuple[str, int]],
         outcome: SweepOutcome,
     ) -> None:
-        from genwatt.run.workload import build_workload
-
-        workload = build_workload(self.spec, todo[0], meter)
+        # Looked up on the module when called, so a test can put a fake workload there.
+        workload = workloads.build_workload(self.spec, todo[0], meter)
         for config in todo:
             self._run_config(workload, config, done, outcome)
 
@@ -289,6 +287,7 @@ class SweepRunner:
                 "phases_add_up": parts.adds_up,
                 "steps_executed": len(parts.steps),
                 "step_boundaries": generation.step_boundaries,
+                "unattached": list(generation.unattached),  # parts genwatt could not hook
                 "weights_note": workload.weights_note,
                 "torch_threads": workload.torch_threads,
                 "gpu_before": before,

@@ -11,9 +11,17 @@ import gc
 from typing import Any
 
 from genwatt.meter.meter import Meter
+from genwatt.models import (
+    build_pipeline,
+    build_text_model,
+    generate_kwargs,
+    get_model,
+    pipeline_call_kwargs,
+)
 from genwatt.run.instrument import GenerationRecord, instrument
-from genwatt.run.plan import RESOLVABLE, PlannedConfig
-from genwatt.run.spec import SweepSpec
+from genwatt.run.plan import PlannedConfig
+from genwatt.run.sweep_spec import SweepSpec
+from genwatt.run.text_instrument import InstrumentedTextModel
 
 WEIGHTS_NOTES = {
     "pretrained": "pretrained weights",
@@ -44,14 +52,6 @@ def _pin_threads_for_tiny(config: PlannedConfig) -> int:
     return torch.get_num_threads()
 
 
-def resolved_params(model: Any, config: PlannedConfig) -> Any:
-    """The ``ResolvedParams`` of a planned configuration, rebuilt from its effective values."""
-    from genwatt.models import resolve_params
-
-    values = {k: config.effective.get(k) for k in RESOLVABLE}
-    return resolve_params(model, **{k: v for k, v in values.items() if v is not None})
-
-
 def free_accelerator_memory() -> None:
     """After a failed run: free what it held (the CUDA cache above all)."""
     gc.collect()
@@ -63,8 +63,6 @@ def free_accelerator_memory() -> None:
 
 class DiffusionWorkload:
     def __init__(self, spec: SweepSpec, first: PlannedConfig, meter: Meter) -> None:
-        from genwatt.models import build_pipeline, get_model
-
         self.model = get_model(first.model)
         self.device = first.device
         self.torch_threads = _pin_threads_for_tiny(first)
@@ -79,15 +77,8 @@ class DiffusionWorkload:
     def _call_kwargs(self, config: PlannedConfig) -> dict[str, Any]:
         import torch
 
-        from genwatt.models import pipeline_call_kwargs
-
-        params = resolved_params(self.model, config)
         generator = torch.Generator(device="cpu").manual_seed(config.seed)
-        prompt: str | list[str] = config.prompt
-        batch = config.effective.get("batch_size") or 1
-        if batch > 1:
-            prompt = [config.prompt] * batch
-        return pipeline_call_kwargs(self.model, params, prompt, generator)
+        return pipeline_call_kwargs(self.model, config.params, config.prompt, generator)
 
     def warm_up(self, config: PlannedConfig) -> None:
         """One unrecorded generation (the meter still runs; its results are dropped)."""
@@ -121,9 +112,6 @@ class TextWorkload:
     """A transformers causal LM; prefill and every decoded token are windows."""
 
     def __init__(self, spec: SweepSpec, first: PlannedConfig, meter: Meter) -> None:
-        from genwatt.models import build_text_model, get_model
-        from genwatt.run.text_instrument import InstrumentedTextModel
-
         self.model = get_model(first.model)
         self.device = first.device
         self.weights_note = WEIGHTS_NOTES[first.weights]
@@ -134,13 +122,9 @@ class TextWorkload:
         self.instrumented = InstrumentedTextModel(self.lm, meter)
 
     def _kwargs(self, config: PlannedConfig) -> dict[str, Any]:
-        from genwatt.models import generate_kwargs
-
-        params = resolved_params(self.model, config)
+        params = config.params
         prompt = fill_prompt(config.prompt, params.max_text_tokens, self.tokenizer)
-        batch = config.effective.get("batch_size") or 1
-        prompts: str | list[str] = [prompt] * batch if batch > 1 else prompt
-        return generate_kwargs(self.model, params, prompts, self.tokenizer, device=self.device)
+        return generate_kwargs(self.model, params, prompt, self.tokenizer, device=self.device)
 
     def warm_up(self, config: PlannedConfig) -> None:
         self.lm.generate(**self._kwargs(config))
@@ -160,8 +144,6 @@ class TextWorkload:
 def build_workload(
     spec: SweepSpec, first: PlannedConfig, meter: Meter
 ) -> DiffusionWorkload | TextWorkload:
-    from genwatt.models import get_model
-
     if get_model(first.model).task == "text":
         return TextWorkload(spec, first, meter)
     return DiffusionWorkload(spec, first, meter)

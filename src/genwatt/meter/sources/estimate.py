@@ -15,6 +15,14 @@ meter's sampler). DRAM draws its background and refresh power whether pages are 
 or not; the workload is charged the share it holds, as the CPU estimate charges the
 share of TDP its busy threads hold.
 
+A worker that double-forks (or whose parent exits) is reparented to init and leaves
+the tree, taking its CPU time with it. ``follow_process_group`` widens the scope, while
+a window is open, to the processes of a process group (``genwatt measure`` starts the
+command in a group of its own): a member outside the tree is charged its CPU time and
+memory, the last figure read before it exited staying counted. Reads happen at every
+window boundary and sampler tick, so a member that exits between two reads loses at
+most one sampling period. A worker that also leaves the group (``setsid``) is not found.
+
 Every figure carries provenance ``estimated``, its assumptions and its scope.
 """
 
@@ -24,6 +32,7 @@ import os
 import resource
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +129,80 @@ def process_tree_rss_bytes(process: psutil.Process) -> int:
 
 _CHILDREN_FILE = _children_supported()
 
+# psutil's process start times derive from the boot time, which /proc gives in whole
+# seconds: a member started this long before the group was followed may be a new one.
+_START_TIME_SLACK_S = 1.0
+
+
+def process_group_pids(pgid: int) -> list[int]:
+    """PIDs of the live processes in process group ``pgid``."""
+    if not _CHILDREN_FILE:  # no /proc to read: ask every process (slower)
+        found = []
+        for process in psutil.process_iter():
+            try:
+                if os.getpgid(process.pid) == pgid:
+                    found.append(process.pid)
+            except OSError:
+                continue
+        return found
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:  # noqa: PTH123 - hot path
+                stat = handle.read()
+        except OSError:
+            continue
+        # After "pid (comm) ": state, ppid, pgrp, ... (comm may hold spaces and parens).
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 2 and int(fields[2]) == pgid:
+            found.append(int(entry.name))
+    return found
+
+
+class _GroupMembers:
+    """CPU time and memory of the processes of one group that are outside a tree."""
+
+    def __init__(self, pgid: int) -> None:
+        self.pgid = pgid
+        self._since = time.time() - _START_TIME_SLACK_S
+        self._lock = threading.Lock()
+        # (pid, start time) -> (CPU seconds when first seen, CPU seconds when last seen)
+        self._cpu_s: dict[tuple[int, float], tuple[float, float]] = {}
+
+    def cpu_seconds(self, tree: set[int]) -> float:
+        """CPU seconds the members outside ``tree`` used since they were followed,
+        exited members included (at their last reading)."""
+        with self._lock:
+            for pid in process_group_pids(self.pgid):
+                if pid in tree:
+                    continue
+                try:
+                    process = psutil.Process(pid)
+                    key = (pid, process.create_time())
+                    times = process.cpu_times()
+                except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                    continue
+                used = times.user + times.system + times.children_user + times.children_system
+                if key in self._cpu_s:
+                    baseline = self._cpu_s[key][0]
+                else:  # started while followed: all its time is the command's
+                    baseline = 0.0 if key[1] >= self._since else used
+                self._cpu_s[key] = (baseline, used)
+            return sum(last - first for first, last in self._cpu_s.values())
+
+    def rss_bytes(self, tree: set[int]) -> int:
+        total = 0
+        for pid in process_group_pids(self.pgid):
+            if pid in tree:
+                continue
+            try:
+                total += psutil.Process(pid).memory_info().rss
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
+        return total
+
 
 def cpu_assumptions(model_name: str | None = None) -> dict[str, Any]:
     name = model_name or cpu_model_name()
@@ -161,19 +244,19 @@ def dram_assumptions() -> dict[str, Any]:
 
 
 class _ResidentMemory:
-    """Running integral of the process tree's resident memory, in GB x seconds."""
+    """Running integral of the measured processes' resident memory, in GB x seconds."""
 
-    def __init__(self, process: psutil.Process) -> None:
-        self._process = process
+    def __init__(self, read_bytes: Callable[[], int]) -> None:
+        self._read_bytes = read_bytes
         self._lock = threading.Lock()
         self._last_t = time.perf_counter()
-        self._last_gb = process_tree_rss_bytes(process) / 1e9
+        self._last_gb = read_bytes() / 1e9
         self.gb_s = 0.0
 
     def sample(self) -> float:
         """Add the trapezoid since the last sample; return the integral so far."""
         with self._lock:
-            gb = process_tree_rss_bytes(self._process) / 1e9
+            gb = self._read_bytes() / 1e9
             now = time.perf_counter()
             self.gb_s += 0.5 * (self._last_gb + gb) * max(now - self._last_t, 0.0)
             self._last_t, self._last_gb = now, gb
@@ -188,6 +271,7 @@ class EstimateSource(EnergySource):
         self._domains: list[Domain] = []
         self._cpu_w_per_thread = 0.0
         self._cpu0 = process_tree_cpu_seconds(self._process)
+        self._group: _GroupMembers | None = None
         self._resident: _ResidentMemory | None = None
         who = "this process tree" if pid is None else f"process {pid} and its descendants"
         if cpu:
@@ -206,7 +290,7 @@ class EstimateSource(EnergySource):
             )
         if dram:
             installed_gb = psutil.virtual_memory().total / 1e9
-            self._resident = _ResidentMemory(self._process)
+            self._resident = _ResidentMemory(self._rss_bytes)
             self._domains.append(
                 Domain(
                     name="dram:0",
@@ -223,10 +307,37 @@ class EstimateSource(EnergySource):
     def domains(self) -> list[Domain]:
         return list(self._domains)
 
+    def follow_process_group(self, pgid: int | None) -> None:
+        """Also charge the processes of group ``pgid`` that are not in the tree (see the
+        module docstring); ``None`` stops. Stopping keeps what they used counted, so the
+        CPU figure stays monotonic."""
+        group, self._group = self._group, None
+        if group is not None:
+            self._cpu0 -= group.cpu_seconds(self._tree())
+        if pgid is not None:
+            self._group = _GroupMembers(pgid)
+
+    def _tree(self) -> set[int]:
+        return {self._process.pid, *_tree_pids(self._process)}
+
+    def _rss_bytes(self) -> int:
+        total = process_tree_rss_bytes(self._process)
+        group = self._group
+        return total + group.rss_bytes(self._tree()) if group is not None else total
+
+    def _cpu_seconds(self) -> float:
+        total = process_tree_cpu_seconds(self._process)
+        group = self._group
+        return total + group.cpu_seconds(self._tree()) if group is not None else total
+
     def poll(self) -> None:
-        """Sample resident memory, so the DRAM figure follows it through the window."""
+        """Sample resident memory, so the DRAM figure follows it through the window, and
+        the CPU time of followed group members, so an exited one keeps its last figure."""
         if self._resident is not None:
             self._resident.sample()
+        group = self._group
+        if group is not None and any(d.kind == "cpu" for d in self._domains):
+            group.cpu_seconds(self._tree())
 
     def read_j(self) -> Reading:
         reading: Reading = {}
@@ -241,7 +352,7 @@ class EstimateSource(EnergySource):
 
     def _read_domain_j(self, domain: Domain) -> float:
         if domain.kind == "cpu":
-            cpu_s = process_tree_cpu_seconds(self._process) - self._cpu0
+            cpu_s = self._cpu_seconds() - self._cpu0
             return cpu_s * self._cpu_w_per_thread
         assert self._resident is not None  # a dram domain exists only with it
         return self._resident.sample() * DRAM_WATTS_PER_GB
