@@ -15,15 +15,17 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from genwatt.errors import SourceReadError
-from genwatt.meter.result import Method, Provenance
+from genwatt.meter.result import Method, Provenance, WindowResult
 from genwatt.meter.sources.base import Domain, EnergySource, Reading
+from genwatt.store.records import RunRecord
 
 # --------------------------------------------------------------------------- clock
 
@@ -131,6 +133,70 @@ class FakeSource(EnergySource):
 
     def close(self) -> None:
         self.closed = True
+
+
+# ------------------------------------------------------------------- torch threads
+
+
+@pytest.fixture(scope="session")
+def one_torch_thread() -> Iterator[None]:
+    """torch on one intra-op thread for the session, restored after: a folder's conftest
+    asks for it (autouse) where tiny models would only lose time to thread contention."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+# ------------------------------------------------------------------ stored windows
+
+
+@pytest.fixture
+def estimated_window() -> Callable[..., WindowResult]:
+    """Builds the window a CPU estimate stores: ``energy_j`` joules on cpu:0, started at
+    1.7e9; ``name``, ``duration_s`` and any other field of WindowResult as keywords."""
+
+    def build(
+        energy_j: float, name: str = "case", *, duration_s: float = 1.0, **fields: Any
+    ) -> WindowResult:
+        return WindowResult(
+            name=name,
+            started_at=1.7e9,
+            duration_s=duration_s,
+            energy_j={"cpu:0": energy_j},
+            provenance={"cpu:0": Provenance.ESTIMATED},
+            method={"cpu:0": Method.ESTIMATE},
+            **fields,
+        )
+
+    return build
+
+
+@pytest.fixture
+def estimated_run(estimated_window: Callable[..., WindowResult]) -> Callable[..., RunRecord]:
+    """Builds a stored run of ``config`` (a sweep's unless ``kind`` says otherwise), started
+    at 1.7e9 and one second long, with ``windows`` (by default one 2 J ``generation``
+    window estimated on cpu:0); any other field of RunRecord as keywords."""
+
+    def build(
+        config: dict[str, Any],
+        windows: list[WindowResult] | None = None,
+        *,
+        kind: str = "sweep",
+        **fields: Any,
+    ) -> RunRecord:
+        return RunRecord(
+            kind=kind,
+            started_at=1.7e9,
+            duration_s=1.0,
+            config=config,
+            windows=windows or [estimated_window(2.0, "generation")],
+            **fields,
+        )
+
+    return build
 
 
 @pytest.fixture

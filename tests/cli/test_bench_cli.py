@@ -68,22 +68,26 @@ def test_bench_real_size_gpu_command_plans_without_running(genwatt) -> None:
     assert {(c["height"], c["width"]) for c in plan} >= {(480, 832)}
 
 
-def test_sweep_bad_yaml_is_a_clear_error(genwatt, tmp_path: Path) -> None:
+def _refused_sweep(genwatt, tmp_path: Path, spec_yaml: str) -> str:
+    """``genwatt sweep`` of ``spec_yaml`` into s.db, which must fail as a usage error (2);
+    what it wrote to stderr."""
     spec = tmp_path / "s.yaml"
-    spec.write_text("model: wan-tiny\ngrid: {num_frame: [5]}\n")
+    spec.write_text(spec_yaml)
     result = genwatt("sweep", str(spec), "--store", str(tmp_path / "s.db"))
     assert result.returncode == 2
-    assert "num_frame" in result.stderr and "did you mean 'num_frames'" in result.stderr
-    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+def test_sweep_bad_yaml_is_a_clear_error(genwatt, tmp_path: Path) -> None:
+    stderr = _refused_sweep(genwatt, tmp_path, "model: wan-tiny\ngrid: {num_frame: [5]}\n")
+    assert "num_frame" in stderr and "did you mean 'num_frames'" in stderr
+    assert "Traceback" not in stderr
     assert not (tmp_path / "s.db").exists()
 
 
 def test_sweep_invalid_size_runs_nothing(genwatt, tmp_path: Path) -> None:
-    spec = tmp_path / "s.yaml"
-    spec.write_text("model: wan-tiny\nheight: 30\nwidth: 32\nsteps: 1\n")
-    result = genwatt("sweep", str(spec), "--store", str(tmp_path / "s.db"))
-    assert result.returncode == 2
-    assert "height" in result.stderr and "nothing was run" in result.stderr
+    stderr = _refused_sweep(genwatt, tmp_path, "model: wan-tiny\nheight: 30\nwidth: 32\nsteps: 1\n")
+    assert "height" in stderr and "nothing was run" in stderr
 
 
 @pytest.mark.slow

@@ -2,48 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from genwatt.cli.report import finish_report
-from genwatt.meter.result import Method, Provenance, WindowResult
 from genwatt.models import get_model, list_models, resolve_params
 from genwatt.run.bench_grid import default_grid
 from genwatt.store.records import RunRecord
 from genwatt.store.store import ResultsStore
 
 
-def _store(path: Path, model: str) -> Path:
-    window = WindowResult(
-        name="generation",
-        started_at=1.7e9,
-        duration_s=1.0,
-        energy_j={"cpu:0": 2.0},
-        provenance={"cpu:0": Provenance.ESTIMATED},
-        method={"cpu:0": Method.ESTIMATE},
-    )
+def _store(path: Path, run: RunRecord) -> Path:
     with ResultsStore(path) as results:
-        results.add(
-            RunRecord(
-                kind="sweep",
-                started_at=1.7e9,
-                duration_s=1.0,
-                config={"model": model, "device": "cpu", "num_frames": 5, "steps": 2},
-                windows=[window],
-                environment={"cpu": {"model": "Test CPU"}, "gpus": []},
-                sweep="s",
-                config_key="k",
-            )
-        )
+        results.add(run)
     return path
 
 
 def test_each_store_gets_its_own_report_and_says_where(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    estimated_run: Callable[..., RunRecord],
 ) -> None:
-    first = finish_report(_store(tmp_path / "first.db", "wan-tiny"), None)
-    second = finish_report(_store(tmp_path / "second.db", "cogvideox-tiny"), None)
+    def run(model: str) -> RunRecord:
+        return estimated_run(
+            {"model": model, "device": "cpu", "num_frames": 5, "steps": 2},
+            environment={"cpu": {"model": "Test CPU"}, "gpus": []},
+            sweep="s",
+            config_key="k",
+        )
+
+    first = finish_report(_store(tmp_path / "first.db", run("wan-tiny")), None)
+    second = finish_report(_store(tmp_path / "second.db", run("cogvideox-tiny")), None)
     assert first == tmp_path / "first-report.html"
     assert second == tmp_path / "second-report.html"
     assert "wan-tiny" in first.read_text(encoding="utf-8")  # not overwritten by the second

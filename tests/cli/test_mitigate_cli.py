@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from rich.console import Console
 
 from genwatt.cli import mitigate as mitigate_cli
 from genwatt.cli.render_mitigation import print_mitigation
-from genwatt.meter.result import Method, Provenance, WindowResult
+from genwatt.meter.result import WindowResult
 from genwatt.mitigate.comparison import size as comparison_size
 from genwatt.mitigate.comparison.compare import Case, CaseResult, Comparison, StrategyResult
 from genwatt.mitigate.comparison.conventions import COUNTED_RUN, SEPARATE_PASS
@@ -127,24 +128,13 @@ def test_the_help_states_the_plan_defaults() -> None:
 # ------------------------------------------------------------------ the printed table
 
 
-def _window(energy_j: float) -> WindowResult:
-    return WindowResult(
-        name="case",
-        started_at=1.7e9,
-        duration_s=1.0,
-        energy_j={"cpu:0": energy_j},
-        provenance={"cpu:0": Provenance.ESTIMATED},
-        method={"cpu:0": Method.ESTIMATE},
-    )
-
-
-def _comparison() -> Comparison:
+def _comparison(window: Callable[[float], WindowResult]) -> Comparison:
     """Long names and figures of every width, as a full comparison prints them."""
     cases = [Case(f"prompt {i}", 0) for i in range(6)]
     shape_once = [i == 0 for i in range(6)]  # shape right in 1 of 6 clips: 17 %
     baseline = StrategyResult("unmitigated", "baseline", "the pipeline")
     baseline.cases = [
-        CaseResult(c, 3_000_000, 60, _window(812.3), math.inf, 1.0,
+        CaseResult(c, 3_000_000, 60, window(812.3), math.inf, 1.0,
                    adherence={"colour": True, "direction": True, "shape": shape_once[i]})
         for i, c in enumerate(cases)
     ]  # fmt: skip
@@ -161,7 +151,7 @@ def _comparison() -> Comparison:
     for name, kind, flops, psnr in rows:
         result = StrategyResult(name, kind, "x", baseline=baseline)
         result.cases = [
-            CaseResult(c, int(flops), 30, _window(812.3 * flops / 3e6 + 0.01), psnr, 0.98765,
+            CaseResult(c, int(flops), 30, window(812.3 * flops / 3e6 + 0.01), psnr, 0.98765,
                        adherence={"colour": True, "direction": i > 0, "shape": False})
             for i, c in enumerate(cases)
         ]  # fmt: skip
@@ -179,8 +169,8 @@ def _printed(comparison: Comparison, width: int) -> str:
     return out.export_text()
 
 
-def test_no_figure_is_cut_in_a_120_column_terminal() -> None:
-    comparison = _comparison()
+def test_no_figure_is_cut_in_a_120_column_terminal(estimated_window) -> None:
+    comparison = _comparison(estimated_window)
     text = _printed(comparison, 120)
     assert "…" not in text
     assert max(len(line) for line in text.splitlines()) <= 120
@@ -194,8 +184,8 @@ def test_no_figure_is_cut_in_a_120_column_terminal() -> None:
     assert "12.35x" in text and "0.988" in text and "33.5" in text
 
 
-def test_adherence_parts_are_shown_side_by_side() -> None:
-    text = _printed(_comparison(), 120)
+def test_adherence_parts_are_shown_side_by_side(estimated_window) -> None:
+    text = _printed(_comparison(estimated_window), 120)
     header = next(line for line in text.splitlines() if "colour" in line)
     assert re.search(r"colour\s+direction\s+shape\s+all 3", header)
     reference = next(line for line in text.splitlines() if line.startswith("unmitigated"))
@@ -204,8 +194,8 @@ def test_adherence_parts_are_shown_side_by_side() -> None:
     assert "'all 3': share where all three do at once" in " ".join(text.split())
 
 
-def test_a_strategy_that_saved_nothing_is_named_as_such() -> None:
-    text = " ".join(_printed(_comparison(), 120).split())
+def test_a_strategy_that_saved_nothing_is_named_as_such(estimated_window) -> None:
+    text = " ".join(_printed(_comparison(estimated_window), 120).split())
     assert "reuse-exact: no saving on this prompt set" in text
     assert "reuse saves only where prompts repeat" in text
     assert "magcache-0.06: no saving" not in text

@@ -3,36 +3,27 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from genwatt.meter.result import Method, PowerTimeline, Provenance, WindowResult
+from genwatt.meter.result import PowerTimeline, WindowResult
 from genwatt.store.records import RunRecord
 from genwatt.store.store import ResultsStore
 
 XSS = "<script>alert(1)</script>"
 
 
-def _window(name: str, energy_j: float, parent: str | None = "generation", **kw) -> WindowResult:
-    return WindowResult(
-        name=name,
-        started_at=1.7e9,
-        duration_s=kw.pop("duration_s", 1.0),
-        energy_j={"cpu:0": energy_j},
-        provenance={"cpu:0": Provenance.ESTIMATED},
-        method={"cpu:0": Method.ESTIMATE},
-        parent=parent,
-        **kw,
-    )
-
-
-def _generation(model: str, frames: int, energy_j: float) -> RunRecord:
-    return RunRecord(
-        kind="sweep",
-        started_at=1.7e9,
-        duration_s=1.0,
-        config={
+def _generation(
+    sweep_run: Callable[..., RunRecord],
+    window: Callable[..., WindowResult],
+    model: str,
+    frames: int,
+    energy_j: float,
+) -> RunRecord:
+    return sweep_run(
+        {
             "model": model,
             "device": "cpu",
             "num_frames": frames,
@@ -40,12 +31,12 @@ def _generation(model: str, frames: int, energy_j: float) -> RunRecord:
             "width": 32,
             "steps": 2,
         },
-        windows=[
-            _window("generation", energy_j, parent=None),
-            _window("text_encode", energy_j / 4),
-            _window("step:0", energy_j / 4),
-            _window("step:1", energy_j / 4),
-            _window("vae_decode", energy_j / 8),
+        [
+            window(energy_j, "generation"),
+            window(energy_j / 4, "text_encode", parent="generation"),
+            window(energy_j / 4, "step:0", parent="generation"),
+            window(energy_j / 4, "step:1", parent="generation"),
+            window(energy_j / 8, "vae_decode", parent="generation"),
         ],
         environment={"cpu": {"model": "Test CPU"}, "gpus": []},
         sweep="s1",
@@ -54,20 +45,22 @@ def _generation(model: str, frames: int, energy_j: float) -> RunRecord:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Path:
+def store(
+    tmp_path: Path,
+    estimated_run: Callable[..., RunRecord],
+    estimated_window: Callable[..., WindowResult],
+) -> Path:
     path = tmp_path / "store" / "r.db"
     timeline = PowerTimeline(t_s=[0.5, 1.0], power_w={"cpu:0": [10.0, 11.0]})
     with ResultsStore(path) as results:
         for frames, energy_j in ((5, 1.0), (9, 1.8)):
-            results.add(_generation("wan-tiny", frames, energy_j))
-        results.add(_generation(XSS, 5, 3.0))
+            results.add(_generation(estimated_run, estimated_window, "wan-tiny", frames, energy_j))
+        results.add(_generation(estimated_run, estimated_window, XSS, 5, 3.0))
         results.add(
-            RunRecord(
+            estimated_run(
+                {"command": "sleep 1"},
+                [estimated_window(10.5, "run", timeline=timeline)],
                 kind="measure",
-                started_at=1.7e9,
-                duration_s=1.0,
-                config={"command": "sleep 1"},
-                windows=[_window("run", 10.5, parent=None, timeline=timeline)],
                 environment={"cpu": {"model": "Test CPU"}, "gpus": []},
             )
         )

@@ -1,21 +1,18 @@
+from collections.abc import Callable
+
 import pytest
 
 from genwatt.meter.phases import ADDITIVITY_TOLERANCE, breakdown
-from genwatt.meter.result import Method, Provenance, WindowResult
+from genwatt.meter.result import WindowResult
 
 
-def w(name: str, energy: float, duration: float = 1.0) -> WindowResult:
-    return WindowResult(
-        name=name,
-        started_at=0.0,
-        duration_s=duration,
-        energy_j={"cpu:0": energy},
-        provenance={"cpu:0": Provenance.ESTIMATED},
-        method={"cpu:0": Method.ESTIMATE},
-    )
+@pytest.fixture
+def w(estimated_window: Callable[..., WindowResult]) -> Callable[..., WindowResult]:
+    """``w(name, energy_j, duration_s)``: a window estimated on cpu:0."""
+    return lambda name, energy, duration=1.0: estimated_window(energy, name, duration_s=duration)
 
 
-def test_breakdown_groups_steps_and_computes_other() -> None:
+def test_breakdown_groups_steps_and_computes_other(w) -> None:
     windows = [
         w("generation", 100.0, 10.0),
         w("text_encode", 5.0),
@@ -32,7 +29,7 @@ def test_breakdown_groups_steps_and_computes_other() -> None:
     assert len(parts.forwards) == 1
 
 
-def test_phases_exceeding_the_whole_beyond_tolerance_are_flagged() -> None:
+def test_phases_exceeding_the_whole_beyond_tolerance_are_flagged(w) -> None:
     over = 100.0 * (1 + 2 * ADDITIVITY_TOLERANCE)
     parts = breakdown([w("generation", 100.0), w("step:0", over)])
     assert not parts.adds_up
@@ -42,6 +39,6 @@ def test_phases_exceeding_the_whole_beyond_tolerance_are_flagged() -> None:
     assert within.adds_up
 
 
-def test_breakdown_requires_a_generation_window() -> None:
+def test_breakdown_requires_a_generation_window(w) -> None:
     with pytest.raises(ValueError, match="generation"):
         breakdown([w("step:0", 1.0)])

@@ -190,18 +190,27 @@ def test_integral_floats_from_a_yaml_file_are_accepted() -> None:
     assert resolve_params(WAN, height=320.0).height == 320  # type: ignore[arg-type]
 
 
-def test_sd3_caps_the_size_at_its_position_table() -> None:
-    spec = get_model("sd3-medium")
-    assert resolve_params(spec, height=3072).height == 3072
-    with pytest.raises(ConfigError, match="at most 3072"):
-        resolve_params(spec, height=3088)
+# (model, setting, a value it accepts, one past its limit, what the refusal says)
+LIMITS = [
+    ("sd3-medium", "height", 3072, 3088, "at most 3072"),  # its position table
+    ("animatediff-v1-5-2", "num_frames", 32, 33, "at most 32"),  # its motion positions
+    ("sdxl-base-1.0", "max_text_tokens", 77, 128, "77"),  # CLIP-only: always 77 tokens
+    ("wan2.1-t2v-1.3b", "max_text_tokens", 226, 1024, "at most 512"),
+    *[  # schedules that break at one step
+        (model, "steps", 2, 1, "at least 2 steps")
+        for model in ("mochi-1-preview", "ltx-video", "mochi-tiny", "ltx-tiny")
+    ],
+]
 
 
-def test_animatediff_caps_frames_at_its_motion_positions() -> None:
-    spec = get_model("animatediff-v1-5-2")
-    assert resolve_params(spec, num_frames=32).num_frames == 32
-    with pytest.raises(ConfigError, match="at most 32"):
-        resolve_params(spec, num_frames=33)
+@pytest.mark.parametrize(("model", "setting", "accepted", "refused", "message"), LIMITS)
+def test_a_setting_past_the_models_limit_is_refused(
+    model: str, setting: str, accepted: int, refused: int, message: str
+) -> None:
+    spec = get_model(model)
+    assert getattr(resolve_params(spec, **{setting: accepted}), setting) == accepted
+    with pytest.raises(ConfigError, match=message):
+        resolve_params(spec, **{setting: refused})
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5])
@@ -210,14 +219,6 @@ def test_frames_and_steps_must_be_positive_integers(bad: object) -> None:
         resolve_params(WAN, num_frames=bad)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="steps"):
         resolve_params(WAN, steps=bad)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize("model", ["mochi-1-preview", "ltx-video", "mochi-tiny", "ltx-tiny"])
-def test_models_whose_schedules_break_at_one_step_refuse_it(model: str) -> None:
-    spec = get_model(model)
-    assert resolve_params(spec, steps=2).steps == 2
-    with pytest.raises(ConfigError, match="at least 2 steps"):
-        resolve_params(spec, steps=1)
 
 
 def test_negative_guidance_is_refused() -> None:
@@ -247,19 +248,6 @@ def test_text_models_resolve_token_budgets() -> None:
     assert (p.max_new_tokens, p.max_text_tokens) == (32, 1000)
     with pytest.raises(ConfigError, match="max_new_tokens"):
         resolve_params(spec, max_new_tokens=0)
-
-
-def test_clip_only_models_always_encode_77_tokens() -> None:
-    spec = get_model("sdxl-base-1.0")
-    assert resolve_params(spec, max_text_tokens=77).max_text_tokens == 77
-    with pytest.raises(ConfigError, match="77"):
-        resolve_params(spec, max_text_tokens=128)
-
-
-def test_text_token_limit() -> None:
-    assert resolve_params(WAN, max_text_tokens=226).max_text_tokens == 226
-    with pytest.raises(ConfigError, match="at most 512"):
-        resolve_params(WAN, max_text_tokens=1024)
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from genwatt.meter.result import Method, Provenance, WindowResult
+from genwatt.meter.result import WindowResult
 from genwatt.report import build_report
 from genwatt.report.mitigation import (
     PSNR_CAP_DB,
@@ -260,18 +261,9 @@ def test_no_section_without_mitigation_runs(built) -> None:
 # ---------------------------------------------------------------- the stored shape itself
 
 
-def _window(energy_j: float) -> WindowResult:
-    return WindowResult(
-        name="case",
-        started_at=1.7e9,
-        duration_s=1.0,
-        energy_j={"cpu:0": energy_j},
-        provenance={"cpu:0": Provenance.ESTIMATED},
-        method={"cpu:0": Method.ESTIMATE},
-    )
-
-
-def test_what_genwatt_mitigate_stores_is_read_as_it_means(tmp_path: Path) -> None:
+def test_what_genwatt_mitigate_stores_is_read_as_it_means(
+    tmp_path: Path, estimated_window: Callable[[float], WindowResult]
+) -> None:
     """A comparison saved by ``genwatt.mitigate.comparison.record`` itself (no model is run)."""
     pytest.importorskip("torch")
     from genwatt.mitigate.comparison.compare import Case, CaseResult, Comparison, StrategyResult
@@ -291,18 +283,20 @@ def test_what_genwatt_mitigate_stores_is_read_as_it_means(tmp_path: Path) -> Non
     cases = [Case("a red circle", 0), Case("a blue square", 1)]
     baseline = StrategyResult("unmitigated", "baseline", "the pipeline as configured")
     baseline.cases = [
-        CaseResult(c, 1000, 20, _window(8.0), math.inf, 1.0, timing=SEPARATE_PASS,
-                   timed_output_diff=0.0, counted_window=_window(16.0))
+        CaseResult(c, 1000, 20, estimated_window(8.0), math.inf, 1.0, timing=SEPARATE_PASS,
+                   timed_output_diff=0.0, counted_window=estimated_window(16.0))
         for c in cases
     ]  # fmt: skip
     cache = StrategyResult("fbcache-0.1", "cache", "first-block cache", baseline=baseline)
     cache.cases = [
-        CaseResult(c, 400, 20, _window(4.0), 32.0 + i, 0.9, timing=SEPARATE_PASS,
+        CaseResult(c, 400, 20, estimated_window(4.0), 32.0 + i, 0.9, timing=SEPARATE_PASS,
                    timed_output_diff=0.5 * i)
         for i, c in enumerate(cases)
     ]  # fmt: skip
     reuse = StrategyResult("semantic-reuse", "reuse", "served from cache", baseline=baseline)
-    reuse.cases = [CaseResult(c, 0, 0, _window(0.5), 20.0, 0.5, timing=COUNTED_RUN) for c in cases]
+    reuse.cases = [
+        CaseResult(c, 0, 0, estimated_window(0.5), 20.0, 0.5, timing=COUNTED_RUN) for c in cases
+    ]
     broken = StrategyResult("pab-2", "cache", "broken", error="TypeError: no", baseline=baseline)
     comparison = Comparison(
         "wan-tiny", {"num_inference_steps": 4}, cases, baseline, [cache, reuse, broken], 1.7e9

@@ -19,9 +19,15 @@ from genwatt.meter.meter import Meter
 from genwatt.run import workload as workload_module
 from genwatt.run.instrument import GenerationRecord, instrument
 from genwatt.run.plan import PlannedConfig
-from genwatt.run.runner import SweepInterrupted, SweepRunner, _interrupted, failure_kind
+from genwatt.run.runner import (
+    SweepInterrupted,
+    SweepOutcome,
+    SweepRunner,
+    _interrupted,
+    failure_kind,
+)
 from genwatt.run.sweep_spec import parse_spec
-from genwatt.store.records import FailureKind
+from genwatt.store.records import FailureKind, RunRecord
 from genwatt.store.store import ResultsStore
 
 SPEC = parse_spec(
@@ -128,16 +134,27 @@ def test_ctrl_c_in_a_hook_stops_the_sweep_and_poisons_nothing(
     assert len({r.config_key for r in runs}) == CONFIGS and all(r.ok for r in runs)
 
 
-def test_an_infrastructure_failure_is_retried_on_resume(tmp_path: Path, cpu_meter: Meter) -> None:
+def _fail_one_config(
+    store: ResultsStore, meter: Meter, steps: int, frames: int, error: Exception
+) -> tuple[SweepOutcome, RunRecord]:
+    """Run the sweep with ``error`` raised by the generation of one config: the outcome,
+    and the one failed run stored."""
+
     def fault(config: PlannedConfig) -> None:
-        if config.effective["steps"] == 2 and config.effective["num_frames"] == 9:
-            raise WindowError("a window named 'step:1' is already open; end it first")
+        if config.effective["steps"] == steps and config.effective["num_frames"] == frames:
+            raise error
 
     FakeWorkload.fault = fault
+    outcome = _runner(store, meter).run()
+    (failed,) = store.runs(status="failed")
+    return outcome, failed
+
+
+def test_an_infrastructure_failure_is_retried_on_resume(tmp_path: Path, cpu_meter: Meter) -> None:
+    error = WindowError("a window named 'step:1' is already open; end it first")
     with ResultsStore(tmp_path / "s.db") as store:
-        first = _runner(store, cpu_meter).run()
+        first, failed = _fail_one_config(store, cpu_meter, 2, 9, error)
         assert (first.ran, first.failed, first.retryable) == (CONFIGS, 1, 1)
-        (failed,) = store.runs(status="failed")
         assert failed.failure_kind == FailureKind.INFRASTRUCTURE and failed.retryable
         FakeWorkload.fault = None
         resumed = _runner(store, cpu_meter).run()
@@ -150,15 +167,10 @@ def test_an_infrastructure_failure_is_retried_on_resume(tmp_path: Path, cpu_mete
 
 
 def test_a_genuine_failure_stays_failed_and_is_skipped(tmp_path: Path, cpu_meter: Meter) -> None:
-    def fault(config: PlannedConfig) -> None:
-        if config.effective["steps"] == 1 and config.effective["num_frames"] == 5:
-            raise RuntimeError("CUDA out of memory (simulated)")
-
-    FakeWorkload.fault = fault
+    error = RuntimeError("CUDA out of memory (simulated)")
     with ResultsStore(tmp_path / "s.db") as store:
-        first = _runner(store, cpu_meter).run()
+        first, failed = _fail_one_config(store, cpu_meter, 1, 5, error)
         assert (first.ran, first.failed, first.retryable) == (CONFIGS, 1, 0)
-        (failed,) = store.runs(status="failed")
         assert failed.failure_kind == FailureKind.CONFIG and not failed.retryable
         again = _runner(store, cpu_meter).run()
     assert (again.ran, again.skipped) == (0, CONFIGS)

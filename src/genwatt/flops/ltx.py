@@ -21,9 +21,7 @@ from genwatt.flops.result import (
     ForwardFlops,
 )
 from genwatt.flops.shapes import LatentGrid
-from genwatt.flops.tally import Tally
-
-TIMESTEP_CHANNELS = 256  # PixArtAlphaCombinedTimestepSizeEmbeddings' sinusoids
+from genwatt.flops.tally import TIMESTEP_CHANNELS, Tally
 
 
 def video_tokens(config: Mapping[str, Any], grid: LatentGrid) -> int:

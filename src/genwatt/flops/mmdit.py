@@ -22,9 +22,7 @@ from genwatt.flops.result import (
     ForwardFlops,
 )
 from genwatt.flops.shapes import LatentGrid
-from genwatt.flops.tally import Tally
-
-TIMESTEP_CHANNELS = 256
+from genwatt.flops.tally import TIMESTEP_CHANNELS, Tally
 
 
 def image_tokens(grid: LatentGrid, patch: int = 2) -> int:

@@ -11,6 +11,10 @@ from collections import defaultdict
 
 from genwatt.flops.result import PARTS, ForwardFlops
 
+# Width of the sinusoidal timestep features diffusers' ``Timesteps(256)`` hands to the
+# first linear of ``TimestepEmbedding`` (PixArt, MMDiT and HunyuanVideo alike).
+TIMESTEP_CHANNELS = 256
+
 
 class Tally:
     """FLOPs accumulated by part, for one sample."""

@@ -62,7 +62,11 @@ _PUNCTUATION = [".", ",", "!", "?", ":", ";", "'", '"', "(", ")", "-", "1", "2",
 
 @dataclass(frozen=True)
 class _Specials:
-    """Special tokens of one tokenizer family and where the real vocabulary keeps them."""
+    """Special tokens of one tokenizer family and where the real vocabulary keeps them.
+
+    ``bos``, where the family has one, is put before every text; ``eos`` after it only
+    where ``add_eos`` says so. Every family pads on the right unless asked otherwise.
+    """
 
     tokens: tuple[str, ...]
     at_start: bool  # T5 keeps <pad>, </s>, <unk> at ids 0-2; CLIP, Llama, Qwen at the end
@@ -70,9 +74,7 @@ class _Specials:
     pad: str
     eos: str
     bos: str | None
-    add_bos: bool
     add_eos: bool
-    padding_side: Literal["left", "right"]
 
 
 _SPECIALS: dict[str, _Specials] = {
@@ -84,9 +86,7 @@ _SPECIALS: dict[str, _Specials] = {
         pad="<pad>",
         eos="</s>",
         bos=None,
-        add_bos=False,
         add_eos=True,
-        padding_side="right",
     ),
     # openai/clip-vit-large-patch14: bos 49406 and eos 49407 are the last two ids, the
     # end-of-text token doubles as unk and pad.
@@ -97,9 +97,7 @@ _SPECIALS: dict[str, _Specials] = {
         pad="<|endoftext|>",
         eos="<|endoftext|>",
         bos="<|startoftext|>",
-        add_bos=True,
         add_eos=True,
-        padding_side="right",
     ),
     # meta-llama/Llama-3.1-8B-Instruct: specials from id 128000 on; bos prepended only.
     # Llama 3 is byte-level BPE and has no unk; a word-level vocabulary needs one.
@@ -117,9 +115,7 @@ _SPECIALS: dict[str, _Specials] = {
         pad="<|end_of_text|>",
         eos="<|eot_id|>",
         bos="<|begin_of_text|>",
-        add_bos=True,
         add_eos=False,
-        padding_side="right",
     ),
     # Qwen/Qwen2.5-0.5B-Instruct: no bos, pad "<|endoftext|>", eos "<|im_end|>".
     "qwen2": _Specials(
@@ -129,9 +125,7 @@ _SPECIALS: dict[str, _Specials] = {
         pad="<|endoftext|>",
         eos="<|im_end|>",
         bos=None,
-        add_bos=False,
         add_eos=False,
-        padding_side="right",
     ),
 }
 
@@ -194,7 +188,7 @@ def build_tokenizer(
     )
 
     template = "$A"
-    if specials.add_bos and specials.bos is not None:
+    if specials.bos is not None:
         template = f"{specials.bos} {template}"
     if specials.add_eos:
         template = f"{template} {specials.eos}"
@@ -206,7 +200,7 @@ def build_tokenizer(
     return PreTrainedTokenizerFast(
         tokenizer_object=core,
         model_max_length=model_max_length,
-        padding_side=padding_side or specials.padding_side,
+        padding_side=padding_side or "right",
         unk_token=specials.unk,
         pad_token=pad,
         eos_token=specials.eos,

@@ -7,6 +7,8 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import psutil
@@ -105,6 +107,25 @@ def test_reaped_children_are_counted(epyc: float) -> None:
     assert w.result.energy_j["cpu:0"] / epyc == pytest.approx(child_s, abs=0.05)
 
 
+@contextmanager
+def _ready_child(
+    script: str,
+) -> Iterator[tuple[estimate.EstimateSource, float, subprocess.Popen[str]]]:
+    """Run ``script`` in a child until it prints "ready"; hand over a CPU estimate, its
+    reading from before the child started, and the child. Its whole tree is killed after."""
+    source = estimate.EstimateSource(cpu=True, dram=False)
+    start = source.read_j()["cpu:0"]
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        yield source, start, child
+    finally:
+        for process in psutil.Process(child.pid).children(recursive=True):
+            process.kill()
+        child.kill()
+        child.wait()
+
+
 def test_live_descendants_are_counted_while_they_run(epyc: float) -> None:
     """A child that sleeps while its own child (a grandchild) burns 0.3 s of CPU."""
     script = (
@@ -113,19 +134,10 @@ def test_live_descendants_are_counted_while_they_run(epyc: float) -> None:
         "'print(\"ready\", flush=True)\\nimport time\\ntime.sleep(30)'])\n"
         "grandchild.wait()\n"
     )
-    source = estimate.EstimateSource(cpu=True, dram=False)
-    start = source.read_j()["cpu:0"]
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    with _ready_child(script) as (source, start, child):
         grandchild = psutil.Process(child.pid).children()[0]
         grandchild_s = sum(grandchild.cpu_times()[:2])
         during = source.read_j()["cpu:0"]
-    finally:
-        for process in psutil.Process(child.pid).children(recursive=True):
-            process.kill()
-        child.kill()
-        child.wait()
     assert grandchild_s >= 0.25  # psutil reads clock ticks (10 ms)
     assert (during - start) / epyc >= grandchild_s
 
@@ -139,16 +151,9 @@ def test_grandchildren_reaped_by_a_live_child_are_still_counted(epyc: float) -> 
         "print('ready', flush=True)\n"
         "time.sleep(30)\n"
     )
-    source = estimate.EstimateSource(cpu=True, dram=False)
-    start = source.read_j()["cpu:0"]
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    with _ready_child(script) as (source, start, child):
         times = psutil.Process(child.pid).cpu_times()
         during = source.read_j()["cpu:0"]
-    finally:
-        child.kill()
-        child.wait()
     assert times.children_user + times.children_system >= 0.25
     assert (during - start) / epyc >= sum(times[:4])
 

@@ -1,10 +1,11 @@
-"""What the families share: text encoders, the image VAE, and the way a tiny form is
-derived from a real entry.
+"""What the families share: text encoders, the image VAE, the way a part or scheduler
+is cited from its Hub repo, and the way a tiny form is derived from a real entry.
 
 T5-XXL alone conditions CogVideoX, Mochi, LTX-Video, SD3 and FLUX; CLIP ViT-L/14 four
 families. Writing each config once keeps them from drifting apart. A tiny spec is the
 real one with smaller configs, so it inherits the family's rules (sizes, frames,
-guidance, scheduler) instead of restating them.
+guidance, scheduler) instead of restating them; ``tiny_form`` writes the common case
+(denoiser, VAE, text encoders; two steps at the real guidance) once for all families.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from genwatt.models.spec import ComponentSpec, Defaults, ModelSpec, Role
+from genwatt.models.spec import ComponentSpec, Defaults, ModelSpec, Role, SchedulerSpec
 from genwatt.models.tokenizer import token_id, vocab_size
 
 # Pipelines whose only text encoders are CLIP pad every prompt to 77 tokens and take no
@@ -29,6 +30,43 @@ def hub_source(repo: str, folder: str | None = None) -> str:
     return f"config.json of the {folder}/ folder in {repo}" if folder else f"config.json of {repo}"
 
 
+def scheduler_source(repo: str) -> str:
+    """The citation of a scheduler: its scheduler_config.json in ``repo``."""
+    return f"scheduler_config.json of the scheduler/ folder in {repo}"
+
+
+def flow_match_scheduler(repo: str, **config: Any) -> SchedulerSpec:
+    """The FlowMatchEulerDiscreteScheduler of ``repo`` (1000 training timesteps); ``config``
+    holds the rest of its scheduler_config.json."""
+    return SchedulerSpec(
+        class_name="FlowMatchEulerDiscreteScheduler",
+        config={"num_train_timesteps": 1000, **config},
+        source=scheduler_source(repo),
+    )
+
+
+def resolution_shifted_scheduler(
+    repo: str,
+    shift: float,
+    base_shift: float,
+    max_shift: float,
+    seq_lens: tuple[int, int],
+    **config: Any,
+) -> SchedulerSpec:
+    """A flow-matching scheduler whose shift grows with the image token count: from
+    ``base_shift`` at ``seq_lens[0]`` tokens to ``max_shift`` at ``seq_lens[1]``."""
+    return flow_match_scheduler(
+        repo,
+        shift=shift,
+        use_dynamic_shifting=True,
+        base_shift=base_shift,
+        max_shift=max_shift,
+        base_image_seq_len=seq_lens[0],
+        max_image_seq_len=seq_lens[1],
+        **config,
+    )
+
+
 def diffusers_part(
     name: str, role: Role, class_name: str, config: dict[str, Any], source: str, **extra: Any
 ) -> ComponentSpec:
@@ -38,6 +76,59 @@ def diffusers_part(
         role=role,
         library="diffusers",
         class_name=class_name,
+        config=config,
+        source=source,
+        **extra,
+    )
+
+
+def hub_denoiser(
+    repo: str,
+    class_name: str,
+    config: dict[str, Any],
+    *,
+    params: int,
+    published_params: float,
+    published_source: str,
+    folder: str = "transformer",
+) -> ComponentSpec:
+    """The network run every step, as the transformer/ (or unet/) folder of ``repo``."""
+    return diffusers_part(
+        folder,
+        "denoiser",
+        class_name,
+        config,
+        hub_source(repo, folder),
+        params=params,
+        published_params=published_params,
+        published_source=published_source,
+    )
+
+
+def hub_vae(
+    repo: str, class_name: str, config: dict[str, Any], params: int, **extra: Any
+) -> ComponentSpec:
+    """The VAE, as the vae/ folder of ``repo``."""
+    return diffusers_part(
+        "vae", "vae", class_name, config, hub_source(repo, "vae"), params=params, **extra
+    )
+
+
+def text_encoder_part(
+    name: str,
+    class_name: str,
+    config_class: str,
+    config: dict[str, Any],
+    source: str,
+    **extra: Any,
+) -> ComponentSpec:
+    """A text encoder built by a transformers class from its config class."""
+    return ComponentSpec(
+        name=name,
+        role="text_encoder",
+        library="transformers",
+        class_name=class_name,
+        config_class=config_class,
         config=config,
         source=source,
         **extra,
@@ -62,26 +153,72 @@ def tiny_part(
 
 def tiny_spec(
     real: ModelSpec,
-    name: str,
     components: tuple[ComponentSpec, ...],
     defaults: Defaults,
     **changes: Any,
 ) -> ModelSpec:
-    """The tiny form of ``real``: its pipeline, rules and scheduler, tiny components,
-    float32, no repo; ``changes`` overrides anything else that must differ."""
+    """The tiny form of ``real``, named by its ``tiny_name``: its pipeline, rules and
+    scheduler, tiny components, float32, no repo; ``changes`` overrides anything else
+    that must differ."""
     return dataclasses.replace(
         real,
-        name=name,
+        name=real.tiny_name,
         repo_id=None,
         pipeline_repo_id=None,
         components=components,
         defaults=defaults,
         torch_dtype="float32",
-        tiny_name=name,
         default_weights="tiny",
         aliases=(),
         published_params=None,
         notes="",
+        **changes,
+    )
+
+
+def tiny_defaults(
+    real: ModelSpec, *, size: int = 32, num_frames: int | None = None, max_text_tokens: int = 16
+) -> Defaults:
+    """The settings of a tiny form: two steps at ``size`` px, the real model's guidance,
+    and for video 9 frames unless ``num_frames`` says otherwise (three latent frames at
+    4x temporal compression)."""
+    if num_frames is None and real.task == "t2v":
+        num_frames = 9
+    return Defaults(
+        height=size,
+        width=size,
+        num_frames=num_frames,
+        steps=2,
+        guidance=real.defaults.guidance,
+        max_text_tokens=max_text_tokens,
+    )
+
+
+def tiny_form(
+    real: ModelSpec,
+    denoiser: dict[str, Any],
+    params: int,
+    vae: dict[str, Any],
+    text_encoders: tuple[ComponentSpec, ...],
+    *,
+    size: int = 32,
+    num_frames: int | None = None,
+    max_text_tokens: int = 16,
+    **changes: Any,
+) -> ModelSpec:
+    """The tiny form of a diffusion model: its denoiser (of ``params`` parameters) and VAE
+    with tiny configs, then the tiny ``text_encoders``, run as ``tiny_defaults`` says."""
+    of = real.repo_id or real.name
+    return tiny_spec(
+        real,
+        components=(
+            tiny_part(real.denoiser, denoiser, of, params=params),
+            tiny_part(real.component("vae"), vae, of),
+            *text_encoders,
+        ),
+        defaults=tiny_defaults(
+            real, size=size, num_frames=num_frames, max_text_tokens=max_text_tokens
+        ),
         **changes,
     )
 
@@ -150,15 +287,18 @@ CLIP_G_CONFIG: dict[str, Any] = {
 _SD3_PAPER = "Esser et al. 2024 (SD3 paper), Table of text encoders"
 
 
+def _clip_class(with_projection: bool) -> str:
+    """CLIP's text tower, with the projection to the pooled embedding where it is used."""
+    return "CLIPTextModelWithProjection" if with_projection else "CLIPTextModel"
+
+
 def t5_xxl(name: str, repo: str, folder: str) -> ComponentSpec:
-    return ComponentSpec(
-        name=name,
-        role="text_encoder",
-        library="transformers",
-        class_name="T5EncoderModel",
-        config_class="T5Config",
-        config=T5_XXL_CONFIG,
-        source=hub_source(repo, folder) + " (google/t5-v1_1-xxl)",
+    return text_encoder_part(
+        name,
+        "T5EncoderModel",
+        "T5Config",
+        T5_XXL_CONFIG,
+        hub_source(repo, folder) + " (google/t5-v1_1-xxl)",
         params=4_762_310_656,
         published_params=4.7e9,
         published_source=_SD3_PAPER + ": T5-XXL encoder 4.7B",
@@ -166,14 +306,12 @@ def t5_xxl(name: str, repo: str, folder: str) -> ComponentSpec:
 
 
 def umt5_xxl(repo: str) -> ComponentSpec:
-    return ComponentSpec(
-        name="text_encoder",
-        role="text_encoder",
-        library="transformers",
-        class_name="UMT5EncoderModel",
-        config_class="UMT5Config",
-        config=UMT5_XXL_CONFIG,
-        source=hub_source(repo, "text_encoder") + " (google/umt5-xxl)",
+    return text_encoder_part(
+        "text_encoder",
+        "UMT5EncoderModel",
+        "UMT5Config",
+        UMT5_XXL_CONFIG,
+        hub_source(repo, "text_encoder") + " (google/umt5-xxl)",
         params=5_680_910_336,
         published_params=5.7e9,
         published_source=(
@@ -184,14 +322,12 @@ def umt5_xxl(repo: str) -> ComponentSpec:
 
 
 def clip_l(name: str, repo: str, folder: str, *, with_projection: bool = False) -> ComponentSpec:
-    return ComponentSpec(
-        name=name,
-        role="text_encoder",
-        library="transformers",
-        class_name="CLIPTextModelWithProjection" if with_projection else "CLIPTextModel",
-        config_class="CLIPTextConfig",
-        config=CLIP_L_CONFIG,
-        source=hub_source(repo, folder) + " (openai/clip-vit-large-patch14)",
+    return text_encoder_part(
+        name,
+        _clip_class(with_projection),
+        "CLIPTextConfig",
+        CLIP_L_CONFIG,
+        hub_source(repo, folder) + " (openai/clip-vit-large-patch14)",
         params=123_650_304 if with_projection else 123_060_480,
         published_params=123e6,
         published_source="stable-diffusion-v1-5 model card: '123M text encoder'",
@@ -199,14 +335,12 @@ def clip_l(name: str, repo: str, folder: str, *, with_projection: bool = False) 
 
 
 def clip_g(name: str, repo: str, folder: str) -> ComponentSpec:
-    return ComponentSpec(
-        name=name,
-        role="text_encoder",
-        library="transformers",
-        class_name="CLIPTextModelWithProjection",
-        config_class="CLIPTextConfig",
-        config=CLIP_G_CONFIG,
-        source=hub_source(repo, folder) + " (OpenCLIP ViT-bigG/14)",
+    return text_encoder_part(
+        name,
+        _clip_class(with_projection=True),
+        "CLIPTextConfig",
+        CLIP_G_CONFIG,
+        hub_source(repo, folder) + " (OpenCLIP ViT-bigG/14)",
         params=694_659_840,
         published_params=695e6,
         published_source=_SD3_PAPER + ": CLIP-G/14 695M",
@@ -243,13 +377,11 @@ TINY_TEXT_DIM = 32
 
 
 def tiny_t5(name: str, *, umt5: bool = False, d_model: int = TINY_TEXT_DIM) -> ComponentSpec:
-    return ComponentSpec(
-        name=name,
-        role="text_encoder",
-        library="transformers",
-        class_name="UMT5EncoderModel" if umt5 else "T5EncoderModel",
-        config_class="UMT5Config" if umt5 else "T5Config",
-        config={
+    return text_encoder_part(
+        name,
+        "UMT5EncoderModel" if umt5 else "T5EncoderModel",
+        "UMT5Config" if umt5 else "T5Config",
+        {
             "vocab_size": vocab_size("t5"),
             "d_model": d_model,
             "d_kv": 8,
@@ -263,20 +395,18 @@ def tiny_t5(name: str, *, umt5: bool = False, d_model: int = TINY_TEXT_DIM) -> C
             "pad_token_id": token_id("t5", "pad"),
             "eos_token_id": token_id("t5", "eos"),
         },
-        source="genwatt tiny form of " + ("google/umt5-xxl" if umt5 else "google/t5-v1_1-xxl"),
+        "genwatt tiny form of " + ("google/umt5-xxl" if umt5 else "google/t5-v1_1-xxl"),
     )
 
 
 def tiny_clip(
     name: str, *, with_projection: bool = False, hidden: int = TINY_TEXT_DIM
 ) -> ComponentSpec:
-    return ComponentSpec(
-        name=name,
-        role="text_encoder",
-        library="transformers",
-        class_name="CLIPTextModelWithProjection" if with_projection else "CLIPTextModel",
-        config_class="CLIPTextConfig",
-        config={
+    return text_encoder_part(
+        name,
+        _clip_class(with_projection),
+        "CLIPTextConfig",
+        {
             "vocab_size": vocab_size("clip"),
             "hidden_size": hidden,
             "intermediate_size": 2 * hidden,
@@ -289,17 +419,17 @@ def tiny_clip(
             "eos_token_id": token_id("clip", "eos"),
             "pad_token_id": token_id("clip", "pad"),
         },
-        source="genwatt tiny form of openai/clip-vit-large-patch14 (text tower)",
+        "genwatt tiny form of openai/clip-vit-large-patch14 (text tower)",
     )
 
 
-def tiny_sd_vae(real: ComponentSpec, of: str) -> ComponentSpec:
-    """The image VAE at 1/16 of the width, still four levels (8x spatial compression)."""
-    config = {
-        **real.config,
+def tiny_sd_vae(real: ModelSpec) -> dict[str, Any]:
+    """The config of ``real``'s image VAE at 1/16 of the width, still four levels (8x
+    spatial compression)."""
+    return {
+        **real.component("vae").config,
         "block_out_channels": [8, 16, 32, 32],
         "layers_per_block": 1,
         "norm_num_groups": 8,
         "sample_size": 64,
     }
-    return tiny_part(real, config, of)

@@ -13,6 +13,7 @@ from genwatt.models.families._shared import (
     CLIP_ONLY_PROMPTS,
     diffusers_part,
     hub_source,
+    tiny_defaults,
     tiny_part,
     tiny_spec,
 )
@@ -123,7 +124,6 @@ TINY_MOTION_ADAPTER: dict[str, Any] = {
 
 ANIMATEDIFF_TINY = tiny_spec(
     ANIMATEDIFF,
-    "animatediff-tiny",
     components=(
         SD_TINY.component("unet"),
         tiny_part(
@@ -132,7 +132,7 @@ ANIMATEDIFF_TINY = tiny_spec(
         SD_TINY.component("vae"),
         SD_TINY.component("text_encoder"),
     ),
-    defaults=Defaults(height=32, width=32, num_frames=8, steps=2, guidance=7.5, max_text_tokens=77),
+    defaults=tiny_defaults(ANIMATEDIFF, num_frames=8, max_text_tokens=77),
 )
 
 SPECS: tuple[ModelSpec, ...] = (ANIMATEDIFF, ANIMATEDIFF_TINY)

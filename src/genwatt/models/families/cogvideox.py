@@ -10,11 +10,11 @@ from typing import Any
 
 from genwatt.models.families._shared import (
     TINY_TEXT_DIM,
-    diffusers_part,
-    hub_source,
+    hub_denoiser,
+    hub_vae,
+    scheduler_source,
     t5_xxl,
-    tiny_part,
-    tiny_spec,
+    tiny_form,
     tiny_t5,
 )
 from genwatt.models.spec import (
@@ -113,7 +113,7 @@ def _scheduler(repo: str, snr_shift_scale: float) -> SchedulerSpec:
             "rescale_betas_zero_snr": True,
             "snr_shift_scale": snr_shift_scale,
         },
-        source=f"scheduler_config.json of the scheduler/ folder in {repo}",
+        source=scheduler_source(repo),
     )
 
 
@@ -141,24 +141,15 @@ def _real(
         family="cogvideox",
         pipeline_class="CogVideoXPipeline",
         components=(
-            diffusers_part(
-                "transformer",
-                "denoiser",
+            hub_denoiser(
+                repo,
                 "CogVideoXTransformer3DModel",
                 transformer,
-                hub_source(repo, "transformer"),
                 params=params,
                 published_params=published,
                 published_source=f"the model name and the {repo} model card",
             ),
-            diffusers_part(
-                "vae",
-                "vae",
-                "AutoencoderKLCogVideoX",
-                vae,
-                hub_source(repo, "vae"),
-                params=215_583_907,
-            ),
+            hub_vae(repo, "AutoencoderKLCogVideoX", vae, 215_583_907),
             t5_xxl("text_encoder", repo, "text_encoder"),
         ),
         tokenizers=_TOKENIZER,
@@ -222,17 +213,13 @@ TINY_VAE: dict[str, Any] = {
     "sample_width": 32,
 }
 
-COGVIDEOX_TINY = tiny_spec(
+COGVIDEOX_TINY = tiny_form(
     COGVIDEOX_5B,
-    "cogvideox-tiny",
-    components=(
-        tiny_part(COGVIDEOX_5B.component("transformer"), TINY_TRANSFORMER, REPO_5B, params=60_480),
-        tiny_part(COGVIDEOX_5B.component("vae"), TINY_VAE, REPO_5B),
-        tiny_t5("text_encoder"),
-    ),
-    defaults=Defaults(
-        height=32, width=32, num_frames=9, steps=2, guidance=6.0, max_text_tokens=_TINY_TOKENS
-    ),
+    TINY_TRANSFORMER,
+    60_480,
+    TINY_VAE,
+    (tiny_t5("text_encoder"),),
+    max_text_tokens=_TINY_TOKENS,
     tokenizers=(TokenizerSpec("tokenizer", "t5", _TINY_TOKENS),),
     max_text_tokens_limit=_TINY_TOKENS,
 )

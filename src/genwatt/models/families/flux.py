@@ -7,29 +7,23 @@ timestep-distilled to 4 steps and ignores guidance.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from genwatt.models.families._shared import (
     TINY_TEXT_DIM,
     clip_l,
-    diffusers_part,
-    hub_source,
+    flow_match_scheduler,
+    hub_denoiser,
+    hub_vae,
+    resolution_shifted_scheduler,
     sd_vae_config,
     t5_xxl,
     tiny_clip,
-    tiny_part,
+    tiny_form,
     tiny_sd_vae,
-    tiny_spec,
     tiny_t5,
 )
-from genwatt.models.spec import (
-    ComponentSpec,
-    Defaults,
-    ModelSpec,
-    SchedulerSpec,
-    SizeRule,
-    TokenizerSpec,
-)
+from genwatt.models.spec import Defaults, ModelSpec, SchedulerSpec, SizeRule, TokenizerSpec
 
 REPO_DEV = "black-forest-labs/FLUX.1-dev"
 REPO_SCHNELL = "black-forest-labs/FLUX.1-schnell"
@@ -67,26 +61,10 @@ VAE: dict[str, Any] = sd_vae_config(
 
 # scheduler_config.json of the scheduler/ folder in FLUX.1-dev: the shift grows with the
 # image token count.
-SCHEDULER_DEV = SchedulerSpec(
-    class_name="FlowMatchEulerDiscreteScheduler",
-    config={
-        "num_train_timesteps": 1000,
-        "shift": 3.0,
-        "use_dynamic_shifting": True,
-        "base_shift": 0.5,
-        "max_shift": 1.15,
-        "base_image_seq_len": 256,
-        "max_image_seq_len": 4096,
-    },
-    source=f"scheduler_config.json of the scheduler/ folder in {REPO_DEV}",
-)
+SCHEDULER_DEV = resolution_shifted_scheduler(REPO_DEV, 3.0, 0.5, 1.15, (256, 4096))
 
 # scheduler_config.json of the scheduler/ folder in FLUX.1-schnell.
-SCHEDULER_SCHNELL = SchedulerSpec(
-    class_name="FlowMatchEulerDiscreteScheduler",
-    config={"num_train_timesteps": 1000, "shift": 1.0, "use_dynamic_shifting": False},
-    source=f"scheduler_config.json of the scheduler/ folder in {REPO_SCHNELL}",
-)
+SCHEDULER_SCHNELL = flow_match_scheduler(REPO_SCHNELL, shift=1.0, use_dynamic_shifting=False)
 
 # FluxPipeline only warns and floors to a multiple of 16 (8x VAE, 2x2 packing); we
 # refuse instead, so that the size measured is the size asked for.
@@ -94,85 +72,89 @@ _SIZE = SizeRule(16, reason="8x VAE times the 2x2 latent packing of FluxPipeline
 _TOKENIZERS = (TokenizerSpec("tokenizer", "clip", 77), TokenizerSpec("tokenizer_2", "t5", 512))
 
 
-def _transformer(repo: str, config: dict[str, Any], params: int) -> ComponentSpec:
-    return diffusers_part(
-        "transformer",
-        "denoiser",
-        "FluxTransformer2DModel",
-        config,
-        hub_source(repo, "transformer"),
-        params=params,
+def _real(
+    name: str,
+    repo: str,
+    transformer: dict[str, Any],
+    params: int,
+    scheduler: SchedulerSpec,
+    *,
+    steps: int,
+    guidance: float,
+    max_text_tokens: int,
+    card: str,
+    guidance_kind: Literal["embedded", "none"],
+    alias: str,
+) -> ModelSpec:
+    """[dev] and [schnell]: the same pipeline, VAE, encoders and limits, both at 1024 px;
+    ``card`` is what the model card says of the other defaults."""
+    return ModelSpec(
+        name=name,
+        repo_id=repo,
+        task="t2i",
+        family="flux",
+        pipeline_class="FluxPipeline",
+        components=(
+            hub_denoiser(
+                repo,
+                "FluxTransformer2DModel",
+                transformer,
+                params=params,
+                published_params=12e9,
+                published_source=(
+                    f"{repo} model card: '12 billion parameter rectified flow transformer'"
+                ),
+            ),
+            hub_vae(repo, "AutoencoderKL", VAE, 83_819_683),
+            clip_l("text_encoder", repo, "text_encoder"),
+            t5_xxl("text_encoder_2", repo, "text_encoder_2"),
+        ),
+        tokenizers=_TOKENIZERS,
+        scheduler=scheduler,
+        defaults=Defaults(
+            height=1024,
+            width=1024,
+            steps=steps,
+            guidance=guidance,
+            max_text_tokens=max_text_tokens,
+            source=f"{repo} model card ({card})",
+        ),
+        torch_dtype="bfloat16",
+        tiny_name="flux-tiny",
+        size_rule=_SIZE,
+        guidance_kind=guidance_kind,
+        max_text_tokens_limit=512,
+        aliases=(repo, alias),
         published_params=12e9,
-        published_source=f"{repo} model card: '12 billion parameter rectified flow transformer'",
     )
 
 
-def _vae(repo: str) -> ComponentSpec:
-    return diffusers_part(
-        "vae", "vae", "AutoencoderKL", VAE, hub_source(repo, "vae"), params=83_819_683
-    )
-
-
-FLUX_DEV = ModelSpec(
-    name="flux.1-dev",
-    repo_id=REPO_DEV,
-    task="t2i",
-    family="flux",
-    pipeline_class="FluxPipeline",
-    components=(
-        _transformer(REPO_DEV, TRANSFORMER_DEV, 11_901_408_320),
-        _vae(REPO_DEV),
-        clip_l("text_encoder", REPO_DEV, "text_encoder"),
-        t5_xxl("text_encoder_2", REPO_DEV, "text_encoder_2"),
-    ),
-    tokenizers=_TOKENIZERS,
-    scheduler=SCHEDULER_DEV,
-    defaults=Defaults(
-        height=1024,
-        width=1024,
-        steps=50,
-        guidance=3.5,
-        max_text_tokens=512,
-        source=f"{REPO_DEV} model card (1024x1024, 50 steps, guidance 3.5, 512 tokens)",
-    ),
-    torch_dtype="bfloat16",
-    tiny_name="flux-tiny",
-    size_rule=_SIZE,
+FLUX_DEV = _real(
+    "flux.1-dev",
+    REPO_DEV,
+    TRANSFORMER_DEV,
+    11_901_408_320,
+    SCHEDULER_DEV,
+    steps=50,
+    guidance=3.5,
+    max_text_tokens=512,
+    card="1024x1024, 50 steps, guidance 3.5, 512 tokens",
     guidance_kind="embedded",
-    max_text_tokens_limit=512,
-    aliases=(REPO_DEV, "flux-dev"),
-    published_params=12e9,
+    alias="flux-dev",
 )
 
-FLUX_SCHNELL = ModelSpec(
-    name="flux.1-schnell",
-    repo_id=REPO_SCHNELL,
-    task="t2i",
-    family="flux",
-    pipeline_class="FluxPipeline",
-    components=(
-        _transformer(REPO_SCHNELL, TRANSFORMER_SCHNELL, 11_891_178_560),
-        _vae(REPO_SCHNELL),
-        clip_l("text_encoder", REPO_SCHNELL, "text_encoder"),
-        t5_xxl("text_encoder_2", REPO_SCHNELL, "text_encoder_2"),
-    ),
-    tokenizers=_TOKENIZERS,
-    scheduler=SCHEDULER_SCHNELL,
-    defaults=Defaults(
-        height=1024,
-        width=1024,
-        steps=4,
-        guidance=0.0,
-        max_text_tokens=256,
-        source=f"{REPO_SCHNELL} model card (4 steps, guidance 0, 256 tokens)",
-    ),
-    torch_dtype="bfloat16",
-    tiny_name="flux-tiny",
-    size_rule=_SIZE,
+FLUX_SCHNELL = _real(
+    "flux.1-schnell",
+    REPO_SCHNELL,
+    TRANSFORMER_SCHNELL,
+    11_891_178_560,
+    SCHEDULER_SCHNELL,
+    steps=4,
+    guidance=0.0,
+    max_text_tokens=256,
+    card="4 steps, guidance 0, 256 tokens",
     guidance_kind="none",
-    max_text_tokens_limit=512,
-    aliases=(REPO_SCHNELL, "flux-schnell"),
-    published_params=12e9,
+    alias="flux-schnell",
 )
 
 # --- tiny ------------------------------------------------------------------------------
@@ -190,16 +172,12 @@ TINY_TRANSFORMER: dict[str, Any] = {
     "axes_dims_rope": [4, 6, 6],
 }
 
-FLUX_TINY = tiny_spec(
+FLUX_TINY = tiny_form(
     FLUX_DEV,
-    "flux-tiny",
-    components=(
-        tiny_part(FLUX_DEV.component("transformer"), TINY_TRANSFORMER, REPO_DEV, params=81_664),
-        tiny_sd_vae(FLUX_DEV.component("vae"), REPO_DEV),
-        tiny_clip("text_encoder"),
-        tiny_t5("text_encoder_2"),
-    ),
-    defaults=Defaults(height=32, width=32, steps=2, guidance=3.5, max_text_tokens=16),
+    TINY_TRANSFORMER,
+    81_664,
+    tiny_sd_vae(FLUX_DEV),
+    (tiny_clip("text_encoder"), tiny_t5("text_encoder_2")),
 )
 
 SPECS: tuple[ModelSpec, ...] = (FLUX_DEV, FLUX_SCHNELL, FLUX_TINY)

@@ -11,21 +11,16 @@ from typing import Any
 from genwatt.models.families._shared import (
     TINY_TEXT_DIM,
     clip_l,
-    diffusers_part,
+    flow_match_scheduler,
+    hub_denoiser,
     hub_source,
+    hub_vae,
+    text_encoder_part,
     tiny_clip,
+    tiny_form,
     tiny_part,
-    tiny_spec,
 )
-from genwatt.models.spec import (
-    ComponentSpec,
-    Defaults,
-    FrameRule,
-    ModelSpec,
-    SchedulerSpec,
-    SizeRule,
-    TokenizerSpec,
-)
+from genwatt.models.spec import Defaults, FrameRule, ModelSpec, SizeRule, TokenizerSpec
 from genwatt.models.tokenizer import token_id, vocab_size
 
 REPO = "hunyuanvideo-community/HunyuanVideo"
@@ -89,11 +84,7 @@ LLAMA_ENCODER: dict[str, Any] = {
 }
 
 # scheduler_config.json of the scheduler/ folder: flow matching, shift 7.
-SCHEDULER = SchedulerSpec(
-    class_name="FlowMatchEulerDiscreteScheduler",
-    config={"num_train_timesteps": 1000, "shift": 7.0},
-    source=f"scheduler_config.json of the scheduler/ folder in {REPO}",
-)
+SCHEDULER = flow_match_scheduler(REPO, shift=7.0)
 
 _SIZE = SizeRule(16, reason="HunyuanVideoPipeline.check_inputs requires multiples of 16")
 _FRAMES = FrameRule(4, "latent_floor")
@@ -105,32 +96,21 @@ HUNYUANVIDEO = ModelSpec(
     family="hunyuanvideo",
     pipeline_class="HunyuanVideoPipeline",
     components=(
-        diffusers_part(
-            "transformer",
-            "denoiser",
+        hub_denoiser(
+            REPO,
             "HunyuanVideoTransformer3DModel",
             TRANSFORMER,
-            hub_source(REPO, "transformer"),
             params=12_821_012_544,
             published_params=13e9,
             published_source="Kong et al. 2024, 'HunyuanVideo': 'over 13 billion parameters'",
         ),
-        diffusers_part(
-            "vae",
-            "vae",
-            "AutoencoderKLHunyuanVideo",
-            VAE,
-            hub_source(REPO, "vae"),
-            params=246_478_803,
-        ),
-        ComponentSpec(
-            name="text_encoder",
-            role="text_encoder",
-            library="transformers",
-            class_name="LlamaModel",
-            config_class="LlamaConfig",
-            config=LLAMA_ENCODER,
-            source=hub_source(REPO, "text_encoder"),
+        hub_vae(REPO, "AutoencoderKLHunyuanVideo", VAE, 246_478_803),
+        text_encoder_part(
+            "text_encoder",
+            "LlamaModel",
+            "LlamaConfig",
+            LLAMA_ENCODER,
+            hub_source(REPO, "text_encoder"),
             params=7_505_186_816,
             published_params=8e9,
             published_source="xtuner/llava-llama-3-8b-v1_1 (Llama-3-8B language model)",
@@ -201,16 +181,15 @@ TINY_LLAMA: dict[str, Any] = {
     "eos_token_id": token_id("llama3", "eos"),
 }
 
-HUNYUANVIDEO_TINY = tiny_spec(
+HUNYUANVIDEO_TINY = tiny_form(
     HUNYUANVIDEO,
-    "hunyuanvideo-tiny",
-    components=(
-        tiny_part(HUNYUANVIDEO.component("transformer"), TINY_TRANSFORMER, REPO, params=107_872),
-        tiny_part(HUNYUANVIDEO.component("vae"), TINY_VAE, REPO),
+    TINY_TRANSFORMER,
+    107_872,
+    TINY_VAE,
+    (
         tiny_part(HUNYUANVIDEO.component("text_encoder"), TINY_LLAMA, REPO),
         tiny_clip("text_encoder_2"),
     ),
-    defaults=Defaults(height=32, width=32, num_frames=9, steps=2, guidance=6.0, max_text_tokens=16),
     tokenizers=(
         TokenizerSpec("tokenizer", "llama3", 512),
         TokenizerSpec("tokenizer_2", "clip", 77),

@@ -10,21 +10,14 @@ from typing import Any
 
 from genwatt.models.families._shared import (
     TINY_TEXT_DIM,
-    diffusers_part,
-    hub_source,
+    hub_denoiser,
+    hub_vae,
+    resolution_shifted_scheduler,
     t5_xxl,
-    tiny_part,
-    tiny_spec,
+    tiny_form,
     tiny_t5,
 )
-from genwatt.models.spec import (
-    Defaults,
-    FrameRule,
-    ModelSpec,
-    SchedulerSpec,
-    SizeRule,
-    TokenizerSpec,
-)
+from genwatt.models.spec import Defaults, FrameRule, ModelSpec, SizeRule, TokenizerSpec
 
 REPO = "Lightricks/LTX-Video"
 
@@ -74,20 +67,8 @@ VAE: dict[str, Any] = {
 
 # scheduler_config.json of the scheduler/ folder: flow matching with a resolution
 # dependent shift (between 0.95 and 2.05) and a terminal shift of 0.1.
-SCHEDULER = SchedulerSpec(
-    class_name="FlowMatchEulerDiscreteScheduler",
-    config={
-        "num_train_timesteps": 1000,
-        "shift": 1.0,
-        "use_dynamic_shifting": True,
-        "base_shift": 0.95,
-        "max_shift": 2.05,
-        "base_image_seq_len": 1024,
-        "max_image_seq_len": 4096,
-        "shift_terminal": 0.1,
-        "invert_sigmas": False,
-    },
-    source=f"scheduler_config.json of the scheduler/ folder in {REPO}",
+SCHEDULER = resolution_shifted_scheduler(
+    REPO, 1.0, 0.95, 2.05, (1024, 4096), shift_terminal=0.1, invert_sigmas=False
 )
 
 _SIZE = SizeRule(32, reason="LTXPipeline.check_inputs requires multiples of 32")
@@ -100,19 +81,15 @@ LTX = ModelSpec(
     family="ltx",
     pipeline_class="LTXPipeline",
     components=(
-        diffusers_part(
-            "transformer",
-            "denoiser",
+        hub_denoiser(
+            REPO,
             "LTXVideoTransformer3DModel",
             TRANSFORMER,
-            hub_source(REPO, "transformer"),
             params=1_923_385_472,
             published_params=1.9e9,
             published_source="HaCohen et al. 2024, 'LTX-Video: Realtime Video Latent Diffusion'",
         ),
-        diffusers_part(
-            "vae", "vae", "AutoencoderKLLTXVideo", VAE, hub_source(REPO, "vae"), params=419_193_649
-        ),
+        hub_vae(REPO, "AutoencoderKLLTXVideo", VAE, 419_193_649),
         t5_xxl("text_encoder", REPO, "text_encoder"),
     ),
     tokenizers=(TokenizerSpec("tokenizer", "t5", 128),),
@@ -159,15 +136,6 @@ TINY_VAE: dict[str, Any] = {
     "decoder_layers_per_block": [1, 1, 1, 1, 1],
 }
 
-LTX_TINY = tiny_spec(
-    LTX,
-    "ltx-tiny",
-    components=(
-        tiny_part(LTX.component("transformer"), TINY_TRANSFORMER, REPO, params=60_384),
-        tiny_part(LTX.component("vae"), TINY_VAE, REPO),
-        tiny_t5("text_encoder"),
-    ),
-    defaults=Defaults(height=64, width=64, num_frames=9, steps=2, guidance=3.0, max_text_tokens=16),
-)
+LTX_TINY = tiny_form(LTX, TINY_TRANSFORMER, 60_384, TINY_VAE, (tiny_t5("text_encoder"),), size=64)
 
 SPECS: tuple[ModelSpec, ...] = (LTX, LTX_TINY)

@@ -10,21 +10,14 @@ from typing import Any
 
 from genwatt.models.families._shared import (
     TINY_TEXT_DIM,
-    diffusers_part,
-    hub_source,
+    flow_match_scheduler,
+    hub_denoiser,
+    hub_vae,
     t5_xxl,
-    tiny_part,
-    tiny_spec,
+    tiny_form,
     tiny_t5,
 )
-from genwatt.models.spec import (
-    Defaults,
-    FrameRule,
-    ModelSpec,
-    SchedulerSpec,
-    SizeRule,
-    TokenizerSpec,
-)
+from genwatt.models.spec import Defaults, FrameRule, ModelSpec, SizeRule, TokenizerSpec
 
 REPO = "genmo/mochi-1-preview"
 
@@ -63,11 +56,7 @@ VAE: dict[str, Any] = {
 
 # scheduler_config.json of the scheduler/ folder: Mochi counts time backwards, hence
 # inverted sigmas; MochiPipeline passes its own linear-quadratic sigma schedule.
-SCHEDULER = SchedulerSpec(
-    class_name="FlowMatchEulerDiscreteScheduler",
-    config={"num_train_timesteps": 1000, "shift": 1.0, "invert_sigmas": True},
-    source=f"scheduler_config.json of the scheduler/ folder in {REPO}",
-)
+SCHEDULER = flow_match_scheduler(REPO, shift=1.0, invert_sigmas=True)
 
 # MochiPipeline checks multiples of 8; the 2x2 patch needs an even latent (16).
 _SIZE = SizeRule(16, reason="8x VAE times the transformer's 2x2 patch")
@@ -80,20 +69,16 @@ MOCHI = ModelSpec(
     family="mochi",
     pipeline_class="MochiPipeline",
     components=(
-        diffusers_part(
-            "transformer",
-            "denoiser",
+        hub_denoiser(
+            REPO,
             "MochiTransformer3DModel",
             TRANSFORMER,
-            hub_source(REPO, "transformer"),
             params=10_027_677_744,
             published_params=10e9,
             published_source="Genmo's Mochi 1 announcement: '10 billion parameter diffusion model'",
         ),
         # 97M encoder + 363M decoder; Genmo's "362M" for the VAE counts the decoder alone.
-        diffusers_part(
-            "vae", "vae", "AutoencoderKLMochi", VAE, hub_source(REPO, "vae"), params=459_748_611
-        ),
+        hub_vae(REPO, "AutoencoderKLMochi", VAE, 459_748_611),
         t5_xxl("text_encoder", REPO, "text_encoder"),
     ),
     tokenizers=(TokenizerSpec("tokenizer", "t5", 256),),
@@ -145,17 +130,8 @@ TINY_VAE: dict[str, Any] = {
     "layers_per_block": [1, 1, 1, 1, 1],
 }
 
-MOCHI_TINY = tiny_spec(
-    MOCHI,
-    "mochi-tiny",
-    components=(
-        tiny_part(MOCHI.component("transformer"), TINY_TRANSFORMER, REPO, params=53_584),
-        tiny_part(MOCHI.component("vae"), TINY_VAE, REPO),
-        tiny_t5("text_encoder"),
-    ),
-    defaults=Defaults(
-        height=32, width=32, num_frames=13, steps=2, guidance=4.5, max_text_tokens=16
-    ),
+MOCHI_TINY = tiny_form(
+    MOCHI, TINY_TRANSFORMER, 53_584, TINY_VAE, (tiny_t5("text_encoder"),), num_frames=13
 )
 
 SPECS: tuple[ModelSpec, ...] = (MOCHI, MOCHI_TINY)

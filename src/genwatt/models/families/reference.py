@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from genwatt.models.families._shared import diffusers_part
+from genwatt.models.families._shared import diffusers_part, text_encoder_part
 from genwatt.models.reference import architecture
 from genwatt.models.reference.architecture import (
     CODEC_CONFIG,
@@ -81,14 +81,12 @@ WAN_REFERENCE = ModelSpec(
             source=f"{build_pipeline.__name__} in {build_pipeline.__module__} ({CODEC_MODULE})",
             params=0,  # a reshape: no weights at all
         ),
-        ComponentSpec(
-            name="text_encoder",
-            role="text_encoder",
-            library="transformers",
-            class_name="UMT5EncoderModel",
-            config_class="UMT5Config",
-            config=TEXT_ENCODER_CONFIG,
-            source=f"TEXT_ENCODER_CONFIG in {SOURCE}",
+        text_encoder_part(
+            "text_encoder",
+            "UMT5EncoderModel",
+            "UMT5Config",
+            TEXT_ENCODER_CONFIG,
+            f"TEXT_ENCODER_CONFIG in {SOURCE}",
             params=83_456,
         ),
     ),

@@ -10,23 +10,17 @@ from genwatt.models.families._shared import (
     TINY_TEXT_DIM,
     clip_g,
     clip_l,
-    diffusers_part,
-    hub_source,
+    flow_match_scheduler,
+    hub_denoiser,
+    hub_vae,
     sd_vae_config,
     t5_xxl,
     tiny_clip,
-    tiny_part,
+    tiny_form,
     tiny_sd_vae,
-    tiny_spec,
     tiny_t5,
 )
-from genwatt.models.spec import (
-    Defaults,
-    ModelSpec,
-    SchedulerSpec,
-    SizeRule,
-    TokenizerSpec,
-)
+from genwatt.models.spec import Defaults, ModelSpec, SizeRule, TokenizerSpec
 
 REPO = "stabilityai/stable-diffusion-3-medium-diffusers"
 
@@ -58,11 +52,7 @@ VAE: dict[str, Any] = sd_vae_config(
 )
 
 # scheduler_config.json of the scheduler/ folder.
-SCHEDULER = SchedulerSpec(
-    class_name="FlowMatchEulerDiscreteScheduler",
-    config={"num_train_timesteps": 1000, "shift": 3.0},
-    source=f"scheduler_config.json of the scheduler/ folder in {REPO}",
-)
+SCHEDULER = flow_match_scheduler(REPO, shift=3.0)
 
 
 def _size_rule(pos_embed_max_size: int) -> SizeRule:
@@ -82,19 +72,15 @@ SD3_MEDIUM = ModelSpec(
     family="sd3",
     pipeline_class="StableDiffusion3Pipeline",
     components=(
-        diffusers_part(
-            "transformer",
-            "denoiser",
+        hub_denoiser(
+            REPO,
             "SD3Transformer2DModel",
             TRANSFORMER,
-            hub_source(REPO, "transformer"),
             params=2_028_328_000,
             published_params=2e9,
             published_source=f"{REPO} model card: '2 billion parameter' MMDiT",
         ),
-        diffusers_part(
-            "vae", "vae", "AutoencoderKL", VAE, hub_source(REPO, "vae"), params=83_819_683
-        ),
+        hub_vae(REPO, "AutoencoderKL", VAE, 83_819_683),
         clip_l("text_encoder", REPO, "text_encoder", with_projection=True),
         clip_g("text_encoder_2", REPO, "text_encoder_2"),
         t5_xxl("text_encoder_3", REPO, "text_encoder_3"),
@@ -140,17 +126,16 @@ TINY_TRANSFORMER: dict[str, Any] = {
     "pos_embed_max_size": 16,
 }
 
-SD3_TINY = tiny_spec(
+SD3_TINY = tiny_form(
     SD3_MEDIUM,
-    "sd3-tiny",
-    components=(
-        tiny_part(SD3_MEDIUM.component("transformer"), TINY_TRANSFORMER, REPO, params=82_816),
-        tiny_sd_vae(SD3_MEDIUM.component("vae"), REPO),
+    TINY_TRANSFORMER,
+    82_816,
+    tiny_sd_vae(SD3_MEDIUM),
+    (
         tiny_clip("text_encoder", with_projection=True),
         tiny_clip("text_encoder_2", with_projection=True),
         tiny_t5("text_encoder_3", d_model=_TINY_T5_DIM),
     ),
-    defaults=Defaults(height=32, width=32, steps=2, guidance=7.0, max_text_tokens=16),
     size_rule=_size_rule(TINY_TRANSFORMER["pos_embed_max_size"]),
 )
 

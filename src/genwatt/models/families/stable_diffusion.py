@@ -13,21 +13,15 @@ from genwatt.models.families._shared import (
     TINY_TEXT_DIM,
     clip_g,
     clip_l,
-    diffusers_part,
-    hub_source,
+    hub_denoiser,
+    hub_vae,
+    scheduler_source,
     sd_vae_config,
     tiny_clip,
-    tiny_part,
+    tiny_form,
     tiny_sd_vae,
-    tiny_spec,
 )
-from genwatt.models.spec import (
-    Defaults,
-    ModelSpec,
-    SchedulerSpec,
-    SizeRule,
-    TokenizerSpec,
-)
+from genwatt.models.spec import Defaults, ModelSpec, SchedulerSpec, SizeRule, TokenizerSpec
 
 REPO_SD15 = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 REPO_SDXL = "stabilityai/stable-diffusion-xl-base-1.0"
@@ -101,7 +95,7 @@ SCHEDULER_SD15 = SchedulerSpec(
         "set_alpha_to_one": False,
         "steps_offset": 1,
     },
-    source=f"scheduler_config.json of the scheduler/ folder in {REPO_SD15}",
+    source=scheduler_source(REPO_SD15),
 )
 
 # scheduler_config.json of the scheduler/ folder in stable-diffusion-xl-base-1.0.
@@ -118,10 +112,31 @@ SCHEDULER_SDXL = SchedulerSpec(
         "timestep_spacing": "leading",
         "steps_offset": 1,
     },
-    source=f"scheduler_config.json of the scheduler/ folder in {REPO_SDXL}",
+    source=scheduler_source(REPO_SDXL),
 )
 
-_SIZE = SizeRule(8, reason="the pipelines' check_inputs require multiples of 8")
+# What both pipelines share: float16, classifier-free guidance, sizes in multiples of 8,
+# prompts padded to CLIP's 77 tokens.
+_COMMON: dict[str, Any] = {
+    "task": "t2i",
+    "torch_dtype": "float16",
+    "size_rule": SizeRule(8, reason="the pipelines' check_inputs require multiples of 8"),
+    "guidance_kind": "cfg",
+    **CLIP_ONLY_PROMPTS,
+}
+
+
+def _defaults(pipeline_class: str, size: int, guidance: float) -> Defaults:
+    """The pipeline's own defaults: 50 steps, 77 tokens, the UNet's sample size x 8."""
+    return Defaults(
+        height=size,
+        width=size,
+        steps=50,
+        guidance=guidance,
+        max_text_tokens=77,
+        source=f"{pipeline_class}.__call__ defaults ({size} = unet sample_size x 8)",
+    )
+
 
 # What the random and tiny builds leave out: the safety checker and its feature extractor
 # (SD 1.5) and the invisible watermark (SDXL). The pretrained path keeps what the repo has.
@@ -131,74 +146,51 @@ _SDXL_KWARGS = {"add_watermarker": False}
 SD15 = ModelSpec(
     name="sd1.5",
     repo_id=REPO_SD15,
-    task="t2i",
     family="sd",
     pipeline_class="StableDiffusionPipeline",
     components=(
-        diffusers_part(
-            "unet",
-            "denoiser",
+        hub_denoiser(
+            REPO_SD15,
             "UNet2DConditionModel",
             UNET_SD15,
-            hub_source(REPO_SD15, "unet"),
             params=859_520_964,
             published_params=860e6,
             published_source=f"{REPO_SD15} model card: '860M UNet and 123M text encoder'",
+            folder="unet",
         ),
-        diffusers_part(
-            "vae",
-            "vae",
-            "AutoencoderKL",
-            sd_vae_config(),
-            hub_source(REPO_SD15, "vae"),
-            params=83_653_863,
-        ),
+        hub_vae(REPO_SD15, "AutoencoderKL", sd_vae_config(), 83_653_863),
         clip_l("text_encoder", REPO_SD15, "text_encoder"),
     ),
     tokenizers=(TokenizerSpec("tokenizer", "clip", 77),),
     scheduler=SCHEDULER_SD15,
-    defaults=Defaults(
-        height=512,
-        width=512,
-        steps=50,
-        guidance=7.5,
-        max_text_tokens=77,
-        source="StableDiffusionPipeline.__call__ defaults (512 = unet sample_size x 8)",
-    ),
-    torch_dtype="float16",
+    defaults=_defaults("StableDiffusionPipeline", 512, 7.5),
     tiny_name="sd-tiny",
-    size_rule=_SIZE,
-    guidance_kind="cfg",
     pipeline_kwargs=_SD15_KWARGS,
     aliases=(REPO_SD15, "runwayml/stable-diffusion-v1-5", "stable-diffusion-v1-5"),
     published_params=860e6,
-    **CLIP_ONLY_PROMPTS,
+    **_COMMON,
 )
 
 SDXL = ModelSpec(
     name="sdxl-base-1.0",
     repo_id=REPO_SDXL,
-    task="t2i",
     family="sdxl",
     pipeline_class="StableDiffusionXLPipeline",
     components=(
-        diffusers_part(
-            "unet",
-            "denoiser",
+        hub_denoiser(
+            REPO_SDXL,
             "UNet2DConditionModel",
             UNET_SDXL,
-            hub_source(REPO_SDXL, "unet"),
             params=2_567_463_684,
             published_params=2.6e9,
             published_source="Podell et al. 2023 (SDXL paper): '2.6B parameters' in the UNet",
+            folder="unet",
         ),
-        diffusers_part(
-            "vae",
-            "vae",
+        hub_vae(
+            REPO_SDXL,
             "AutoencoderKL",
             sd_vae_config(sample_size=1024, scaling_factor=0.13025, force_upcast=True),
-            hub_source(REPO_SDXL, "vae"),
-            params=83_653_863,
+            83_653_863,
         ),
         clip_l("text_encoder", REPO_SDXL, "text_encoder"),
         clip_g("text_encoder_2", REPO_SDXL, "text_encoder_2"),
@@ -208,34 +200,28 @@ SDXL = ModelSpec(
         TokenizerSpec("tokenizer_2", "clip", 77, pad_token="!"),
     ),
     scheduler=SCHEDULER_SDXL,
-    defaults=Defaults(
-        height=1024,
-        width=1024,
-        steps=50,
-        guidance=5.0,
-        max_text_tokens=77,
-        source="StableDiffusionXLPipeline.__call__ defaults (1024 = unet sample_size x 8)",
-    ),
-    torch_dtype="float16",
+    defaults=_defaults("StableDiffusionXLPipeline", 1024, 5.0),
     tiny_name="sdxl-tiny",
-    size_rule=_SIZE,
-    guidance_kind="cfg",
     pipeline_kwargs=_SDXL_KWARGS,
     aliases=(REPO_SDXL, "sdxl"),
     published_params=2.6e9,
-    **CLIP_ONLY_PROMPTS,
+    **_COMMON,
 )
 
 # --- tiny ------------------------------------------------------------------------------
 # Two UNet levels (one with cross-attention), a four-level VAE (real 8x compression).
 
-TINY_UNET_SD15: dict[str, Any] = {
-    **UNET_SD15,
+_TINY_LEVELS: dict[str, Any] = {
     "sample_size": 8,
-    "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
-    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"],
     "block_out_channels": [32, 64],
     "layers_per_block": 1,
+}
+
+TINY_UNET_SD15: dict[str, Any] = {
+    **UNET_SD15,
+    **_TINY_LEVELS,
+    "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
+    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"],
     "cross_attention_dim": TINY_TEXT_DIM,
     "attention_head_dim": 8,
 }
@@ -244,11 +230,9 @@ TINY_UNET_SD15: dict[str, Any] = {
 # deeper level, text_time conditioning on pooled text + 6 size/crop numbers.
 TINY_UNET_SDXL: dict[str, Any] = {
     **UNET_SDXL,
-    "sample_size": 8,
+    **_TINY_LEVELS,
     "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"],
     "up_block_types": ["CrossAttnUpBlock2D", "UpBlock2D"],
-    "block_out_channels": [32, 64],
-    "layers_per_block": 1,
     "cross_attention_dim": 2 * TINY_TEXT_DIM,
     "transformer_layers_per_block": [1, 2],
     "attention_head_dim": [2, 4],
@@ -256,27 +240,22 @@ TINY_UNET_SDXL: dict[str, Any] = {
     "projection_class_embeddings_input_dim": 6 * 8 + TINY_TEXT_DIM,
 }
 
-SD_TINY = tiny_spec(
+SD_TINY = tiny_form(
     SD15,
-    "sd-tiny",
-    components=(
-        tiny_part(SD15.component("unet"), TINY_UNET_SD15, REPO_SD15, params=792_964),
-        tiny_sd_vae(SD15.component("vae"), REPO_SD15),
-        tiny_clip("text_encoder"),
-    ),
-    defaults=Defaults(height=32, width=32, steps=2, guidance=7.5, max_text_tokens=77),
+    TINY_UNET_SD15,
+    792_964,
+    tiny_sd_vae(SD15),
+    (tiny_clip("text_encoder"),),
+    max_text_tokens=77,
 )
 
-SDXL_TINY = tiny_spec(
+SDXL_TINY = tiny_form(
     SDXL,
-    "sdxl-tiny",
-    components=(
-        tiny_part(SDXL.component("unet"), TINY_UNET_SDXL, REPO_SDXL, params=1_360_740),
-        tiny_sd_vae(SDXL.component("vae"), REPO_SDXL),
-        tiny_clip("text_encoder"),
-        tiny_clip("text_encoder_2", with_projection=True),
-    ),
-    defaults=Defaults(height=32, width=32, steps=2, guidance=5.0, max_text_tokens=77),
+    TINY_UNET_SDXL,
+    1_360_740,
+    tiny_sd_vae(SDXL),
+    (tiny_clip("text_encoder"), tiny_clip("text_encoder_2", with_projection=True)),
+    max_text_tokens=77,
 )
 
 SPECS: tuple[ModelSpec, ...] = (SD15, SDXL, SD_TINY, SDXL_TINY)

@@ -64,70 +64,83 @@ LLAMA_3_1_8B: dict[str, Any] = {
     "eos_token_id": [128001, 128008, 128009],
 }
 
-QWEN = ModelSpec(
-    name="qwen2.5-0.5b-instruct",
-    repo_id=REPO_QWEN,
-    task="text",
-    family="qwen2",
-    components=(
-        ComponentSpec(
-            name="model",
-            role="lm",
-            library="transformers",
-            class_name="Qwen2ForCausalLM",
-            config_class="Qwen2Config",
-            config=QWEN_0_5B,
-            source=hub_source(REPO_QWEN),
-            params=494_032_768,
-            published_params=0.49e9,
-            published_source=f"{REPO_QWEN} model card: 'Number of Parameters: 0.49B'",
+
+def _real(
+    name: str,
+    repo: str,
+    family: str,
+    architecture: str,
+    config: dict[str, Any],
+    params: int,
+    published: float,
+    published_source: str,
+    kind: TokenizerKind,
+    max_new_tokens: int,
+    aliases: tuple[str, ...],
+) -> ModelSpec:
+    """An instruct model of ``repo``: ``<architecture>ForCausalLM`` in bfloat16, its prompt
+    limit the context length of its config, ``max_new_tokens`` from the model card."""
+    context = config["max_position_embeddings"]
+    return ModelSpec(
+        name=name,
+        repo_id=repo,
+        task="text",
+        family=family,
+        components=(
+            ComponentSpec(
+                name="model",
+                role="lm",
+                library="transformers",
+                class_name=f"{architecture}ForCausalLM",
+                config_class=f"{architecture}Config",
+                config=config,
+                source=hub_source(repo),
+                params=params,
+                published_params=published,
+                published_source=published_source,
+            ),
         ),
-    ),
-    tokenizers=(TokenizerSpec("tokenizer", "qwen2", 32768, padding_side="left"),),
-    defaults=Defaults(
-        max_text_tokens=512,
-        max_new_tokens=512,
-        source=f"{REPO_QWEN} model card example (max_new_tokens=512)",
-    ),
-    torch_dtype="bfloat16",
-    tiny_name="qwen2-tiny",
-    guidance_kind="none",
-    max_text_tokens_limit=32768,
-    aliases=(REPO_QWEN, "qwen2.5-0.5b"),
-    published_params=0.49e9,
+        tokenizers=(TokenizerSpec("tokenizer", kind, context, padding_side="left"),),
+        defaults=Defaults(
+            max_text_tokens=512,
+            max_new_tokens=max_new_tokens,
+            source=f"{repo} model card example (max_new_tokens={max_new_tokens})",
+        ),
+        torch_dtype="bfloat16",
+        tiny_name=f"{family}-tiny",
+        guidance_kind="none",
+        max_text_tokens_limit=context,
+        aliases=(repo, *aliases),
+        published_params=published,
+    )
+
+
+QWEN = _real(
+    "qwen2.5-0.5b-instruct",
+    REPO_QWEN,
+    "qwen2",
+    "Qwen2",
+    QWEN_0_5B,
+    494_032_768,
+    0.49e9,
+    f"{REPO_QWEN} model card: 'Number of Parameters: 0.49B'",
+    "qwen2",
+    512,
+    ("qwen2.5-0.5b",),
 )
 
-LLAMA = ModelSpec(
-    name="llama-3.1-8b-instruct",
-    repo_id=REPO_LLAMA,
-    task="text",
-    family="llama",
-    components=(
-        ComponentSpec(
-            name="model",
-            role="lm",
-            library="transformers",
-            class_name="LlamaForCausalLM",
-            config_class="LlamaConfig",
-            config=LLAMA_3_1_8B,
-            source=hub_source(REPO_LLAMA),
-            params=8_030_261_248,
-            published_params=8.03e9,
-            published_source=f"{REPO_LLAMA} model card (8B; 8.03B on the Hub)",
-        ),
-    ),
-    tokenizers=(TokenizerSpec("tokenizer", "llama3", 131072, padding_side="left"),),
-    defaults=Defaults(
-        max_text_tokens=512,
-        max_new_tokens=256,
-        source=f"{REPO_LLAMA} model card example (max_new_tokens=256)",
-    ),
-    torch_dtype="bfloat16",
-    tiny_name="llama-tiny",
-    guidance_kind="none",
-    max_text_tokens_limit=131072,
-    aliases=(REPO_LLAMA, "llama-3.1-8b", "meta-llama/Meta-Llama-3.1-8B-Instruct"),
-    published_params=8.03e9,
+LLAMA = _real(
+    "llama-3.1-8b-instruct",
+    REPO_LLAMA,
+    "llama",
+    "Llama",
+    LLAMA_3_1_8B,
+    8_030_261_248,
+    8.03e9,
+    f"{REPO_LLAMA} model card (8B; 8.03B on the Hub)",
+    "llama3",
+    256,
+    ("llama-3.1-8b", "meta-llama/Meta-Llama-3.1-8B-Instruct"),
 )
 
 # --- tiny ------------------------------------------------------------------------------
@@ -157,11 +170,10 @@ def _tiny_config(real: dict[str, Any], kind: TokenizerKind) -> dict[str, Any]:
     return config
 
 
-def _tiny(name: str, real: ModelSpec, kind: TokenizerKind, params: int) -> ModelSpec:
+def _tiny(real: ModelSpec, kind: TokenizerKind, params: int) -> ModelSpec:
     lm = real.denoiser
     return tiny_spec(
         real,
-        name,
         components=(
             tiny_part(lm, _tiny_config(dict(lm.config), kind), real.repo_id or "", params),
         ),
@@ -171,7 +183,7 @@ def _tiny(name: str, real: ModelSpec, kind: TokenizerKind, params: int) -> Model
     )
 
 
-QWEN_TINY = _tiny("qwen2-tiny", QWEN, "qwen2", 101_120)
-LLAMA_TINY = _tiny("llama-tiny", LLAMA, "llama3", 127_936)
+QWEN_TINY = _tiny(QWEN, "qwen2", 101_120)
+LLAMA_TINY = _tiny(LLAMA, "llama3", 127_936)
 
 SPECS: tuple[ModelSpec, ...] = (QWEN, LLAMA, QWEN_TINY, LLAMA_TINY)

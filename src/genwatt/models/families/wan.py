@@ -11,10 +11,10 @@ from typing import Any
 
 from genwatt.models.families._shared import (
     TINY_TEXT_DIM,
-    diffusers_part,
-    hub_source,
-    tiny_part,
-    tiny_spec,
+    hub_denoiser,
+    hub_vae,
+    scheduler_source,
+    tiny_form,
     tiny_t5,
     umt5_xxl,
 )
@@ -102,7 +102,7 @@ def _scheduler(repo: str, flow_shift: float) -> SchedulerSpec:
             "steps_offset": 0,
             "final_sigmas_type": "zero",
         },
-        source=f"scheduler_config.json of the scheduler/ folder in {repo}",
+        source=scheduler_source(repo),
     )
 
 
@@ -128,26 +128,16 @@ def _real(
         family="wan",
         pipeline_class="WanPipeline",
         components=(
-            diffusers_part(
-                "transformer",
-                "denoiser",
+            hub_denoiser(
+                repo,
                 "WanTransformer3DModel",
                 transformer,
-                hub_source(repo, "transformer"),
                 params=params,
                 published_params=published,
                 published_source=f"the model name and the {repo} model card",
             ),
             # The model card loads the VAE in float32 and the rest in bfloat16.
-            diffusers_part(
-                "vae",
-                "vae",
-                "AutoencoderKLWan",
-                VAE,
-                hub_source(repo, "vae"),
-                params=126_892_531,
-                torch_dtype="float32",
-            ),
+            hub_vae(repo, "AutoencoderKLWan", VAE, 126_892_531, torch_dtype="float32"),
             umt5_xxl(repo),
         ),
         tokenizers=_TOKENIZER,
@@ -196,15 +186,8 @@ TINY_TRANSFORMER: dict[str, Any] = {
 
 TINY_VAE: dict[str, Any] = {**VAE, "base_dim": 8, "num_res_blocks": 1}
 
-WAN_TINY = tiny_spec(
-    WAN_1_3B,
-    "wan-tiny",
-    components=(
-        tiny_part(WAN_1_3B.component("transformer"), TINY_TRANSFORMER, REPO_1_3B, params=40_864),
-        tiny_part(WAN_1_3B.component("vae"), TINY_VAE, REPO_1_3B),
-        tiny_t5("text_encoder", umt5=True),
-    ),
-    defaults=Defaults(height=32, width=32, num_frames=9, steps=2, guidance=5.0, max_text_tokens=16),
+WAN_TINY = tiny_form(
+    WAN_1_3B, TINY_TRANSFORMER, 40_864, TINY_VAE, (tiny_t5("text_encoder", umt5=True),)
 )
 
 SPECS: tuple[ModelSpec, ...] = (WAN_1_3B, WAN_14B, WAN_TINY)
