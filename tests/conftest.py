@@ -296,7 +296,14 @@ def genwatt(tmp_path: Path) -> GenwattCli:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"GENWATT_COUNTRY", "GENWATT_PUE", "GENWATT_STORE", "GENWATT_NVML_RESOLUTION_S"}
+        if k
+        not in {
+            "GENWATT_COUNTRY",
+            "GENWATT_CLOUD",
+            "GENWATT_PUE",
+            "GENWATT_STORE",
+            "GENWATT_NVML_RESOLUTION_S",
+        }
     }
     env.update(
         {

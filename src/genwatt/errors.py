@@ -32,7 +32,7 @@ class StoreSchemaTooNewError(StoreError):
 
 
 class UnknownCountryError(GenwattError):
-    """No grid carbon intensity is known for the requested country code."""
+    """No grid carbon intensity is known for the requested country or cloud region."""
 
 
 class ConfigError(GenwattError):

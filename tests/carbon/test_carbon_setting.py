@@ -18,6 +18,7 @@ from genwatt.errors import ConfigError, UnknownCountryError
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GENWATT_COUNTRY", raising=False)
+    monkeypatch.delenv("GENWATT_CLOUD", raising=False)
     monkeypatch.delenv(ENV_PUE, raising=False)
 
 
@@ -110,3 +111,52 @@ def test_describe_names_the_grid() -> None:
     assert "world average" in CarbonSetting.resolve().describe()
     assert "France" in CarbonSetting.resolve("FR", 1.2).describe()
     assert "PUE 1.2" in CarbonSetting.resolve("FR", 1.2).describe()
+
+
+# --- cloud regions -------------------------------------------------------------------
+
+
+def test_a_cloud_region_is_resolved_stored_and_read_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    setting = CarbonSetting.resolve(pue=1.1, cloud="gcp:europe-west1")
+    grid = setting.intensity
+    assert (grid.cloud_region, grid.iso3, grid.g_per_kwh) == ("gcp:europe-west1", "BEL", 122.0)
+    assert grid.name == "gcp:europe-west1 (Belgium)"
+    assert grid.source.startswith("https://cloud.google.com/")
+    snapshot = setting.to_dict()
+    assert snapshot["cloud_region"] == "gcp:europe-west1" and snapshot["country"] == "BEL"
+    assert CarbonSetting.from_dict(snapshot) == setting
+    assert stored_setting({RECORD_KEY: snapshot}) == setting
+    monkeypatch.setenv("GENWATT_CLOUD", "gcp:us-west1")
+    assert CarbonSetting.resolve().intensity.cloud_region == "gcp:us-west1"
+
+
+def test_snapshots_stored_before_cloud_regions_read_as_countries() -> None:
+    data = CarbonSetting.resolve("FR").to_dict()
+    del data["cloud_region"]
+    assert CarbonSetting.from_dict(data) == CarbonSetting.resolve("FR")
+
+
+def test_describe_a_region_names_it_without_a_year() -> None:
+    text = CarbonSetting.resolve(cloud="gcp:europe-west9").describe()
+    assert text == "gcp:europe-west9 (France), 34 g CO2e/kWh; PUE 1"
+
+
+def test_the_world_average_says_it_is_computed() -> None:
+    assert "generation-weighted" in CarbonSetting.resolve().describe()
+
+
+def test_country_and_cloud_together_is_one_clear_error() -> None:
+    with pytest.raises(ConfigError, match="give one"):
+        CarbonSetting.resolve("FR", cloud="gcp:europe-west1")
+    with pytest.raises(ConfigError, match="give one"):
+        choose_setting(None, country="FR", cloud="gcp:europe-west1")
+
+
+def test_choose_setting_takes_a_cloud_region_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    france = CarbonSetting.resolve("FR", 1.3)
+    region, origin = choose_setting(france, cloud="gcp:us-west1")
+    assert (region.intensity.cloud_region, region.pue, origin) == ("gcp:us-west1", 1.3, "as asked")
+    monkeypatch.setenv("GENWATT_CLOUD", "gcp:us-west1")  # the reader's environment plays no part
+    assert choose_setting(france) == (france, "stored with the runs")
+    with pytest.raises(UnknownCountryError, match="gcp:us-west1"):
+        choose_setting(france, cloud="gcp:us-wets1")

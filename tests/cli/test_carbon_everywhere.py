@@ -118,3 +118,94 @@ def test_unknown_country_is_one_line_before_anything_runs(genwatt, command: str)
     result = genwatt(command, *args, "--country", "Atlantis")
     assert result.returncode == 2
     assert "ATLANTIS" in result.stderr.upper() and "Traceback" not in result.stderr
+
+
+def test_measure_stores_a_cloud_region_and_the_report_reprices_on_another(
+    genwatt, tmp_path: Path
+) -> None:
+    store = tmp_path / "c.db"
+    result = genwatt(
+        "measure",
+        "--json",
+        "--cloud",
+        "gcp:europe-west1",
+        "--store",
+        str(store),
+        "--",
+        sys.executable,
+        "-c",
+        "pass",
+        env={"GENWATT_COUNTRY": "DE"},  # the flag wins over the environment
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    belgium_dc = CarbonSetting(grid_intensity(cloud="gcp:europe-west1"))
+    assert report["carbon_setting"] == belgium_dc.to_dict()
+    assert report["carbon_setting"]["cloud_region"] == "gcp:europe-west1"
+    gross_j = sum(report["energy_j_gross"].values())
+    assert report["co2e_g_gross"] == pytest.approx(belgium_dc.co2e(gross_j).co2e_g)
+    with ResultsStore(store) as results:
+        (run,) = results.runs()
+    assert CarbonSetting.from_dict(run.extra[RECORD_KEY]) == belgium_dc
+    out = tmp_path / "r.html"
+    shown = genwatt("report", "--store", str(store), "-o", str(out))
+    assert shown.returncode == 0, shown.stderr
+    assert _gross_cell(out.read_text(), report["run_id"]) == mass_g(report["co2e_g_gross"])
+
+
+def test_report_reprices_commands_on_a_cloud_region(genwatt, tmp_path: Path) -> None:
+    store = tmp_path / "c.db"
+    measured = genwatt("measure", "--json", "--store", str(store), "--", sys.executable, "-c", "")
+    report = json.loads(measured.stdout)
+    out = tmp_path / "r.html"
+    shown = genwatt("report", "--store", str(store), "-o", str(out), "--cloud", "gcp:us-west1")
+    assert shown.returncode == 0, shown.stderr
+    oregon = CarbonSetting(grid_intensity(cloud="gcp:us-west1"))
+    gross_j = sum(report["energy_j_gross"].values())
+    assert _gross_cell(out.read_text(), report["run_id"]) == mass_g(oregon.co2e(gross_j).co2e_g)
+
+
+def test_predict_and_bench_price_on_a_cloud_region(genwatt) -> None:
+    data = json.loads(
+        genwatt(
+            *["predict", "--model", "wan2.1-t2v-1.3b", "--frames", "17", "--json"],
+            env={"GENWATT_CLOUD": "gcp:europe-west9"},
+        ).stdout
+    )
+    paris = CarbonSetting(grid_intensity(cloud="gcp:europe-west9"))
+    assert data["carbon"]["cloud_region"] == "gcp:europe-west9"
+    assert data["co2e_g"] == pytest.approx(paris.co2e(data["energy_gpu_j"]).co2e_g)
+    real = "--model wan2.1-t2v-1.3b --weights random --device cuda --gpu h100-sxm"
+    sizes = "--frames 17 --height 480 --width 832 --steps 10"
+    plan = genwatt(*f"bench {real} {sizes} --dry-run --json --cloud gcp:europe-west9".split())
+    assert plan.returncode == 0, plan.stderr
+    (row,) = json.loads(plan.stdout)
+    assert row["predicted"]["carbon"] == paris.to_dict()
+
+
+@pytest.mark.parametrize("command", ["measure", "bench", "sweep", "predict", "report"])
+def test_country_and_cloud_together_is_one_line(genwatt, command: str, tmp_path: Path) -> None:
+    args = {
+        "measure": ["--no-store", "--country", "FR", "--cloud", "gcp:europe-west1", "--", "true"],
+        "bench": ["--dry-run", "--country", "FR", "--cloud", "gcp:europe-west1"],
+        "sweep": ["examples/wan_tiny_sweep.yaml", "--dry-run", "--country", "FR", "--cloud", "x:y"],
+        "predict": ["--model", "wan2.1-t2v-1.3b", "--country", "FR", "--cloud", "gcp:europe-west1"],
+        "report": ["--country", "FR", "--cloud", "gcp:europe-west1"],
+    }[command]
+    if command == "sweep":
+        args[0] = str(Path(__file__).resolve().parents[2] / args[0])
+    if command == "report":  # a store with one run, so that the report gets to pricing
+        store = tmp_path / "one.db"
+        genwatt("measure", "--store", str(store), "--", "true")
+        args += ["--store", str(store), "-o", str(tmp_path / "r.html")]
+    result = genwatt(command, *args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "give one" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["measure", "predict"])
+def test_unknown_cloud_region_names_the_nearest(genwatt, command: str) -> None:
+    args = ["--no-store", "--", "true"] if command == "measure" else ["--model", "wan2.1-t2v-1.3b"]
+    result = genwatt(command, "--cloud", "gcp:europe-wets1", *args)
+    assert result.returncode == 2
+    assert "gcp:europe-west1" in result.stderr and "Traceback" not in result.stderr

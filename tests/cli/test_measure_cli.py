@@ -419,6 +419,11 @@ def test_the_fast_command_line_knows_every_typer_option() -> None:
             ["--no-store", "--timeline", "--store", "x.db", "sleep", "1"],
             MeasureOptions(["sleep", "1"], timeline=True, store=Path("x.db"), no_store=True),
         ),
+        (
+            ["--cloud", "gcp:europe-west1", "--", "true"],
+            MeasureOptions(["true"], cloud="gcp:europe-west1"),
+        ),
+        (["--cloud", "--json", "true"], None),
         (["--idle-seconds", "-1", "true"], MeasureOptions(["true"], idle_seconds=-1.0)),
         (["--help"], None),
         (["--json"], None),

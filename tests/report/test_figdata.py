@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from genwatt.carbon import WORLD
 from genwatt.report.document import collect
 from genwatt.report.figdata import phase_data, scaling_data, step_data, timeline_data
 from genwatt.report.series import group_series
@@ -145,7 +146,7 @@ def test_leaderboard_rows_floor_and_ratings(records, synth) -> None:
     best = rows[1]
     assert best.energy_j == 5.0 and best.energy_wh == 5.0 / 3600
     assert best.energy_kwh_per_1000 == j_to_kwh(5000.0)
-    assert best.co2e_g == j_to_kwh(5.0) * 480.0  # world average, no country given
+    assert best.co2e_g == j_to_kwh(5.0) * WORLD.g_per_kwh  # world average, no country given
     assert best.equivalents[0].value == pytest.approx(j_to_kwh(5000.0) / 0.012)
     assert best.gpu_energy_j == 5.0 and best.predicted_energy_j == 10.0
     assert best.floor_j == 10.0 / 16 and best.above_floor == 8.0
@@ -192,7 +193,7 @@ def test_leaderboard_prices_each_configuration_on_the_grid_its_runs_stored(
     wan = next(r for r in board.configurations if r.model == synth.WAN)
     cog = next(r for r in board.configurations if r.model == "cogvideox-tiny")
     assert wan.co2e_g == pytest.approx(france.co2e(wan.energy_j).co2e_g)
-    assert cog.co2e_g == pytest.approx(j_to_kwh(cog.energy_j) * 480.0)  # nothing stored
+    assert cog.co2e_g == pytest.approx(j_to_kwh(cog.energy_j) * WORLD.g_per_kwh)  # nothing stored
     assert any("France" in g and "stored with the runs" in g for g in board.grids)
     assert any("world average" in g and "no country stored" in g for g in board.grids)
     asked = collect(stored, synth.FakePredictor(), country="DE").leaderboard

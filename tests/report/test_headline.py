@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from genwatt import formatting as fmt
+from genwatt.carbon import WORLD
 from genwatt.carbon.setting import CarbonSetting
 from genwatt.report import build_report
 from genwatt.report.headline import DEFAULTS_WHY, LARGEST_WHY, headline
@@ -23,7 +25,7 @@ def test_the_largest_configuration_stands_in_when_the_defaults_were_not_measured
     assert found is not None
     assert (found.settings, found.why) == ("9f 32x32 4 steps", LARGEST_WHY)
     assert found.energy_j == 18.0 and found.provenance == "measured"
-    assert found.co2e_g == j_to_kwh(18.0) * 480.0
+    assert found.co2e_g == j_to_kwh(18.0) * WORLD.g_per_kwh
     per_unit = dict(found.per_unit_j)
     assert per_unit == {
         "second of video": 18.0 / (9 / 16),  # WAN's clips play at 16 fps (model card)
@@ -34,7 +36,8 @@ def test_the_largest_configuration_stands_in_when_the_defaults_were_not_measured
     text = found.text()
     assert text.startswith(f"{synth.WAN} at 9f 32x32 4 steps ({LARGEST_WHY}): one generation = ")
     assert "5 mWh (measured)" in text  # 18 J
-    assert "world-average grid, 480 g/kWh: no country stored with the runs" in text
+    world = f"world-average grid, {fmt.sig(WORLD.g_per_kwh)} g/kWh: no country stored with the runs"
+    assert world in text
     assert "0.556 mWh per frame" in text and "denoise: 62 %" in text
     assert "8.89 mWh per second of video" in text  # 18 J over 9 frames at 16 fps
 

@@ -8,6 +8,7 @@ import math
 import pandas as pd
 import pytest
 
+from genwatt.carbon import WORLD
 from genwatt.errors import StoreError
 from genwatt.store import RunRecord
 from genwatt.store.export import (
@@ -214,6 +215,6 @@ def test_runs_carry_their_gross_co2e_on_the_grid_they_were_stored_with(
     assert "Sweden" in se["co2e_grid"] and "stored with the runs" in se["co2e_grid"]
     france = CarbonSetting(grid_intensity("FR"))
     assert fr["co2e_g_gross"] == pytest.approx(france.co2e(fr["energy_j_total"]).co2e_g)
-    assert none["co2e_g_gross"] == pytest.approx(none["energy_j_total"] / 3.6e6 * 480.0)
+    assert none["co2e_g_gross"] == pytest.approx(none["energy_j_total"] / 3.6e6 * WORLD.g_per_kwh)
     assert "no country stored" in none["co2e_grid"]
     assert math.isnan(unknown["co2e_g_gross"]) and "XX" in unknown["co2e_grid"]

@@ -1,110 +1,128 @@
-"""Grid carbon intensity per country: one public source, one year, cited here.
+"""The grid tables shipped in ``data/``, read once: countries, cloud regions, ISO codes.
 
-Source
-    Ember, "Yearly Electricity Data" (2024 release), with major processing by Our
-    World in Data: chart "Carbon intensity of electricity generation", in grams of
-    CO2-equivalent per kilowatt-hour, for the year 2023.
-    https://ourworldindata.org/grapher/carbon-intensity-electricity
-    https://ember-energy.org/data/yearly-electricity-data/
+Why CSV files rather than a Python table: the series are copied value for value from
+their published source (``data/README.md`` names it: Ember and the Energy Institute via
+Our World in Data, as compiled by CodeCarbon, MIT licence; Google Cloud's published
+region intensities), so that a test can prove they still agree and a revision is a file
+replaced, never figures retyped. The alpha-2 codes are not in the series; they come from
+ISO 3166-1, written into ``data/iso3166_alpha2.csv``.
 
-What the figures mean
-    Lifecycle emissions (construction, fuel supply and combustion; IPCC AR5 median
-    factors per technology) divided by the electricity *generated* in the country.
-    Imports and exports are not counted, so a small, well-connected grid that imports
-    much of its power (Luxembourg, Switzerland, Denmark, the Baltics) may consume
-    electricity cleaner or dirtier than it generates.
-
-How exact they are
-    The values were transcribed by hand, not downloaded, and rounded to whole grams
-    per kWh. Ember revises past years with each release, so the current chart may
-    differ by a few per cent for most countries, and by more for a few whose mix
-    changed sharply (hydro droughts, new nuclear). They are good for an order of
-    magnitude and for ranking grids; before quoting one country's figure in a
-    publication, check it against the chart above and correct the row here.
+Each country keeps its own latest year (most are 2022 or 2023). The world average is not
+a figure of its own: it is computed here from the same rows, weighted by each country's
+generation, so that it moves with the table.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
+from importlib import resources
 from typing import NamedTuple
 
 SOURCE = (
-    "Ember, Yearly Electricity Data; processed by Our World in Data, "
-    '"Carbon intensity of electricity generation" (gCO2e/kWh, lifecycle)'
+    "Ember and Energy Institute, processed by Our World in Data "
+    '("Carbon intensity of electricity generation", gCO2e/kWh, lifecycle), '
+    "as compiled by CodeCarbon (MIT licence)"
 )
-YEAR = 2023
+GENERATION_SOURCE = (
+    "Ember and Energy Institute, processed by Our World in Data "
+    '("Electricity generation", TWh), as compiled by CodeCarbon (MIT licence)'
+)
 URL = "https://ourworldindata.org/grapher/carbon-intensity-electricity"
 
-# The same source's figure for the whole world in the same year; used when no country
-# is given, so that an unlocated result is neither flattering nor alarming.
-WORLD_G_PER_KWH = 480.0
+COUNTRIES_FILE = "country_electricity.csv"
+CLOUD_REGIONS_FILE = "cloud_regions.csv"
+ALPHA2_FILE = "iso3166_alpha2.csv"
+
+# The source's spelling of a region, for the spelling its provider uses (data/README.md).
+REGION_ALIASES = {"gcp:me-central1": "gcp:me-cenrtal1"}
 
 
 class CountryRow(NamedTuple):
-    """One row of the table: ISO 3166 codes, an English name, gCO2e per kWh generated."""
+    """One country of the series: ISO 3166 codes, its English name as the series writes
+    it, the year of its figures, gCO2e per kWh generated and TWh generated that year."""
 
     iso3: str
     iso2: str
     name: str
+    year: int
     g_per_kwh: float
+    generation_twh: float
 
 
-# Grouped by region for the reader; order carries no meaning.
-COUNTRIES: tuple[CountryRow, ...] = (
-    # North and South America
-    CountryRow("USA", "US", "United States", 369.0),
-    CountryRow("CAN", "CA", "Canada", 170.0),
-    CountryRow("MEX", "MX", "Mexico", 423.0),
-    CountryRow("BRA", "BR", "Brazil", 98.0),
-    CountryRow("ARG", "AR", "Argentina", 354.0),
-    CountryRow("CHL", "CL", "Chile", 291.0),
-    # Western Europe
-    CountryRow("GBR", "GB", "United Kingdom", 238.0),
-    CountryRow("IRL", "IE", "Ireland", 282.0),
-    CountryRow("FRA", "FR", "France", 56.0),
-    CountryRow("DEU", "DE", "Germany", 381.0),
-    CountryRow("NLD", "NL", "Netherlands", 268.0),
-    CountryRow("BEL", "BE", "Belgium", 138.0),
-    CountryRow("LUX", "LU", "Luxembourg", 105.0),
-    CountryRow("CHE", "CH", "Switzerland", 35.0),
-    CountryRow("AUT", "AT", "Austria", 85.0),
-    # Nordics
-    CountryRow("DNK", "DK", "Denmark", 151.0),
-    CountryRow("SWE", "SE", "Sweden", 41.0),
-    CountryRow("NOR", "NO", "Norway", 30.0),
-    CountryRow("FIN", "FI", "Finland", 79.0),
-    CountryRow("ISL", "IS", "Iceland", 28.0),
-    # Southern Europe
-    CountryRow("ESP", "ES", "Spain", 174.0),
-    CountryRow("PRT", "PT", "Portugal", 165.0),
-    CountryRow("ITA", "IT", "Italy", 331.0),
-    CountryRow("GRC", "GR", "Greece", 336.0),
-    # Central and Eastern Europe
-    CountryRow("POL", "PL", "Poland", 662.0),
-    CountryRow("CZE", "CZ", "Czechia", 449.0),
-    CountryRow("SVK", "SK", "Slovakia", 117.0),
-    CountryRow("HUN", "HU", "Hungary", 204.0),
-    CountryRow("ROU", "RO", "Romania", 241.0),
-    CountryRow("EST", "EE", "Estonia", 417.0),
-    CountryRow("LTU", "LT", "Lithuania", 160.0),
-    CountryRow("RUS", "RU", "Russia", 441.0),
-    CountryRow("TUR", "TR", "Turkey", 464.0),
-    # Middle East and Africa
-    CountryRow("ISR", "IL", "Israel", 520.0),
-    CountryRow("SAU", "SA", "Saudi Arabia", 696.0),
-    CountryRow("ARE", "AE", "United Arab Emirates", 376.0),
-    CountryRow("ZAF", "ZA", "South Africa", 708.0),
-    # Asia
-    CountryRow("IND", "IN", "India", 713.0),
-    CountryRow("CHN", "CN", "China", 582.0),
-    CountryRow("JPN", "JP", "Japan", 485.0),
-    CountryRow("KOR", "KR", "South Korea", 430.0),
-    CountryRow("TWN", "TW", "Taiwan", 560.0),
-    CountryRow("SGP", "SG", "Singapore", 471.0),
-    CountryRow("MYS", "MY", "Malaysia", 606.0),
-    CountryRow("VNM", "VN", "Vietnam", 473.0),
-    CountryRow("PHL", "PH", "Philippines", 610.0),
-    CountryRow("IDN", "ID", "Indonesia", 676.0),
-    # Oceania
-    CountryRow("AUS", "AU", "Australia", 502.0),
-    CountryRow("NZL", "NZ", "New Zealand", 112.0),
-)
+class CloudRegionRow(NamedTuple):
+    """One cloud region: ``provider:region`` key, its country, place and intensity."""
+
+    provider: str
+    region: str
+    iso3: str
+    place: str
+    g_per_kwh: float
+    source: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider}:{self.region}"
+
+
+class WorldAverage(NamedTuple):
+    """The generation-weighted mean of every country's intensity, and what it spans."""
+
+    g_per_kwh: float
+    countries: int
+    first_year: int
+    last_year: int
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    text = resources.files("genwatt.carbon").joinpath("data", name).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+@functools.cache
+def alpha2_codes() -> dict[str, str]:
+    """ISO 3166-1 alpha-2 code by alpha-3 code, for the countries of the series."""
+    return {row["iso3"]: row["iso2"] for row in _read(ALPHA2_FILE)}
+
+
+@functools.cache
+def countries() -> tuple[CountryRow, ...]:
+    """Every country of the shipped series, in the file's order (by alpha-3 code)."""
+    iso2 = alpha2_codes()
+    return tuple(
+        CountryRow(
+            iso3=row["iso3"],
+            iso2=iso2[row["iso3"]],
+            name=row["country"],
+            year=int(row["year"]),
+            g_per_kwh=float(row["carbon_intensity_g_per_kwh"]),
+            generation_twh=float(row["generation_twh"]),
+        )
+        for row in _read(COUNTRIES_FILE)
+    )
+
+
+@functools.cache
+def cloud_regions() -> tuple[CloudRegionRow, ...]:
+    """Every cloud region of the shipped table, in the file's order."""
+    return tuple(
+        CloudRegionRow(
+            provider=row["provider"],
+            region=row["region"],
+            iso3=row["country_iso3"],
+            place=", ".join(p for p in (row["city"], row["state"]) if p),
+            g_per_kwh=float(row["carbon_intensity_g_per_kwh"]),
+            source=row["source"],
+        )
+        for row in _read(CLOUD_REGIONS_FILE)
+    )
+
+
+@functools.cache
+def world_average() -> WorldAverage:
+    """Sum of intensity x generation over the sum of generation, over every country."""
+    rows = countries()
+    generation_twh = sum(r.generation_twh for r in rows)
+    weighted = sum(r.g_per_kwh * r.generation_twh for r in rows)
+    years = [r.year for r in rows]
+    return WorldAverage(weighted / generation_twh, len(rows), min(years), max(years))

@@ -1,8 +1,9 @@
 """One carbon setting per run: the grid and the facility overhead, resolved once.
 
-Every command that shows CO2e resolves the setting the same way (its ``--country`` and
-``--pue`` flags, else ``$GENWATT_COUNTRY`` and ``$GENWATT_PUE``, else the world average
-and a PUE of 1.0) and stores it with each run it writes. Later figures for that run,
+Every command that shows CO2e resolves the setting the same way (its ``--country`` or
+``--cloud`` and ``--pue`` flags, else ``$GENWATT_COUNTRY`` or ``$GENWATT_CLOUD`` and
+``$GENWATT_PUE``, else the world average and a PUE of 1.0) and stores it with each run
+it writes. Later figures for that run,
 in ``genwatt results``, the report or an export, are computed from the stored setting,
 so a run measured "in France" reads as France everywhere, whatever the environment of
 the process that reads it. A report asked for another country says so on the figure.
@@ -20,11 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from genwatt.carbon.intensity import (
+    ENV_CLOUD,
     ENV_COUNTRY,
     WORLD,
     Co2eResult,
     GridIntensity,
     check_pue,
+    chosen_grid,
     co2e_on,
     grid_intensity,
 )
@@ -60,18 +63,22 @@ class CarbonSetting:
     pue: float = 1.0
 
     @classmethod
-    def resolve(cls, country: str | None = None, pue: float | None = None) -> CarbonSetting:
+    def resolve(
+        cls, country: str | None = None, pue: float | None = None, *, cloud: str | None = None
+    ) -> CarbonSetting:
         """The setting from flags, else the environment, else the world average, PUE 1.
 
         Raises:
-            UnknownCountryError: the country is not in the table (close names suggested).
-            ConfigError: the PUE is outside 1.0 to 3.0 or not a number.
+            UnknownCountryError: the country or cloud region is not in the tables (close
+                names suggested).
+            ConfigError: the PUE is outside 1.0 to 3.0 or not a number, or a country and
+                a cloud region are both given.
         """
-        return cls(grid_intensity(country), _pue_from(pue))
+        return cls(grid_intensity(country, cloud=cloud), _pue_from(pue))
 
     @property
     def is_default(self) -> bool:
-        """True when no country was given anywhere: the world average stands in."""
+        """True when no grid was given anywhere: the world average stands in."""
         return self.intensity.is_default
 
     def co2e(self, energy_j: float) -> Co2eResult:
@@ -85,10 +92,17 @@ class CarbonSetting:
         return co2e_on(max(energy_j, 0.0), self.intensity, self.pue)
 
     def describe(self) -> str:
-        """One line for a person: which grid, how many g/kWh, from where, and the PUE."""
+        """One line for a person: which grid, how many g/kWh, from when, and the PUE.
+
+        The world average says that it is computed (``GridIntensity.source`` says how);
+        a cloud region's source states no year, so none is shown."""
         grid = self.intensity
-        where = "world average (no country given)" if grid.is_default else grid.name
-        return f"{where}, {grid.g_per_kwh:g} g CO2e/kWh ({grid.year}); PUE {self.pue:g}"
+        if grid.is_default:
+            where = "world average (no country given; generation-weighted over every country)"
+        else:
+            where = grid.name
+        when = f" ({grid.year})" if grid.year else ""
+        return f"{where}, {grid.g_per_kwh:.0f} g CO2e/kWh{when}; PUE {self.pue:g}"
 
     def to_dict(self) -> dict[str, Any]:
         """The snapshot stored with a run (see the module docstring)."""
@@ -101,6 +115,7 @@ class CarbonSetting:
             "source": grid.source,
             "year": grid.year,
             "is_default": grid.is_default,
+            "cloud_region": grid.cloud_region,
             "pue": self.pue,
         }
 
@@ -115,6 +130,7 @@ class CarbonSetting:
             source=str(data.get("source", "")),
             year=int(data.get("year", 0)),
             is_default=bool(data.get("is_default", False)),
+            cloud_region=str(data.get("cloud_region") or ""),
         )
         return cls(intensity, float(data.get("pue", 1.0)))
 
@@ -136,22 +152,29 @@ def stored_setting(extra: dict[str, Any]) -> CarbonSetting | None:
 
 
 def choose_setting(
-    stored: CarbonSetting | None, *, country: str | None = None, pue: float | None = None
+    stored: CarbonSetting | None,
+    *,
+    country: str | None = None,
+    pue: float | None = None,
+    cloud: str | None = None,
 ) -> tuple[CarbonSetting, str]:
     """The setting to price stored runs with, and where its grid came from, in words.
 
-    A ``country`` or ``pue`` asked for now (``genwatt report --country``) replaces that
+    A ``country`` or ``cloud`` region or a ``pue`` asked for now (``genwatt report
+    --country``) replaces that
     part of the runs' own setting; what is not asked for comes from ``stored``; runs
     stored without a setting are priced on the world average with a PUE of 1.0, and
     the words say so. The environment of whoever reads the store plays no part: the
     same run reads the same everywhere.
 
     Raises:
-        UnknownCountryError: ``country`` is not in the table.
-        ConfigError: ``pue`` is outside 1.0 to 3.0.
+        UnknownCountryError: ``country`` or ``cloud`` is not in the tables.
+        ConfigError: ``pue`` is outside 1.0 to 3.0, or ``country`` and ``cloud`` are
+            both given.
     """
-    if country is not None and country.strip():
-        intensity, origin = grid_intensity(country), "as asked"
+    asked = chosen_grid(country, cloud)
+    if asked is not None:
+        intensity, origin = asked, "as asked"
     elif stored is not None:
         intensity, origin = stored.intensity, "stored with the runs"
     else:
@@ -165,6 +188,7 @@ def choose_setting(
 
 
 __all__ = [
+    "ENV_CLOUD",
     "ENV_COUNTRY",
     "ENV_PUE",
     "RECORD_KEY",

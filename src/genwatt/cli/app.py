@@ -41,6 +41,7 @@ _COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "calibrate": ("genwatt.cli.calibrate", "calibrate", {}),
     "check-reference": ("genwatt.cli.check_reference", "check_reference", {}),
     "mitigate": ("genwatt.cli.mitigate", "mitigate", {}),
+    "carbon": ("genwatt.cli.carbon", "carbon", {}),
 }
 
 

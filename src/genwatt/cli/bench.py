@@ -35,6 +35,7 @@ def bench(
     gpu: str | None = opt.GPU,
     country: str | None = opt.COUNTRY,
     pue: float | None = opt.PUE,
+    cloud: str | None = opt.CLOUD,
     report: Path | None = REPORT,
     no_report: bool = NO_REPORT,
 ) -> None:
@@ -59,7 +60,7 @@ def bench(
         json_out=json_out,
         dry_run=dry_run,
         gpu=gpu,
-        carbon=CarbonSetting.resolve(country, pue),
+        carbon=CarbonSetting.resolve(country, pue, cloud=cloud),
         report_path=report,
         write_report=not no_report,
         resumable=False,  # every bench is a sweep of its own: rerunning starts another

@@ -41,6 +41,7 @@ class MeasureOptions:
     json_out: bool = False
     idle_seconds: float = 0.0
     country: str | None = None
+    cloud: str | None = None  # PROVIDER:REGION, instead of a country
     pue: float | None = None  # None: $GENWATT_PUE, else 1.0
     timeline: bool = False
     store: Path | None = None
@@ -53,6 +54,7 @@ _SWITCHES = {"--json": "json_out", "--timeline": "timeline", "--no-store": "no_s
 _VALUES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "--idle-seconds": ("idle_seconds", float),
     "--country": ("country", str),
+    "--cloud": ("cloud", str),
     "--pue": ("pue", float),
     "--store": ("store", Path),
 }
@@ -104,7 +106,11 @@ def run(options: MeasureOptions) -> int:
     when an option or the store is unusable.
     """
     check_options(
-        options.command, idle_seconds=options.idle_seconds, country=options.country, pue=options.pue
+        options.command,
+        idle_seconds=options.idle_seconds,
+        country=options.country,
+        pue=options.pue,
+        cloud=options.cloud,
     )
     results = None if options.no_store else _open_store(options.store)
     store_error: StoreError | None = None
@@ -147,6 +153,7 @@ def _measure(options: MeasureOptions) -> CommandMeasurement:
             idle_seconds=options.idle_seconds,
             country=options.country,
             pue=options.pue,
+            cloud=options.cloud,
             stdout=sys.stderr if options.json_out else None,
         )
     finally:
@@ -210,7 +217,15 @@ def _typer_command() -> Callable[..., None]:
             0.0, "--idle-seconds", help="Measure idle power first and report net of it."
         ),
         country: str | None = typer.Option(
-            None, "--country", help="ISO 3166 code for grid carbon intensity (env GENWATT_COUNTRY)."
+            None,
+            "--country",
+            help="ISO 3166 code or name for grid carbon intensity (env GENWATT_COUNTRY).",
+        ),
+        cloud: str | None = typer.Option(
+            None,
+            "--cloud",
+            help="Cloud region for grid carbon intensity, PROVIDER:REGION such as "
+            "gcp:europe-west1 (env GENWATT_CLOUD), instead of --country.",
         ),
         pue: float | None = typer.Option(
             None,
@@ -233,6 +248,7 @@ def _typer_command() -> Callable[..., None]:
             json_out=json_out,
             idle_seconds=idle_seconds,
             country=country,
+            cloud=cloud,
             pue=pue,
             timeline=timeline,
             store=store,

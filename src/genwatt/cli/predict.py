@@ -13,7 +13,7 @@ from typing import Any
 import typer
 
 from genwatt.carbon.setting import CarbonSetting
-from genwatt.cli.sweep_options import COUNTRY, PUE, finite_option
+from genwatt.cli.sweep_options import CLOUD, COUNTRY, PUE, finite_option
 from genwatt.formatting import mass_g, seconds, si
 from genwatt.predict.predictor import predict as run_predict
 from genwatt.predict.sweep import parse_sweep, predict_sweep
@@ -42,10 +42,11 @@ def predict(
     ),
     country: str | None = COUNTRY,
     pue: float | None = PUE,
+    cloud: str | None = CLOUD,
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
     """Predict latency and GPU energy of one generation (provenance: predicted)."""
-    carbon = CarbonSetting.resolve(country, pue)
+    carbon = CarbonSetting.resolve(country, pue, cloud=cloud)
     settings: dict[str, Any] = {
         "num_frames": frames,
         "height": height,

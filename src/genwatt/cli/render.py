@@ -157,8 +157,8 @@ def print_measurement(report: dict[str, Any], title: str) -> None:
         f"[bold]{format_energy_j(report['energy_j_total'])}[/] "
         f"({provenance_text(report['provenance_total'])})  ·  "
         f"{co2e} at {intensity['g_per_kwh']:.0f} g/kWh, "
-        f"{escape(where)}, PUE {carbon['pue']:g} ({escape(intensity['source'])}, "
-        f"{intensity['year']})"
+        f"{escape(where)}, PUE {carbon['pue']:g} ({escape(intensity['source'])}"
+        + (f", {intensity['year']})" if intensity["year"] else ")")
     )
     if report["equivalents"]:
         out.print("≈ " + "  ·  ".join(escape(_equivalent_text(e)) for e in report["equivalents"]))

@@ -47,8 +47,16 @@ def report(
         str | None,
         typer.Option(
             "--country",
-            help="Price every run on this grid (ISO code) instead of the one it was "
-            "stored with; runs stored without one use the world average.",
+            help="Price every run on this grid (ISO code or name) instead of the one it "
+            "was stored with; runs stored without one use the world average.",
+        ),
+    ] = None,
+    cloud: Annotated[
+        str | None,
+        typer.Option(
+            "--cloud",
+            help="Price every run on this cloud region (PROVIDER:REGION, such as "
+            "gcp:europe-west1) instead of the grid it was stored with; not with --country.",
         ),
     ] = None,
     pue: Annotated[
@@ -62,7 +70,14 @@ def report(
     from genwatt.report import write_report
 
     result = write_report(
-        store, output, sweep=sweep, kind=kind, png_dir=png, country=country, pue=pue
+        store,
+        output,
+        sweep=sweep,
+        kind=kind,
+        png_dir=png,
+        country=country,
+        pue=pue,
+        cloud=cloud,
     )
     typer.echo(
         f"wrote the report of {result.runs} runs ({result.figures} figures) to "

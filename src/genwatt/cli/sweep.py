@@ -32,12 +32,14 @@ def sweep(
     gpu: str | None = opt.GPU,
     country: str | None = opt.COUNTRY,
     pue: float | None = opt.PUE,
+    cloud: str | None = opt.CLOUD,
     report: Path | None = REPORT,
     no_report: bool = NO_REPORT,
 ) -> None:
     """Run a sweep; a sweep that was interrupted resumes where it stopped (by its id)."""
     spec = load_spec(spec_path)
-    carbon = CarbonSetting.resolve(country, pue)  # a bad country fails before anything runs
+    # A bad grid fails before anything runs.
+    carbon = CarbonSetting.resolve(country, pue, cloud=cloud)
     sweep_id = name or spec.name or spec_path.stem
     if fresh:
         sweep_id = f"{sweep_id}-{time.strftime('%Y%m%d-%H%M%S')}"

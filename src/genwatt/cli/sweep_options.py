@@ -80,8 +80,14 @@ def grid_overrides(
 COUNTRY = typer.Option(
     None,
     "--country",
-    help="Grid for CO2e, ISO 3166 code (env GENWATT_COUNTRY; default the world average); "
-    "stored with every run.",
+    help="Grid for CO2e, ISO 3166 code or name (env GENWATT_COUNTRY; default the world "
+    "average); stored with every run. `genwatt carbon` lists them.",
+)
+CLOUD = typer.Option(
+    None,
+    "--cloud",
+    help="Grid for CO2e as a cloud region, PROVIDER:REGION such as gcp:europe-west1 "
+    "(env GENWATT_CLOUD), instead of --country; stored with every run.",
 )
 PUE = typer.Option(
     None,

@@ -130,6 +130,7 @@ def build_report(
     filters: dict[str, str] | None = None,
     country: str | None = None,
     pue: float | None = None,
+    cloud: str | None = None,
 ) -> BuiltReport:
     """The report of ``records`` as an HTML string, with its matplotlib figures."""
     content = collect(
@@ -139,9 +140,10 @@ def build_report(
         filters=filters,
         country=country,
         pue=pue,
+        cloud=cloud,
     )
     figures = _draw(content)
-    html = render_page(content, [f.rendered for f in figures], country, pue)
+    html = render_page(content, [f.rendered for f in figures], country, pue, cloud)
     return BuiltReport(html=html, content=content, figures=figures)
 
 
@@ -184,6 +186,7 @@ def write_report(
     png_dir: str | os.PathLike[str] | None = None,
     country: str | None = None,
     pue: float | None = None,
+    cloud: str | None = None,
     predictor: Predictor | None = None,
 ) -> ReportResult:
     """Write the report of a store's runs (those of ``sweep`` and ``kind`` if given).
@@ -205,6 +208,7 @@ def write_report(
         filters=filters,
         country=country,
         pue=pue,
+        cloud=cloud,
     )
     path = Path(output).expanduser() if output is not None else default_report_path(store_path)
     _write_text(path, built.html)

@@ -100,6 +100,7 @@ def collect(
     filters: dict[str, str] | None = None,
     country: str | None = None,
     pue: float | None = None,
+    cloud: str | None = None,
 ) -> ReportContent:
     """Gather the report of ``records``; predictions come from ``predictor``."""
     generations = [r for r in records if not is_mitigation(r)]
@@ -116,7 +117,7 @@ def collect(
             SeriesFigures(s, scaling_data(s, predictor), phase_data(s, predictor), step_data(s))
             for s in series
         ),
-        leaderboard=build_leaderboard(series, predictor, country=country, pue=pue),
+        leaderboard=build_leaderboard(series, predictor, country=country, pue=pue, cloud=cloud),
         timelines=tuple(timeline_data(generations)),
         other_runs=tuple(sorted(others, key=lambda r: r.id or 0, reverse=True)[:MAX_OTHER_RUNS]),
         other_runs_total=len(others),
@@ -124,7 +125,11 @@ def collect(
         headlines=tuple(
             h
             for s in series
-            if (h := headline(s.model, s.measured, country=country, pue=pue, name=s.label))
+            if (
+                h := headline(
+                    s.model, s.measured, country=country, pue=pue, cloud=cloud, name=s.label
+                )
+            )
         ),
         mitigation=mitigation_section(records),
     )

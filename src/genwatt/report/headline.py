@@ -7,8 +7,9 @@ an image; per generated token), and which phase dominates. One configuration sta
 for the model: the model's own default settings when they were measured, else the
 largest configuration measured (the closest to real use); the line names it.
 
-CO2e uses, in this order, the country the caller gives, the carbon setting the runs
-were stored with (``genwatt.carbon.setting``), or the world average, and says which.
+CO2e uses, in this order, the country or cloud region the caller gives, the carbon
+setting the runs were stored with (``genwatt.carbon.setting``), or the world average,
+and says which.
 """
 
 from __future__ import annotations
@@ -145,11 +146,15 @@ def _top_phase(summary: ConfigSummary) -> tuple[str | None, float | None]:
 
 
 def _carbon(
-    energy_j: float, summary: ConfigSummary, country: str | None, pue: float | None
+    energy_j: float,
+    summary: ConfigSummary,
+    country: str | None,
+    pue: float | None,
+    cloud: str | None = None,
 ) -> tuple[Co2eResult, str]:
     """The CO2e of ``energy_j`` and where its grid comes from, in words
     (``genwatt.carbon.setting.choose_setting``)."""
-    setting, origin = choose_setting(summary.carbon, country=country, pue=pue)
+    setting, origin = choose_setting(summary.carbon, country=country, pue=pue, cloud=cloud)
     grid = setting.intensity
     rate = f"{fmt.sig(grid.g_per_kwh)} g/kWh"
     where = "world-average grid" if grid.is_default else f"grid of {grid.name}"
@@ -162,12 +167,13 @@ def headline(
     *,
     country: str | None = None,
     pue: float | None = None,
+    cloud: str | None = None,
     name: str | None = None,
 ) -> Headline | None:
     """The headline of ``model`` from its configurations; None when none has energy.
 
-    ``country`` (an explicit choice, such as ``genwatt report --country``) wins over
-    the country the runs stored; ``name`` replaces the model's name in the text (a
+    ``country`` or ``cloud`` (an explicit choice, such as ``genwatt report --country``)
+    wins over the grid the runs stored; ``name`` replaces the model's name in the text (a
     report names the machine too).
     """
     chosen = reference(model, summaries)
@@ -176,10 +182,10 @@ def headline(
     summary, why = chosen
     batch = int(summary.config.get("batch_size") or 1)
     energy_j = summary.mean_energy_j / batch
-    if summary.carbon_error and not country:  # stored, but unusable: say so, guess nothing
+    if summary.carbon_error and not (country or cloud):  # stored, unusable: say so, guess nothing
         co2e_g, grid, relatable = None, f"no grid intensity: {summary.carbon_error}", ""
     else:
-        result, grid = _carbon(energy_j, summary, country, pue)
+        result, grid = _carbon(energy_j, summary, country, pue, cloud)
         co2e_g = result.co2e_g
         relatable = most_relatable(equivalents(result.energy_j_facility, result.co2e_g))
     top, share = _top_phase(summary)

@@ -205,19 +205,21 @@ def build_leaderboard(
     *,
     country: str | None = None,
     pue: float | None = None,
+    cloud: str | None = None,
 ) -> Leaderboard:
     """A ranking of models per task, and a row for every measured configuration.
 
     CO2e: each configuration on the carbon setting its runs were stored with, with
-    ``country`` and ``pue`` replacing its parts when given (``choose_setting``)."""
-    choose_setting(None, country=country, pue=pue)  # a bad country fails before any row
+    ``country`` or ``cloud`` and ``pue`` replacing its parts when given
+    (``choose_setting``)."""
+    choose_setting(None, country=country, pue=pue, cloud=cloud)  # a bad grid fails first
     rows: dict[tuple[str, str], LeaderboardRow] = {}
     grids: dict[str, None] = {}  # an ordered set
 
     def row(item: Series, summary: ConfigSummary) -> LeaderboardRow:
         key = (item.label, summary.key)  # each configuration is looked up once
         if key not in rows:
-            setting, origin = choose_setting(summary.carbon, country=country, pue=pue)
+            setting, origin = choose_setting(summary.carbon, country=country, pue=pue, cloud=cloud)
             grids[f"{setting.describe()}: {origin}"] = None
             rows[key] = _row(item, summary, predictor, setting)
         return rows[key]

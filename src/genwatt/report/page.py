@@ -313,12 +313,15 @@ def render_page(
     figures: list[RenderedFigure],
     country: str | None,
     pue: float | None = None,
+    cloud: str | None = None,
 ) -> str:
     """The whole page; every user-supplied string is escaped on the way in."""
     bodies: dict[str, str] = {
         "leaderboard": leaderboard_html(content.leaderboard),
         "configurations": configurations_html(content.leaderboard),
-        "commands": other_runs_html(content.other_runs, content.other_runs_total, country, pue),
+        "commands": other_runs_html(
+            content.other_runs, content.other_runs_total, country, pue, cloud
+        ),
         "key": _key_html(),
         "mitigation": mitigation_html(
             content.mitigation,

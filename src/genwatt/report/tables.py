@@ -213,12 +213,18 @@ def configurations_html(board: Leaderboard) -> str:
 
 
 def _run_co2e_g(
-    record: RunRecord, energy_j: float | None, country: str | None, pue: float | None
+    record: RunRecord,
+    energy_j: float | None,
+    country: str | None,
+    pue: float | None,
+    cloud: str | None = None,
 ) -> tuple[float | None, str]:
     """A stored run's gross CO2e on its own carbon setting (``choose_setting``), and
     that setting in words; None with the reason when its stored country is unknown."""
     try:
-        setting, origin = choose_setting(stored_setting(record.extra), country=country, pue=pue)
+        setting, origin = choose_setting(
+            stored_setting(record.extra), country=country, pue=pue, cloud=cloud
+        )
     except GenwattError as exc:
         return None, str(exc)
     if energy_j is None or not math.isfinite(energy_j):
@@ -227,7 +233,11 @@ def _run_co2e_g(
 
 
 def other_runs_html(
-    runs: tuple[RunRecord, ...], total: int, country: str | None, pue: float | None = None
+    runs: tuple[RunRecord, ...],
+    total: int,
+    country: str | None,
+    pue: float | None = None,
+    cloud: str | None = None,
 ) -> str:
     """Runs that are not generations (commands under ``genwatt measure``), newest first.
 
@@ -243,7 +253,7 @@ def other_runs_html(
     for record in runs:
         main = record.main_window
         energy_j = None if main is None else main.total_energy_j
-        grams, grid = _run_co2e_g(record, energy_j, country, pue)
+        grams, grid = _run_co2e_g(record, energy_j, country, pue, cloud)
         what = record.config.get("command") or record.kind
         status = "" if record.ok else f' <span class="gw-failed">{e(record.status)}</span>'
         kind = str(main.overall_provenance()) if main is not None else ""

@@ -138,6 +138,7 @@ def check_options(
     idle_seconds: float = 0.0,
     country: str | None = None,
     pue: float | None = None,
+    cloud: str | None = None,
 ) -> CarbonSetting:
     """Raise ``GenwattError`` for anything ``measure_command`` would refuse, so that a
     caller can refuse before it prepares anything else (the CLI opens the store next).
@@ -149,7 +150,7 @@ def check_options(
             f"--idle-seconds must be a finite number of seconds >= 0, got {idle_seconds!r}; "
             "use 0 to skip the idle measurement"
         )
-    return CarbonSetting.resolve(country, pue)  # a bad country or PUE fails now
+    return CarbonSetting.resolve(country, pue, cloud=cloud)  # a bad grid or PUE fails now
 
 
 def measure_command(
@@ -159,6 +160,7 @@ def measure_command(
     idle_seconds: float = 0.0,
     country: str | None = None,
     pue: float | None = None,
+    cloud: str | None = None,
     stdout: IO[str] | None = None,
 ) -> CommandMeasurement:
     """Run ``command`` to completion inside one window named ``"run"``.
@@ -170,7 +172,9 @@ def measure_command(
     with ``signal`` set. A window flag says so when processes of the command's group
     are still running after it exited.
     """
-    setting = check_options(command, idle_seconds=idle_seconds, country=country, pue=pue)
+    setting = check_options(
+        command, idle_seconds=idle_seconds, country=country, pue=pue, cloud=cloud
+    )
     meter = meter or Meter()
     if idle_seconds > 0:
         meter.idle(idle_seconds)
