@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,9 +88,9 @@ class ConfigSummary:
     def mean_co2e_g(self) -> float | None:
         """CO2e of the mean run on the grid the runs were stored with; None without one
         (or without energy): never priced on a grid the runs did not name."""
-        if self.carbon is None or not self.energy_j or not math.isfinite(self.mean_energy_j):
+        if self.carbon is None or not self.energy_j:
             return None
-        return self.carbon.co2e(self.mean_energy_j).co2e_g
+        return self.carbon.co2e_g(self.mean_energy_j)
 
 
 def summarize_runs(records: list[RunRecord]) -> list[ConfigSummary]:

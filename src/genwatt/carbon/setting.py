@@ -31,7 +31,7 @@ from genwatt.carbon.intensity import (
     co2e_on,
     grid_intensity,
 )
-from genwatt.errors import ConfigError
+from genwatt.errors import ConfigError, GenwattError
 
 ENV_PUE = "GENWATT_PUE"
 
@@ -90,6 +90,13 @@ class CarbonSetting:
         if not math.isfinite(energy_j):
             raise ValueError(f"energy_j must be finite, got {energy_j!r}")
         return co2e_on(max(energy_j, 0.0), self.intensity, self.pue)
+
+    def co2e_g(self, energy_j: float | None) -> float | None:
+        """Grams of CO2e of ``energy_j``, or None when there is no finite figure to price
+        (a prediction without one, a run without windows): unknown, never zero."""
+        if energy_j is None or not math.isfinite(energy_j):
+            return None
+        return self.co2e(energy_j).co2e_g
 
     def describe(self) -> str:
         """One line for a person: which grid, how many g/kWh, from when, and the PUE.
@@ -187,6 +194,27 @@ def choose_setting(
     return CarbonSetting(intensity, value), origin
 
 
+def stored_run_co2e(
+    extra: dict[str, Any],
+    energy_j: float | None,
+    *,
+    country: str | None = None,
+    pue: float | None = None,
+    cloud: str | None = None,
+) -> tuple[float | None, str]:
+    """A stored run's gross CO2e in grams, on its own setting (``choose_setting``), and
+    that setting in words; None when the run has no finite energy, and None with the
+    reason as the words when its stored country is unknown to this version. What the
+    report's commands table and the exports show, one computation for both."""
+    try:
+        setting, origin = choose_setting(
+            stored_setting(extra), country=country, pue=pue, cloud=cloud
+        )
+    except GenwattError as exc:
+        return None, str(exc)
+    return setting.co2e_g(energy_j), f"{setting.describe()}: {origin}"
+
+
 __all__ = [
     "ENV_CLOUD",
     "ENV_COUNTRY",
@@ -194,5 +222,6 @@ __all__ = [
     "RECORD_KEY",
     "CarbonSetting",
     "choose_setting",
+    "stored_run_co2e",
     "stored_setting",
 ]

@@ -65,7 +65,7 @@ def predict(
         )
         data = result.to_dict()
         for row in data["rows"]:
-            row["co2e_g"] = _co2e_g(row["energy_gpu_j"], carbon)
+            row["co2e_g"] = carbon.co2e_g(row["energy_gpu_j"])
         if json_out:
             calib = result.predictions[0].calibration.summary() if result.predictions else None
             data |= {"calibration": calib, "carbon": carbon.to_dict()}
@@ -77,17 +77,12 @@ def predict(
 
     prediction = run_predict(model, gpu, calibration=calibration, **settings)
     data = prediction.to_dict()
-    data |= {"co2e_g": _co2e_g(data["energy_gpu_j"], carbon), "carbon": carbon.to_dict()}
+    data |= {"co2e_g": carbon.co2e_g(data["energy_gpu_j"]), "carbon": carbon.to_dict()}
     if json_out:
         typer.echo(json.dumps(data, indent=2))
     else:
         _print_prediction(data)
         _print_carbon(carbon, f"{mass_g(data['co2e_g'])} CO2e (predicted, GPU energy)")
-
-
-def _co2e_g(energy_j: float | None, carbon: CarbonSetting) -> float | None:
-    """Grams of CO2e of a predicted GPU energy on ``carbon``; None without one."""
-    return None if energy_j is None else carbon.co2e(energy_j).co2e_g
 
 
 def _print_carbon(carbon: CarbonSetting, what: str) -> None:

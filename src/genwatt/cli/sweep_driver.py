@@ -86,9 +86,8 @@ def execute(
 
 def _co2e(cost: PlannedCost, carbon: CarbonSetting) -> dict[str, Any]:
     """The predicted GPU energy's CO2e on ``carbon``, for a dry run's JSON."""
-    if cost.energy_gpu_j is None:
-        return {"co2e_g": None}
-    return {"co2e_g": carbon.co2e(cost.energy_gpu_j).co2e_g, "carbon": carbon.to_dict()}
+    grams = carbon.co2e_g(cost.energy_gpu_j)
+    return {"co2e_g": grams} if grams is None else {"co2e_g": grams, "carbon": carbon.to_dict()}
 
 
 def interrupted_message(stop: KeyboardInterrupt, sweep: str, *, resumable: bool) -> str:

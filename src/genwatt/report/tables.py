@@ -7,13 +7,11 @@ value shows "—" with a numbered note saying why, never an empty cell.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from html import escape
 
 from genwatt import formatting as fmt
-from genwatt.carbon.setting import choose_setting, stored_setting
-from genwatt.errors import GenwattError
+from genwatt.carbon.setting import stored_run_co2e
 from genwatt.report.leaderboard import PER, Leaderboard, LeaderboardRow, Ranking
 from genwatt.report.provenance import PREDICTED, look
 from genwatt.report.ratings import MIN_MODELS, STARS, star_text
@@ -212,26 +210,6 @@ def configurations_html(board: Leaderboard) -> str:
     return "".join(parts) + _grid_note(board) + notes.html()
 
 
-def _run_co2e_g(
-    record: RunRecord,
-    energy_j: float | None,
-    country: str | None,
-    pue: float | None,
-    cloud: str | None = None,
-) -> tuple[float | None, str]:
-    """A stored run's gross CO2e on its own carbon setting (``choose_setting``), and
-    that setting in words; None with the reason when its stored country is unknown."""
-    try:
-        setting, origin = choose_setting(
-            stored_setting(record.extra), country=country, pue=pue, cloud=cloud
-        )
-    except GenwattError as exc:
-        return None, str(exc)
-    if energy_j is None or not math.isfinite(energy_j):
-        return None, f"{setting.describe()}: {origin}"
-    return setting.co2e(energy_j).co2e_g, f"{setting.describe()}: {origin}"
-
-
 def other_runs_html(
     runs: tuple[RunRecord, ...],
     total: int,
@@ -253,7 +231,7 @@ def other_runs_html(
     for record in runs:
         main = record.main_window
         energy_j = None if main is None else main.total_energy_j
-        grams, grid = _run_co2e_g(record, energy_j, country, pue, cloud)
+        grams, grid = stored_run_co2e(record.extra, energy_j, country=country, pue=pue, cloud=cloud)
         what = record.config.get("command") or record.kind
         status = "" if record.ok else f' <span class="gw-failed">{e(record.status)}</span>'
         kind = str(main.overall_provenance()) if main is not None else ""

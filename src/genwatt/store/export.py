@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from genwatt.carbon.setting import choose_setting, stored_setting
-from genwatt.errors import GenwattError, StoreError
+from genwatt.carbon.setting import stored_run_co2e
+from genwatt.errors import StoreError
 from genwatt.store.records import RunRecord
 from genwatt.units import j_to_wh
 
@@ -102,16 +102,8 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
 def _co2e_cells(record: RunRecord) -> dict[str, Any]:
     """The run's gross CO2e on the carbon setting it was stored with (the world average
     for runs stored without one), as the report shows it, and that setting in words."""
-    try:
-        setting, origin = choose_setting(stored_setting(record.extra))
-    except GenwattError as exc:  # a stored country this version does not know
-        return {"co2e_g_gross": None, "co2e_grid": str(exc)}
-    energy_j = record.total_energy_j
-    grams = None if energy_j is None or not math.isfinite(energy_j) else setting.co2e(energy_j)
-    return {
-        "co2e_g_gross": None if grams is None else grams.co2e_g,
-        "co2e_grid": f"{setting.describe()}: {origin}",
-    }
+    grams, grid = stored_run_co2e(record.extra, record.total_energy_j)
+    return {"co2e_g_gross": grams, "co2e_grid": grid}
 
 
 def _run_row(record: RunRecord) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
