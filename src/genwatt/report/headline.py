@@ -86,10 +86,10 @@ def _default_settings(model: str) -> dict[str, Any]:
 def _fps(model: str) -> float | None:
     """Frames per second of the model's videos, when its spec records one."""
     try:
-        fps = getattr(get_model(model).defaults, "fps", None)
-    except GenwattError:
+        fps = get_model(model).defaults.fps
+    except GenwattError:  # a model this version does not register
         return None
-    return float(fps) if isinstance(fps, int | float) and fps > 0 else None
+    return float(fps) if fps else None
 
 
 def _work(summary: ConfigSummary) -> float:
