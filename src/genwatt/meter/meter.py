@@ -361,11 +361,13 @@ class Meter:
                 self._record_sample(stop)
 
     def _record_sample(self, stop: threading.Event) -> None:
-        snapshot = _read_all(self.sources)
-        now = time.perf_counter()
+        # Read under the lock, like a window boundary: a sample never lands between a
+        # boundary's synchronisation and its reading, nor after the sampler was stopped.
         with self._lock:
             if stop.is_set():  # stopped meanwhile: the timeline may be a newer sampler's
                 return
+            snapshot = _read_all(self.sources)
+            now = time.perf_counter()
             tl = self._timeline
             if tl.last_snapshot is None or tl.last_t is None or now <= tl.last_t:
                 return
