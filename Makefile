@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first, pinned, so that nothing later resolves a CUDA build from the registry.
 	$(BIN)/python -m pip install -q -c constraints.txt torch==2.13.0
-	$(BIN)/python -m pip install -q -c constraints.txt -e ".[ml,dev,mitigate]"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[ml,dev,mitigate,suite]"
 	touch $(STAMP)
 
 demo: $(STAMP)

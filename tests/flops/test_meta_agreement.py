@@ -80,6 +80,13 @@ SETTINGS: dict[str, list[dict[str, Any]]] = {
         {"num_frames": 8, "height": 512, "width": 768, "guidance": 1.0},
     ],
     "sd1.5": [{}, {"height": 520, "width": 776}, {"height": 768, "width": 768, "guidance": 1.0}],
+    "sd2.1": [{}, {"height": 512, "width": 776}, {"height": 1024, "width": 576, "guidance": 1.0}],
+    "sd-turbo": [{}, {"height": 768, "width": 512, "guidance": 7.5}, {"height": 256, "width": 392}],
+    "sdxl-turbo": [
+        {},
+        {"height": 1024, "width": 1024, "guidance": 5.0},
+        {"height": 512, "width": 904},
+    ],
     "sdxl-base-1.0": [
         {},
         {"height": 1000, "width": 520},

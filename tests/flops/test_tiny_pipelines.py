@@ -36,6 +36,9 @@ VARIANTS: list[tuple[str, dict[str, Any], int]] = [
     ("wan-reference", {}, 1),
     ("wan-reference", {"guidance": 1.0, "num_frames": 2, "steps": 7, "height": 48}, 2),
     ("sd-tiny", {"steps": 3, "height": 40}, 2),
+    # the turbo models' settings on their shared tiny forms: one step, no CFG pass
+    ("sd2-tiny", {"steps": 1, "guidance": 0.0}, 1),
+    ("sdxl-tiny", {"steps": 1, "guidance": 0.0}, 2),
     ("mochi-tiny", {"num_frames": 7}, 2),
     ("cogvideox-tiny", {"num_frames": 13}, 1),
     ("hunyuanvideo-tiny", {"num_frames": 21, "height": 48}, 1),

@@ -256,6 +256,10 @@ def test_text_models_resolve_token_budgets() -> None:
         ("wan2.1-t2v-1.3b", 5.0, 2),
         ("wan2.1-t2v-1.3b", 1.0, 1),  # the pipelines skip the uncond pass at guidance <= 1
         ("sd1.5", 7.5, 2),
+        ("sd2.1", 7.5, 2),
+        ("sd-turbo", 0.0, 1),  # the turbo cards' guidance 0: no unconditional pass
+        ("sdxl-turbo", 0.0, 1),
+        ("sdxl-turbo", 5.0, 2),  # a plain SDXL pipeline: guidance > 1 still runs CFG
         ("flux.1-dev", 3.5, 1),  # guidance-distilled: one pass
         ("hunyuanvideo", 6.0, 1),
         ("flux.1-schnell", 0.0, 1),

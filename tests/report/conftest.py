@@ -404,6 +404,141 @@ class FakePredictor:
         )
 
 
+# ------------------------------------------------------------------ genwatt suite runs
+
+SUITE_QUERIES = 8
+
+
+def _suite_window(name: str, gpu_j: float | None, cpu_j: float, duration_s: float) -> WindowResult:
+    """GPU measured; the CPU's energy estimated, 3/4 package and 1/4 DRAM."""
+    energy = {"cpu:0": cpu_j * 3 / 4, "dram:0": cpu_j / 4}
+    provenance = {"cpu:0": Provenance.ESTIMATED, "dram:0": Provenance.ESTIMATED}
+    method = {"cpu:0": Method.ESTIMATE, "dram:0": Method.ESTIMATE}
+    if gpu_j is not None:
+        energy["gpu:0"] = gpu_j
+        provenance["gpu:0"] = Provenance.MEASURED
+        method["gpu:0"] = Method.COUNTER
+    return WindowResult(
+        name=name,
+        started_at=1.7e9,
+        duration_s=duration_s,
+        energy_j=energy,
+        provenance=provenance,
+        method=method,
+        parent=None if name == "generation" else "generation",
+    )
+
+
+# Each phase's share of every domain; what is left (1/4) is "other".
+SUITE_PHASES = {"preprocess": 1 / 8, "forward": 1 / 2, "postprocess": 1 / 8}
+
+
+def suite_run(
+    task: str,
+    model: str,
+    gpu_j: float | None,
+    cpu_j: float,
+    *,
+    kind: str = "task-specific",
+    batch: int = 1,
+    queries: int = SUITE_QUERIES,
+    params: int | None = None,
+    protocol: str = "genwatt",
+    weights: str = "random",
+    tokens: int = 0,
+    quality: dict[str, Any] | None = None,
+    error: str | None = None,
+    suite: str = "suite-a",
+) -> RunRecord:
+    """A run as ``genwatt suite`` stores one configuration: on an H100 when ``gpu_j`` is
+    given, else on a CPU. With ``tokens``, ``forward`` becomes ``prefill`` (1/4) and
+    ``tokens`` equal ``token:i`` windows (1/4 between them)."""
+    device = "cpu" if gpu_j is None else "cuda"
+    config = {
+        "task": task,
+        "model": model,
+        "repo_id": f"org/{model}",
+        "kind": kind,
+        "family": "test",
+        "params": params,
+        "batch_size": batch,
+        "weights": weights,
+        "device": device,
+        "dtype": None,
+        "queries": queries,
+        "warmup": 0,
+        "new_tokens": tokens or None,
+        "steps": None,
+        "data": "builtin",
+        "seed": 0,
+        "protocol": protocol,
+    }
+    key = f"{task}|{model}|b{batch}|{weights}|{device}|{protocol}"
+    environment = CPU_ENV if gpu_j is None else GPU_ENV
+    if error is not None:
+        return RunRecord(
+            kind="suite",
+            status=RunStatus.FAILED,
+            started_at=1.7e9,
+            duration_s=0.5,
+            config=config,
+            environment=environment,
+            error=error,
+            sweep=suite,
+            config_key=key,
+        )
+    windows = [_suite_window("generation", gpu_j, cpu_j, duration_s=2.0)]
+    shares = dict(SUITE_PHASES)
+    if tokens:
+        shares = {"preprocess": 1 / 8, "prefill": 1 / 4, "postprocess": 1 / 8}
+    for name, share in shares.items():
+        g = None if gpu_j is None else gpu_j * share
+        windows.append(_suite_window(name, g, cpu_j * share, duration_s=2.0 * share))
+    for i in range(1, tokens + 1):
+        g = None if gpu_j is None else gpu_j / 4 / tokens
+        windows.append(_suite_window(f"token:{i}", g, cpu_j / 4 / tokens, 0.5 / tokens))
+    return RunRecord(
+        kind="suite",
+        started_at=1.7e9,
+        duration_s=2.0,
+        config=config,
+        windows=windows,
+        environment=environment,
+        sweep=suite,
+        config_key=key,
+        extra={"queries_run": queries, "quality": quality or {"reason": "random weights"}},
+    )
+
+
+SUITE_QUALITY = {
+    "metric": "squad-f1",
+    "value": 0.75,
+    "n": 8,
+    "correct": 6,
+    "higher_is_better": True,
+}
+
+
+def suite_runs() -> list[RunRecord]:
+    """A suite on an H100: text classification (three task-specific models, one of them
+    at three batch sizes, and T5 zero-shot), question answering (one of each kind), text
+    generation (two models, ten tokens) and a summarization model that failed."""
+    tc = "text-classification"
+    return [
+        suite_run(tc, "small", 4.0, 12.0),
+        suite_run(tc, "small", 8.0, 32.0, batch=4),
+        suite_run(tc, "small", 16.0, 48.0, batch=16),
+        suite_run(tc, "medium", 16.0, 16.0),
+        suite_run(tc, "large", 64.0, 64.0),
+        suite_run(tc, "t5-base", 256.0, 256.0, kind="multi-purpose"),
+        suite_run("question-answering", "qa", 8.0, 8.0, quality=SUITE_QUALITY),
+        suite_run("question-answering", "flan", 128.0, 64.0, kind="multi-purpose"),
+        suite_run("text-generation", "gen-small", 32.0, 32.0, params=10**8, tokens=10),
+        suite_run("text-generation", "gen-big", 512.0, 128.0, params=7 * 10**9, tokens=10),
+        suite_run("summarization", "bart", 1.0, 1.0, error="RuntimeError: out of memory\nmore"),
+    ]
+
+
 @pytest.fixture
 def fake_predictor() -> Callable[..., Lookup]:
     return FakePredictor()
@@ -429,6 +564,9 @@ def synth() -> Any:
         H100=H100,
         XSS=XSS,
         FakePredictor=FakePredictor,
+        suite_run=suite_run,
+        suite_runs=suite_runs,
+        SUITE_QUERIES=SUITE_QUERIES,
     )
 
 

@@ -135,6 +135,17 @@ def test_report_loads_without_errors_and_draws_every_figure(
         shutil.copyfile(screenshot, DOCS_SCREENSHOT)
 
 
+def test_the_suite_sections_load_without_errors(chromium: str, synth, tmp_path: Path) -> None:
+    store = synth.write_store(tmp_path / "suite.db", synth.suite_runs())
+    result = write_report(store, tmp_path / "suite.html", predictor=synth.FakePredictor())
+    assert result.figures == 2  # energy by task, energy by batch size
+    figures = _check_loaded_cleanly(load(chromium, result.path, tmp_path), result.figures)
+    assert [re.search(r'data-section="([^"]+)"', f).group(1) for f in figures] == [
+        "suite-map",
+        "suite-batch",
+    ]
+
+
 def test_scripts_in_user_strings_do_not_run(chromium: str, xss_runs, synth, tmp_path: Path) -> None:
     store = synth.write_store(tmp_path / "xss.db", xss_runs)
     result = write_report(store, tmp_path / "xss.html", predictor=synth.FakePredictor())

@@ -23,8 +23,8 @@ from genwatt.run.runner import (
     SweepInterrupted,
     SweepOutcome,
     SweepRunner,
-    _interrupted,
     failure_kind,
+    interrupted_by_user,
 )
 from genwatt.run.sweep_spec import parse_spec
 from genwatt.store.records import FailureKind, RunRecord
@@ -211,8 +211,8 @@ def test_an_error_raised_while_ctrl_c_propagates_is_the_interrupt() -> None:
         except KeyboardInterrupt:
             raise WindowError("no open window named 'forward:0'") from None
     except WindowError as exc:
-        assert _interrupted(exc)
-    assert not _interrupted(RuntimeError("out of memory"))
+        assert interrupted_by_user(exc)
+    assert not interrupted_by_user(RuntimeError("out of memory"))
 
 
 def test_failure_kinds() -> None:

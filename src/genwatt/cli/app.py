@@ -42,6 +42,8 @@ _COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "check-reference": ("genwatt.cli.check_reference", "check_reference", {}),
     "mitigate": ("genwatt.cli.mitigate", "mitigate", {}),
     "carbon": ("genwatt.cli.carbon", "carbon", {}),
+    "tasks": ("genwatt.cli.tasks", "tasks", {}),
+    "suite": ("genwatt.cli.suite", "suite", {}),
 }
 
 

@@ -11,7 +11,7 @@ from genwatt.labels import settings_label
 from genwatt.models.registry import list_models
 
 
-def _count(n: int | None) -> str:
+def short_count(n: int | None) -> str:
     if n is None:
         return "-"
     for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
@@ -55,7 +55,7 @@ def models(
             str(row["repo_id"] or "-"),
             str(row["task"]),
             str(row["family"]),
-            _count(row["denoiser_params"]),  # type: ignore[arg-type]
+            short_count(row["denoiser_params"]),  # type: ignore[arg-type]
             _settings(row["defaults"]),  # type: ignore[arg-type]
             str(tiny),
         )

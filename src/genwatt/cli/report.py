@@ -37,7 +37,7 @@ def report(
     sweep: Annotated[str | None, typer.Option("--sweep", help="Only runs of this sweep.")] = None,
     kind: Annotated[
         str | None,
-        typer.Option("--kind", help="Only runs of this kind (sweep, measure, mitigation)."),
+        typer.Option("--kind", help="Only runs of this kind (sweep, measure, mitigation, suite)."),
     ] = None,
     png: Annotated[
         Path | None,
@@ -65,8 +65,18 @@ def report(
             "--pue", help="Facility overhead for CO2e instead of the runs' own (1.0 to 3.0)."
         ),
     ] = None,
+    ai_energy_score: Annotated[
+        Path | None,
+        typer.Option(
+            "--ai-energy-score-export",
+            help="Also write the `genwatt suite` runs into this folder as AI Energy Score "
+            "publishes them: per task and model, benchmark_report.json, GPU_ENERGY_WH.txt "
+            "and GPU_ENERGY_SUMMARY.json.",
+        ),
+    ] = None,
 ) -> None:
-    """Write an HTML report of stored runs: leaderboard, scaling, phases, power over time."""
+    """Write an HTML report of stored runs: leaderboard, scaling, phases, power over time,
+    and the suite's tasks."""
     from genwatt.report import write_report
 
     result = write_report(
@@ -78,6 +88,7 @@ def report(
         country=country,
         pue=pue,
         cloud=cloud,
+        ai_energy_score_dir=ai_energy_score,
     )
     typer.echo(
         f"wrote the report of {result.runs} runs ({result.figures} figures) to "
@@ -85,6 +96,17 @@ def report(
     )
     if png is not None:
         typer.echo(f"wrote {len(result.png_paths)} PNG figures to {png}")
+    if result.export is not None:
+        failed = (
+            f" ({result.export.failed} failed, listed in index.json)"
+            if result.export.failed
+            else ""
+        )
+        typer.echo(
+            f"wrote the AI Energy Score export of {result.export.exported} configurations "
+            f"(task, model, batch size){failed} "
+            f"to {result.export.folder.absolute()}"
+        )
 
 
 def finish_report(store: Path, path: Path | None, *, err: bool = False) -> Path | None:

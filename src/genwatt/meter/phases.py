@@ -7,6 +7,10 @@ as sub-phases) and ``vae_decode``. A pipeline of several stages (a prior, then a
 decoder) names the steps of its secondary stages ``step:<stage>:<i>``; each stage's
 steps are also reported on their own. Text generation: ``prefill`` (the prompt
 and the first token) and ``decode`` (the ``token:<i>`` windows, one per further token).
+The tasks of the multi-task suite: ``preprocess`` (tokenise, resize, featurise),
+``forward`` (one pass of an encoder, a classifier, a detector) or, for generating
+models, ``encode`` (an encoder-decoder's encoder, a captioner's vision encoder), then
+``prefill`` and ``decode``; and ``postprocess`` (decode ids, pick labels and boxes).
 Works on live windows and on windows read back from the store, since it relies only on
 their names. Energy outside every phase (scheduler set-up, latents preparation,
 post-processing) is ``other``.
@@ -28,8 +32,24 @@ DENOISE = "denoise"
 VAE_DECODE = "vae_decode"
 PREFILL = "prefill"
 DECODE = "decode"
+PREPROCESS = "preprocess"
+FORWARD = "forward"
+ENCODE = "encode"
+POSTPROCESS = "postprocess"
 OTHER = "other"
-PHASES = (TEXT_ENCODE, IMAGE_ENCODE, VAE_ENCODE, DENOISE, VAE_DECODE, PREFILL, DECODE)
+PHASES = (
+    PREPROCESS,
+    TEXT_ENCODE,
+    IMAGE_ENCODE,
+    VAE_ENCODE,
+    DENOISE,
+    VAE_DECODE,
+    FORWARD,
+    ENCODE,
+    PREFILL,
+    DECODE,
+    POSTPROCESS,
+)
 STEP_PREFIX = "step:"
 TOKEN_PREFIX = "token:"
 FORWARD_PREFIX = "forward:"
@@ -124,15 +144,13 @@ def breakdown(windows: list[WindowResult]) -> PhaseBreakdown:
     forwards = [w for w in windows if w.name.startswith(FORWARD_PREFIX)]
     denoise_steps = [w for w in steps if w.name.startswith(STEP_PREFIX)]
     phases: dict[str, WindowResult] = {}
-    for phase, parts in (
-        (TEXT_ENCODE, [w for w in windows if w.name == TEXT_ENCODE]),
-        (IMAGE_ENCODE, [w for w in windows if w.name == IMAGE_ENCODE]),
-        (VAE_ENCODE, [w for w in windows if w.name == VAE_ENCODE]),
-        (DENOISE, denoise_steps),
-        (VAE_DECODE, [w for w in windows if w.name == VAE_DECODE]),
-        (PREFILL, [w for w in windows if w.name == PREFILL]),
-        (DECODE, [w for w in steps if w.name.startswith(TOKEN_PREFIX)]),
-    ):
+    for phase in PHASES:
+        if phase == DENOISE:
+            parts = denoise_steps
+        elif phase == DECODE:
+            parts = [w for w in steps if w.name.startswith(TOKEN_PREFIX)]
+        else:
+            parts = [w for w in windows if w.name == phase]
         if parts:
             phases[phase] = combine(phase, parts, parent=GENERATION)
     inside = combine("phases", phases.values(), parent=GENERATION)

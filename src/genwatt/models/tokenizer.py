@@ -130,6 +130,11 @@ _SPECIALS: dict[str, _Specials] = {
 }
 
 
+def plain_tokens() -> list[str]:
+    """The words and punctuation of the built-in vocabulary, in id order (no specials)."""
+    return list(dict.fromkeys([*_WORDS, *_PUNCTUATION]))
+
+
 def _specials(kind: str) -> _Specials:
     try:
         return _SPECIALS[kind]

@@ -20,6 +20,8 @@ from genwatt.report import captions
 from genwatt.report.document import ReportContent, collect
 from genwatt.report.page import RenderedFigure, render_page
 from genwatt.report.predicted import GenwattPredictor, Predictor
+from genwatt.report.suite_export import SuiteExport, export_ai_energy_score
+from genwatt.report.suite_section import is_suite
 from genwatt.store.records import RunRecord
 from genwatt.store.store import ResultsStore
 
@@ -57,6 +59,7 @@ class ReportResult:
     runs: int
     figures: int
     png_paths: list[Path] = field(default_factory=list)
+    export: SuiteExport | None = None  # the AI Energy Score export, when asked for
 
 
 def default_report_path(store_path: Path) -> Path:
@@ -71,12 +74,28 @@ def _slug(text: str) -> str:
     return slug[:60].rstrip("-") or "figure"
 
 
-_SECTION_ORDER = ("scaling", "phases", "steps", "timelines", "mitigation")
+_SECTION_ORDER = (
+    "suite-map",
+    "suite-batch",
+    "scaling",
+    "phases",
+    "steps",
+    "timelines",
+    "mitigation",
+)
 
 
 def _jobs(content: ReportContent) -> list[tuple[str, str, Any, str]]:
     """(section, label, data, caption) for every figure, in the page's order."""
+    from genwatt.report.suite_figures import batch_caption, map_caption
+
     jobs: list[tuple[str, str, Any, str]] = []
+    for group in content.suite.groups:
+        if group.task_map is not None:
+            jobs.append(("suite-map", group.label, group.task_map, map_caption(group.task_map)))
+        if group.batch_curves is not None:
+            curves = group.batch_curves
+            jobs.append(("suite-batch", group.label, curves, batch_caption(curves)))
     for item in content.series:
         label = item.series.label
         if item.scaling is not None:
@@ -97,8 +116,11 @@ def _jobs(content: ReportContent) -> list[tuple[str, str, Any, str]]:
 def _draw(content: ReportContent) -> list[NamedFigure]:
     from genwatt.report import figures as draw
     from genwatt.report.mitigation_figure import draw_pareto
+    from genwatt.report.suite_figures import draw_batch_curves, draw_task_map
 
     painters: dict[str, Callable[[Any], Figure]] = {
+        "suite-map": draw_task_map,
+        "suite-batch": draw_batch_curves,
         "scaling": draw.draw_scaling,
         "phases": draw.draw_phases,
         "steps": draw.draw_steps,
@@ -188,18 +210,27 @@ def write_report(
     pue: float | None = None,
     cloud: str | None = None,
     predictor: Predictor | None = None,
+    ai_energy_score_dir: str | os.PathLike[str] | None = None,
 ) -> ReportResult:
     """Write the report of a store's runs (those of ``sweep`` and ``kind`` if given).
 
-    ``output`` defaults to ``X-report.html`` next to the store ``X.db``. Raises
-    ``ReportError`` when no run matches or a file cannot be written, ``StoreError``
-    when the store cannot be read.
+    ``output`` defaults to ``X-report.html`` next to the store ``X.db``. With
+    ``ai_energy_score_dir``, the suite runs are also exported there in the shape AI
+    Energy Score publishes (``suite_export``). Raises ``ReportError`` when no run
+    matches, when an export is asked for without suite runs, or when a file cannot be
+    written; ``StoreError`` when the store cannot be read.
     """
     with ResultsStore(store, create=False) as opened:
         records = opened.runs(kind=kind, sweep=sweep)
         store_path = opened.path
         if not records:
             raise ReportError(_nothing_matches(opened, sweep, kind))
+    if ai_energy_score_dir is not None and not any(is_suite(r) for r in records):
+        raise ReportError(
+            f"none of the {len(records)} runs selected in {store_path} comes from "
+            "`genwatt suite`, so there is nothing to export in the AI Energy Score shape; "
+            "run `genwatt suite` first, or drop the --kind/--sweep filter that leaves them out"
+        )
     filters = {k: v for k, v in (("sweep", sweep), ("kind", kind)) if v is not None}
     built = build_report(
         records,
@@ -213,7 +244,15 @@ def write_report(
     path = Path(output).expanduser() if output is not None else default_report_path(store_path)
     _write_text(path, built.html)
     pngs = write_pngs(built.figures, Path(png_dir).expanduser()) if png_dir is not None else []
-    return ReportResult(path=path, runs=len(records), figures=len(built.figures), png_paths=pngs)
+    export = None
+    if ai_energy_score_dir is not None:
+        try:
+            export = export_ai_energy_score(records, ai_energy_score_dir)
+        except GenwattError as exc:
+            raise ReportError(str(exc)) from exc
+    return ReportResult(
+        path=path, runs=len(records), figures=len(built.figures), png_paths=pngs, export=export
+    )
 
 
 def _nothing_matches(store: ResultsStore, sweep: str | None, kind: str | None) -> str:

@@ -8,8 +8,10 @@ measured at all).
 
 Runs of ``genwatt mitigate`` (kind ``mitigation``) go to their own section only: a
 strategy's energy is summed over many cases and a strategy is no configuration to rank,
-so they stay out of the series, the leaderboard, the timelines and the commands. The
-facts at the top count every run.
+so they stay out of the series, the leaderboard, the timelines and the commands. Runs
+of ``genwatt suite`` (kind ``suite``, one per task, model and batch size, summed over
+many queries) have their own sections too (``suite_section``). The facts at the top
+count every run.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from genwatt.report.mitigation import MitigationSection, is_mitigation, mitigati
 from genwatt.report.predicted import Predictor
 from genwatt.report.provenance import ORDER
 from genwatt.report.series import Series, group_series, is_generation
+from genwatt.report.suite_section import SuiteSection, is_suite, suite_section
 from genwatt.store.records import RunRecord
 from genwatt.version import __version__
 
@@ -64,6 +67,7 @@ class ReportContent:
     sweeps: tuple[str, ...] = ()  # in the order first stored
     headlines: tuple[Headline, ...] = ()  # one per series, in the series' order
     mitigation: MitigationSection = field(default_factory=MitigationSection)
+    suite: SuiteSection = field(default_factory=SuiteSection)
     version: str = field(default=__version__)
 
     @property
@@ -79,7 +83,12 @@ class ReportContent:
             (s.scaling is not None) + (s.phases is not None) + (s.steps is not None)
             for s in self.series
         )
-        return per_series + len(self.timelines) + self.mitigation.figure_count
+        return (
+            per_series
+            + len(self.timelines)
+            + self.mitigation.figure_count
+            + self.suite.figure_count
+        )
 
 
 def _provenance_counts(records: Sequence[RunRecord]) -> dict[str, int]:
@@ -103,7 +112,7 @@ def collect(
     cloud: str | None = None,
 ) -> ReportContent:
     """Gather the report of ``records``; predictions come from ``predictor``."""
-    generations = [r for r in records if not is_mitigation(r)]
+    generations = [r for r in records if not is_mitigation(r) and not is_suite(r)]
     series = group_series(generations)
     others = [r for r in generations if not is_generation(r)]
     return ReportContent(
@@ -132,4 +141,5 @@ def collect(
             )
         ),
         mitigation=mitigation_section(records),
+        suite=suite_section(records),
     )

@@ -19,6 +19,7 @@ from datetime import datetime
 from genwatt.report.document import ReportContent
 from genwatt.report.mitigation_table import mitigation_html
 from genwatt.report.provenance import ESTIMATED, LOOKS, MEASURED, ORDER, PREDICTED
+from genwatt.report.suite_table import suite_leaderboard_html, suite_ratio_html
 from genwatt.report.tables import configurations_html, e, leaderboard_html, other_runs_html
 
 FIGURE_CLASS = "gw-figure"
@@ -29,6 +30,10 @@ MAX_SWEEPS_SHOWN = 4
 MAX_HEADLINES = 6
 
 SECTIONS = (
+    ("suite-map", "Energy by task"),
+    ("suite-leaderboard", "Leaderboard per task"),
+    ("suite-kinds", "Task-specific vs multi-purpose models"),
+    ("suite-batch", "Energy per query by batch size"),
     ("leaderboard", "Leaderboard"),
     ("configurations", "Every configuration measured"),
     ("scaling", "How energy and latency scale"),
@@ -41,6 +46,20 @@ SECTIONS = (
 )
 
 _INTROS = {
+    "suite-map": "Energy per 1,000 queries of every task `genwatt suite` ran, on a log "
+    "axis: the chart of Power Hungry Processing (Luccioni, Jernite and Strubell, FAccT "
+    "2024), where text classification and image generation sit orders of magnitude apart. "
+    "Each point is a model at its task's smallest batch size stored.",
+    "suite-leaderboard": "The models of each task ranked by energy per 1,000 queries at "
+    "batch size 1 (or the smallest stored), whole machine and GPU side by side, each with "
+    "its provenance, with star ratings in both AI Energy Score's and genwatt's formulas, "
+    "and quality and energy per correct answer where they were measured.",
+    "suite-kinds": "General models asked to do a task zero-shot (T5, Flan-T5, BLOOMZ) "
+    "against models trained for it, on the tasks that ran both. Power Hungry Processing "
+    "found the multi-purpose models costing several times to an order of magnitude more "
+    "on the same task.",
+    "suite-batch": "Energy per query against batch size, log-log, for every model stored "
+    "at two batch sizes or more (`genwatt suite --batch-sizes 1,8,32`).",
     "leaderboard": "Models of one task, ranked at the same settings: least energy per "
     "generation first. Only models are ranked, never the settings of one model.",
     "configurations": "Every configuration of every model and machine, in the order "
@@ -71,6 +90,11 @@ _INTROS = {
 # For a section the store has no data for: what it would show, and what fills it. The
 # page leaves such sections out and lists them in one line under the contents.
 _MISSING = {
+    "suite-map": "energy by task (a suite configuration that succeeded: `genwatt suite`)",
+    "suite-kinds": "task-specific vs multi-purpose models (a task run with both kinds: "
+    "`genwatt suite --tasks text-classification,question-answering,summarization` runs "
+    "T5, Flan-T5 and BLOOMZ beside the task-specific models)",
+    "suite-batch": "energy by batch size (`genwatt suite --batch-sizes 1,8,32`)",
     "configurations": "generations (`genwatt bench`)",
     "scaling": "how energy scales (a sweep over frames, resolution or steps: `genwatt bench`)",
     "phases": "where the energy goes (generations with phase windows: `genwatt bench`)",
@@ -317,6 +341,8 @@ def render_page(
 ) -> str:
     """The whole page; every user-supplied string is escaped on the way in."""
     bodies: dict[str, str] = {
+        "suite-leaderboard": suite_leaderboard_html(content.suite),
+        "suite-kinds": suite_ratio_html(content.suite),
         "leaderboard": leaderboard_html(content.leaderboard),
         "configurations": configurations_html(content.leaderboard),
         "commands": other_runs_html(
@@ -340,7 +366,15 @@ def render_page(
         + "</section>"
         for s, title in present
     )
-    absent = _absent_html(content, [s for s, _ in SECTIONS if not bodies[s]])
+    # The suite's sections are named as missing only in a report that has suite runs.
+    absent = _absent_html(
+        content,
+        [
+            s
+            for s, _ in SECTIONS
+            if not bodies[s] and (content.suite.groups or not s.startswith("suite-"))
+        ],
+    )
     footer = (
         "<footer>Written by genwatt "
         f"{e(content.version)}. This page is self-contained: it loads nothing from the "

@@ -17,25 +17,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-STARS = 5
+from genwatt.analysis.stars import STARS
+from genwatt.analysis.stars import log_band_edges_j as band_edges_j
+from genwatt.analysis.stars import log_band_stars as stars
+
 MIN_MODELS = 2
 
-
-def stars(energy_j: float, low_j: float, high_j: float) -> int:
-    """5 at ``low_j`` (the least energy observed) down to 1 at ``high_j``."""
-    if not 0 < low_j < high_j:
-        return STARS
-    share = (math.log(energy_j) - math.log(low_j)) / (math.log(high_j) - math.log(low_j))
-    band = min(STARS - 1, max(0, math.floor(share * STARS)))
-    return STARS - band
-
-
-def band_edges_j(low_j: float, high_j: float) -> list[float]:
-    """The ``STARS + 1`` edges of the bands, lowest energy first (for the page's key)."""
-    if not 0 < low_j < high_j:
-        return [low_j, high_j]
-    step = (math.log(high_j) - math.log(low_j)) / STARS
-    return [math.exp(math.log(low_j) + i * step) for i in range(STARS + 1)]
+__all__ = ["MIN_MODELS", "STARS", "band_edges_j", "rate", "star_text", "stars"]
 
 
 def rate(rows: Sequence[tuple[str, str, float]]) -> list[int | None]:

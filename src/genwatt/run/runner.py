@@ -247,7 +247,7 @@ class SweepRunner:
             stage = "generation"
             generation = workload.generate(config)
         except Exception as exc:
-            if _interrupted(exc):
+            if interrupted_by_user(exc):
                 raise KeyboardInterrupt from exc
             workload.recover()
             return RunRecord(
@@ -310,7 +310,7 @@ def failure_kind(exc: Exception) -> FailureKind:
     return FailureKind.CONFIG
 
 
-def _interrupted(exc: BaseException) -> bool:
+def interrupted_by_user(exc: BaseException) -> bool:
     """True when ``exc`` is, or was raised while handling, a ``KeyboardInterrupt``.
 
     Cleanup code that fails while Ctrl-C propagates (a ``finally`` closing a window that

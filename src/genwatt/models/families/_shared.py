@@ -284,6 +284,24 @@ CLIP_G_CONFIG: dict[str, Any] = {
     "pad_token_id": 1,
 }
 
+# config.json of text_encoder/ in stabilityai/stable-diffusion-2-1 (the text tower of
+# OpenCLIP ViT-H/14). 23 of its 24 layers: SD 2 conditions on the penultimate layer, so
+# the diffusers conversion drops the last one. GELU, not CLIP-L's quick GELU.
+CLIP_H_CONFIG: dict[str, Any] = {
+    "vocab_size": 49408,
+    "hidden_size": 1024,
+    "intermediate_size": 4096,
+    "num_hidden_layers": 23,
+    "num_attention_heads": 16,
+    "max_position_embeddings": 77,
+    "projection_dim": 512,
+    "hidden_act": "gelu",
+    "layer_norm_eps": 1e-5,
+    "bos_token_id": 0,
+    "eos_token_id": 2,
+    "pad_token_id": 1,
+}
+
 _SD3_PAPER = "Esser et al. 2024 (SD3 paper), Table of text encoders"
 
 
@@ -347,6 +365,22 @@ def clip_g(name: str, repo: str, folder: str) -> ComponentSpec:
     )
 
 
+def clip_h(name: str, repo: str, folder: str) -> ComponentSpec:
+    return text_encoder_part(
+        name,
+        _clip_class(with_projection=False),
+        "CLIPTextConfig",
+        CLIP_H_CONFIG,
+        hub_source(repo, folder) + " (OpenCLIP ViT-H/14)",
+        params=340_387_840,
+        published_params=354e6,
+        published_source=(
+            "open_clip docs/model_profile.csv: ViT-H-14 text tower 354.03M "
+            "(24 layers and a text projection; SD 2 keeps 23 layers and no projection)"
+        ),
+    )
+
+
 # --- real image VAE -----------------------------------------------------------------
 
 
@@ -400,7 +434,12 @@ def tiny_t5(name: str, *, umt5: bool = False, d_model: int = TINY_TEXT_DIM) -> C
 
 
 def tiny_clip(
-    name: str, *, with_projection: bool = False, hidden: int = TINY_TEXT_DIM
+    name: str,
+    *,
+    with_projection: bool = False,
+    hidden: int = TINY_TEXT_DIM,
+    hidden_act: str = "quick_gelu",
+    of: str = "openai/clip-vit-large-patch14",
 ) -> ComponentSpec:
     return text_encoder_part(
         name,
@@ -414,12 +453,12 @@ def tiny_clip(
             "num_attention_heads": 4,
             "max_position_embeddings": 77,
             "projection_dim": hidden,
-            "hidden_act": "quick_gelu",
+            "hidden_act": hidden_act,
             "bos_token_id": token_id("clip", "bos"),
             "eos_token_id": token_id("clip", "eos"),
             "pad_token_id": token_id("clip", "pad"),
         },
-        "genwatt tiny form of openai/clip-vit-large-patch14 (text tower)",
+        f"genwatt tiny form of {of} (text tower)",
     )
 
 

@@ -1,7 +1,12 @@
-"""Stable Diffusion 1.5 and SDXL base 1.0: latent UNets conditioned by CLIP.
+"""Stable Diffusion 1.5, 2.1 and SDXL base 1.0, and the turbo forms of 2.1 and SDXL:
+latent UNets conditioned by CLIP.
 
-SDXL drops the deepest level, adds two more transformer layers at 2x and ten at 4x
-downsampling, a second (bigG) text encoder, and size/crop conditioning.
+SD 2.1 keeps SD 1.5's UNet levels with linear projections, a 1024-wide OpenCLIP ViT-H
+text encoder and v-prediction at 768 px. SDXL drops the deepest level, adds two more
+transformer layers at 2x and ten at 4x downsampling, a second (bigG) text encoder, and
+size/crop conditioning. SD-Turbo and SDXL-Turbo are the same architectures distilled by
+adversarial diffusion distillation (Sauer et al. 2023) to run in one step at 512 px
+without classifier-free guidance.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from genwatt.models.families._shared import (
     CLIP_ONLY_PROMPTS,
     TINY_TEXT_DIM,
     clip_g,
+    clip_h,
     clip_l,
     hub_denoiser,
     hub_vae,
@@ -21,10 +27,20 @@ from genwatt.models.families._shared import (
     tiny_form,
     tiny_sd_vae,
 )
-from genwatt.models.spec import Defaults, ModelSpec, SchedulerSpec, SizeRule, TokenizerSpec
+from genwatt.models.spec import (
+    ComponentSpec,
+    Defaults,
+    ModelSpec,
+    SchedulerSpec,
+    SizeRule,
+    TokenizerSpec,
+)
 
 REPO_SD15 = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+REPO_SD21 = "stabilityai/stable-diffusion-2-1"
 REPO_SDXL = "stabilityai/stable-diffusion-xl-base-1.0"
+REPO_SD_TURBO = "stabilityai/sd-turbo"
+REPO_SDXL_TURBO = "stabilityai/sdxl-turbo"
 
 # config.json of the unet/ folder in stable-diffusion-v1-5/stable-diffusion-v1-5.
 UNET_SD15: dict[str, Any] = {
@@ -57,6 +73,22 @@ UNET_SD15: dict[str, Any] = {
     "attention_head_dim": 8,
 }
 
+# config.json of the unet/ folder in stabilityai/stable-diffusion-2-1: SD 1.5's levels with
+# linear projections, 1024-wide cross-attention (OpenCLIP ViT-H), 5/10/20/20 heads of 64,
+# 96 latent pixels (768 px), attention upcast to float32 (the fp16 fix of the v-model).
+UNET_SD21: dict[str, Any] = {
+    **UNET_SD15,
+    "sample_size": 96,
+    "cross_attention_dim": 1024,
+    "attention_head_dim": [5, 10, 20, 20],
+    "use_linear_projection": True,
+    "upcast_attention": True,
+}
+
+# config.json of the unet/ folder in stabilityai/sd-turbo: SD 2.1's UNet at 64 latent
+# pixels (512 px), the size of SD 2.1-base, from which it is distilled.
+UNET_SD_TURBO: dict[str, Any] = {**UNET_SD21, "sample_size": 64, "upcast_attention": False}
+
 # config.json of the unet/ folder in stabilityai/stable-diffusion-xl-base-1.0.
 UNET_SDXL: dict[str, Any] = {
     "sample_size": 128,
@@ -82,6 +114,10 @@ UNET_SDXL: dict[str, Any] = {
     "addition_time_embed_dim": 256,
     "projection_class_embeddings_input_dim": 2816,
 }
+
+# config.json of the unet/ folder in stabilityai/sdxl-turbo: SDXL's UNet at 64 latent
+# pixels (512 px).
+UNET_SDXL_TURBO: dict[str, Any] = {**UNET_SDXL, "sample_size": 64}
 
 # scheduler_config.json of the scheduler/ folder in stable-diffusion-v1-5.
 SCHEDULER_SD15 = SchedulerSpec(
@@ -115,7 +151,58 @@ SCHEDULER_SDXL = SchedulerSpec(
     source=scheduler_source(REPO_SDXL),
 )
 
-# What both pipelines share: float16, classifier-free guidance, sizes in multiples of 8,
+# scheduler_config.json of the scheduler/ folder in stable-diffusion-2-1: DDIM on
+# SD's scaled-linear betas, v-prediction.
+SCHEDULER_SD21 = SchedulerSpec(
+    class_name="DDIMScheduler",
+    config={
+        "num_train_timesteps": 1000,
+        "beta_start": 0.00085,
+        "beta_end": 0.012,
+        "beta_schedule": "scaled_linear",
+        "prediction_type": "v_prediction",
+        "clip_sample": False,
+        "set_alpha_to_one": False,
+        "steps_offset": 1,
+    },
+    source=scheduler_source(REPO_SD21),
+)
+
+# scheduler_config.json of the scheduler/ folder in sd-turbo: Euler on the same betas,
+# timesteps from the end of the schedule ("trailing", so that one step starts at pure
+# noise), epsilon prediction as in SD 2.1-base.
+SCHEDULER_SD_TURBO = SchedulerSpec(
+    class_name="EulerDiscreteScheduler",
+    config={
+        "num_train_timesteps": 1000,
+        "beta_start": 0.00085,
+        "beta_end": 0.012,
+        "beta_schedule": "scaled_linear",
+        "prediction_type": "epsilon",
+        "interpolation_type": "linear",
+        "use_karras_sigmas": False,
+        "timestep_spacing": "trailing",
+        "steps_offset": 1,
+    },
+    source=scheduler_source(REPO_SD_TURBO),
+)
+
+# scheduler_config.json of the scheduler/ folder in sdxl-turbo: ancestral Euler, trailing.
+SCHEDULER_SDXL_TURBO = SchedulerSpec(
+    class_name="EulerAncestralDiscreteScheduler",
+    config={
+        "num_train_timesteps": 1000,
+        "beta_start": 0.00085,
+        "beta_end": 0.012,
+        "beta_schedule": "scaled_linear",
+        "prediction_type": "epsilon",
+        "timestep_spacing": "trailing",
+        "steps_offset": 1,
+    },
+    source=scheduler_source(REPO_SDXL_TURBO),
+)
+
+# What every pipeline here shares: float16, classifier-free guidance, sizes in multiples of 8,
 # prompts padded to CLIP's 77 tokens.
 _COMMON: dict[str, Any] = {
     "task": "t2i",
@@ -138,8 +225,25 @@ def _defaults(pipeline_class: str, size: int, guidance: float) -> Defaults:
     )
 
 
+def _turbo_defaults(repo: str) -> Defaults:
+    """What both turbo model cards run: one step, guidance 0 (no unconditional pass), at
+    the pipeline's default size of 512 px."""
+    return Defaults(
+        height=512,
+        width=512,
+        steps=1,
+        guidance=0.0,
+        max_text_tokens=77,
+        source=(
+            f"{repo} model card (num_inference_steps=1, guidance_scale=0.0; "
+            "512 = unet sample_size x 8)"
+        ),
+    )
+
+
 # What the random and tiny builds leave out: the safety checker and its feature extractor
-# (SD 1.5) and the invisible watermark (SDXL). The pretrained path keeps what the repo has.
+# (StableDiffusionPipeline) and the invisible watermark (SDXL). The pretrained path keeps
+# what the repo has.
 _SD15_KWARGS = {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
 _SDXL_KWARGS = {"add_watermarker": False}
 
@@ -171,39 +275,136 @@ SD15 = ModelSpec(
     **_COMMON,
 )
 
+_SDXL_PAPER = "Podell et al. 2023 (SDXL paper)"
+# OpenCLIP's tokenizer pads with "!" (tokenizer/special_tokens_map.json of SD 2.1, and
+# tokenizer_2/ of SDXL), not with the end-of-text token as CLIP-L's does.
+_OPENCLIP_TOKENIZER = TokenizerSpec("tokenizer", "clip", 77, pad_token="!")
+
+
+def _sd2_parts(
+    repo: str, unet: dict[str, Any], vae_size: int, published_source: str
+) -> tuple[ComponentSpec, ...]:
+    """SD 2.1's UNet (865M), SD's VAE and the OpenCLIP ViT-H text tower, as the folders
+    of ``repo``."""
+    return (
+        hub_denoiser(
+            repo,
+            "UNet2DConditionModel",
+            unet,
+            params=865_910_724,
+            published_params=865e6,
+            published_source=published_source,
+            folder="unet",
+        ),
+        hub_vae(repo, "AutoencoderKL", sd_vae_config(sample_size=vae_size), 83_653_863),
+        clip_h("text_encoder", repo, "text_encoder"),
+    )
+
+
+def _sdxl_parts(
+    repo: str, unet: dict[str, Any], published_source: str
+) -> tuple[ComponentSpec, ...]:
+    """SDXL's UNet (2.6B), its VAE and its two CLIP text towers, as the folders of
+    ``repo``."""
+    return (
+        hub_denoiser(
+            repo,
+            "UNet2DConditionModel",
+            unet,
+            params=2_567_463_684,
+            published_params=2.6e9,
+            published_source=published_source,
+            folder="unet",
+        ),
+        hub_vae(
+            repo,
+            "AutoencoderKL",
+            sd_vae_config(sample_size=1024, scaling_factor=0.13025, force_upcast=True),
+            83_653_863,
+        ),
+        clip_l("text_encoder", repo, "text_encoder"),
+        clip_g("text_encoder_2", repo, "text_encoder_2"),
+    )
+
+
+_SDXL_TOKENIZERS = (
+    TokenizerSpec("tokenizer", "clip", 77),
+    TokenizerSpec("tokenizer_2", "clip", 77, pad_token="!"),
+)
+
+SD21 = ModelSpec(
+    name="sd2.1",
+    repo_id=REPO_SD21,
+    family="sd2",
+    pipeline_class="StableDiffusionPipeline",
+    components=_sd2_parts(
+        REPO_SD21, UNET_SD21, 768, f"{_SDXL_PAPER}, Table 1: 865M UNet for SD 2.0/2.1"
+    ),
+    tokenizers=(_OPENCLIP_TOKENIZER,),
+    scheduler=SCHEDULER_SD21,
+    defaults=_defaults("StableDiffusionPipeline", 768, 7.5),
+    tiny_name="sd2-tiny",
+    pipeline_kwargs=_SD15_KWARGS,
+    aliases=(REPO_SD21, "stable-diffusion-2-1"),
+    published_params=865e6,
+    **_COMMON,
+)
+
+SD_TURBO = ModelSpec(
+    name="sd-turbo",
+    repo_id=REPO_SD_TURBO,
+    family="sd2",
+    pipeline_class="StableDiffusionPipeline",
+    components=_sd2_parts(
+        REPO_SD_TURBO,
+        UNET_SD_TURBO,
+        512,
+        f"{REPO_SD_TURBO} model card: 'a distilled version of Stable Diffusion 2.1', "
+        f"whose UNet has 865M parameters ({_SDXL_PAPER}, Table 1)",
+    ),
+    tokenizers=(_OPENCLIP_TOKENIZER,),
+    scheduler=SCHEDULER_SD_TURBO,
+    defaults=_turbo_defaults(REPO_SD_TURBO),
+    tiny_name="sd2-tiny",
+    pipeline_kwargs=_SD15_KWARGS,
+    aliases=(REPO_SD_TURBO,),
+    published_params=865e6,
+    **_COMMON,
+)
+
 SDXL = ModelSpec(
     name="sdxl-base-1.0",
     repo_id=REPO_SDXL,
     family="sdxl",
     pipeline_class="StableDiffusionXLPipeline",
-    components=(
-        hub_denoiser(
-            REPO_SDXL,
-            "UNet2DConditionModel",
-            UNET_SDXL,
-            params=2_567_463_684,
-            published_params=2.6e9,
-            published_source="Podell et al. 2023 (SDXL paper): '2.6B parameters' in the UNet",
-            folder="unet",
-        ),
-        hub_vae(
-            REPO_SDXL,
-            "AutoencoderKL",
-            sd_vae_config(sample_size=1024, scaling_factor=0.13025, force_upcast=True),
-            83_653_863,
-        ),
-        clip_l("text_encoder", REPO_SDXL, "text_encoder"),
-        clip_g("text_encoder_2", REPO_SDXL, "text_encoder_2"),
-    ),
-    tokenizers=(
-        TokenizerSpec("tokenizer", "clip", 77),
-        TokenizerSpec("tokenizer_2", "clip", 77, pad_token="!"),
-    ),
+    components=_sdxl_parts(REPO_SDXL, UNET_SDXL, f"{_SDXL_PAPER}: '2.6B parameters' in the UNet"),
+    tokenizers=_SDXL_TOKENIZERS,
     scheduler=SCHEDULER_SDXL,
     defaults=_defaults("StableDiffusionXLPipeline", 1024, 5.0),
     tiny_name="sdxl-tiny",
     pipeline_kwargs=_SDXL_KWARGS,
     aliases=(REPO_SDXL, "sdxl"),
+    published_params=2.6e9,
+    **_COMMON,
+)
+
+SDXL_TURBO = ModelSpec(
+    name="sdxl-turbo",
+    repo_id=REPO_SDXL_TURBO,
+    family="sdxl",
+    pipeline_class="StableDiffusionXLPipeline",
+    components=_sdxl_parts(
+        REPO_SDXL_TURBO,
+        UNET_SDXL_TURBO,
+        f"{REPO_SDXL_TURBO} model card: 'a distilled version of SDXL 1.0', whose UNet has "
+        f"2.6B parameters ({_SDXL_PAPER})",
+    ),
+    tokenizers=_SDXL_TOKENIZERS,
+    scheduler=SCHEDULER_SDXL_TURBO,
+    defaults=_turbo_defaults(REPO_SDXL_TURBO),
+    tiny_name="sdxl-tiny",
+    pipeline_kwargs=_SDXL_KWARGS,
+    aliases=(REPO_SDXL_TURBO,),
     published_params=2.6e9,
     **_COMMON,
 )
@@ -224,6 +425,14 @@ TINY_UNET_SD15: dict[str, Any] = {
     "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"],
     "cross_attention_dim": TINY_TEXT_DIM,
     "attention_head_dim": 8,
+}
+
+# The SD 2 layout in small: linear projections, heads of 16 at both levels.
+TINY_UNET_SD21: dict[str, Any] = {
+    **TINY_UNET_SD15,
+    "use_linear_projection": True,
+    "upcast_attention": True,
+    "attention_head_dim": [2, 4],
 }
 
 # The SDXL layout in small: linear projections, several transformer layers at the
@@ -249,6 +458,15 @@ SD_TINY = tiny_form(
     max_text_tokens=77,
 )
 
+SD2_TINY = tiny_form(
+    SD21,
+    TINY_UNET_SD21,
+    792_964,
+    tiny_sd_vae(SD21),
+    (tiny_clip("text_encoder", hidden_act="gelu", of="OpenCLIP ViT-H/14"),),
+    max_text_tokens=77,
+)
+
 SDXL_TINY = tiny_form(
     SDXL,
     TINY_UNET_SDXL,
@@ -258,4 +476,13 @@ SDXL_TINY = tiny_form(
     max_text_tokens=77,
 )
 
-SPECS: tuple[ModelSpec, ...] = (SD15, SDXL, SD_TINY, SDXL_TINY)
+SPECS: tuple[ModelSpec, ...] = (
+    SD15,
+    SD21,
+    SD_TURBO,
+    SDXL,
+    SDXL_TURBO,
+    SD_TINY,
+    SD2_TINY,
+    SDXL_TINY,
+)

@@ -1,0 +1,53 @@
+"""Each protocol's fixed settings, and what it refuses."""
+
+from __future__ import annotations
+
+import pytest
+
+from genwatt.errors import ConfigError
+from genwatt.run.suite.protocols import (
+    PROTOCOLS,
+    check_batch_sizes,
+    get_protocol,
+    protocol_dtype,
+)
+
+
+def test_ai_energy_score_settings() -> None:
+    p = get_protocol("ai-energy-score")
+    assert (p.queries, p.warmup, p.batch_sizes, p.basis) == (1000, 10, (1,), "gpu")
+    assert protocol_dtype(p, "text-classification", None) == "float32"
+    assert protocol_dtype(p, "text-generation", None) == "float16"
+
+
+def test_power_hungry_processing_counts_the_whole_machine() -> None:
+    p = get_protocol("power-hungry-processing")
+    assert (p.queries, p.batch_sizes, p.basis) == (1000, (1,), "machine")
+
+
+def test_genwatt_takes_any_batch_sizes_and_dtype() -> None:
+    p = get_protocol("genwatt")
+    assert check_batch_sizes(p, (1, 8, 32, 8)) == (1, 8, 32)
+    assert protocol_dtype(p, "text-generation", "bfloat16") == "bfloat16"
+    assert protocol_dtype(p, "text-generation", None) is None
+
+
+@pytest.mark.parametrize("name", ["ai-energy-score", "power-hungry-processing"])
+def test_anchor_protocols_refuse_other_batch_sizes(name: str) -> None:
+    with pytest.raises(ConfigError, match="batch size 1"):
+        check_batch_sizes(PROTOCOLS[name], (1, 8))
+
+
+def test_ai_energy_score_refuses_another_precision() -> None:
+    with pytest.raises(ConfigError, match="float32"):
+        protocol_dtype(get_protocol("ai-energy-score"), "fill-mask", "bfloat16")
+
+
+def test_unknown_protocol_names_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match="ai-energy-score"):
+        get_protocol("aies")
+
+
+def test_batch_sizes_must_be_positive() -> None:
+    with pytest.raises(ConfigError):
+        check_batch_sizes(get_protocol("genwatt"), (0,))
