@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(BIN)/genwatt bench
+	$(BIN)/genwatt suite
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

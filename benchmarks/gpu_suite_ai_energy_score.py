@@ -45,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--device", default="cuda")
+    parser.add_argument(
+        "--weights",
+        default="random",
+        help="random (the protocol); tiny to check the script on a CPU before device time",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args(argv)
 
@@ -55,17 +60,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print("no CUDA device: this benchmark measures a GPU", file=sys.stderr)
         return 2
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+    gpu = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else "cpu"
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.time()
     summaries = []
-    store = args.out / "suite-ai-energy-score.db"
+    store = args.out / f"suite-ai-energy-score-{args.weights}.db"
     for task, model in MODELS:
         _, summary = run_suite(
             protocol="ai-energy-score",
             tasks=[task],
             models=[model],
-            weights="random",
+            weights=args.weights,
             device=args.device,
             queries=args.queries,
             store=store,

@@ -43,6 +43,11 @@ SKIPPED = {
         "24 tiny generations (~11 s of CPU); tests/cli/test_bench_cli.py runs sweeps"
     ),
     "genwatt bench --model wan-reference --weights pretrained": "17 generations of 30 steps",
+    "genwatt suite": (
+        "46 tiny configurations (~65 s of CPU); tests/cli/test_suite_cli.py runs every task"
+    ),
+    "genwatt suite --protocol ai-energy-score --weights random --device cuda --tasks "
+    "text-generation --models openai-community/gpt2": "needs a CUDA GPU",
     "genwatt mitigate": SLOW,
     "genwatt mitigate --strategies magcache:0.1,genwatt-adaptive,fewer-steps:15 --json": SLOW,
     "genwatt mitigate --strategies genwatt-adaptive-3x,fewer-steps:10": SLOW,

@@ -20,6 +20,8 @@ _LAZY = {
     "ResultsStore": "genwatt.store.store",
     "instrument": "genwatt.run.instrument",
     "tiny_pipeline": "genwatt.models.build",
+    "run_suite": "genwatt.run.suite.execute",
+    "InstrumentedTaskPipeline": "genwatt.run.suite.task_instrument",
 }
 
 if TYPE_CHECKING:
@@ -27,16 +29,20 @@ if TYPE_CHECKING:
     from genwatt.meter.result import IdlePower, Provenance, WindowResult
     from genwatt.models.build import tiny_pipeline
     from genwatt.run.instrument import instrument
+    from genwatt.run.suite.execute import run_suite
+    from genwatt.run.suite.task_instrument import InstrumentedTaskPipeline
     from genwatt.store.store import ResultsStore
 
 __all__ = [
     "IdlePower",
+    "InstrumentedTaskPipeline",
     "Meter",
     "Provenance",
     "ResultsStore",
     "WindowResult",
     "__version__",
     "instrument",
+    "run_suite",
     "tiny_pipeline",
 ]
 

@@ -82,3 +82,34 @@ def test_bad_options_get_one_clear_line(genwatt: Any, args: tuple[str, ...], mes
     assert result.returncode == 2, result.stdout
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# The phases each kind of model is metered in (besides "other").
+_ENCODERS = {"preprocess", "forward", "postprocess"}
+_GENERATORS = {"preprocess", "prefill", "decode", "postprocess"}
+
+
+@pytest.mark.slow
+def test_every_task_runs_end_to_end_on_its_tiny_models(genwatt: Any) -> None:
+    summary = _json(genwatt("suite", "--queries", "2", "--json", timeout_s=600))
+    assert [t["task"] for t in summary["tasks"]] == list(TASKS)
+    for task in summary["tasks"]:
+        name = task["task"]
+        assert task["models"], name
+        for m in task["models"]:
+            assert m["status"] == "ok", (name, m["model"], m.get("error"))
+            assert m["phases_add_up"], (name, m["model"])
+            assert m["energy_wh_per_1000"] > 0 and m["queries"] == 2
+            phases = set(m["phases"]) - {"other"}
+            if name in ("text-to-image", "text-to-video"):
+                assert {"denoise", "vae_decode"} <= phases, (name, m["model"], phases)
+            elif m["model"] == "wav2vec2-tiny" or not TASKS[name].generates:
+                if m["kind"] == "multi-purpose":
+                    assert phases >= _GENERATORS, (name, m["model"], phases)
+                else:
+                    assert phases == _ENCODERS, (name, m["model"], phases)
+            else:
+                assert phases >= _GENERATORS, (name, m["model"], phases)
+    ratios = {t["task"]: t["multi_purpose_ratio"] for t in summary["tasks"]}
+    assert all(ratios[t] for t in ("text-classification", "question-answering", "summarization"))
+    assert ratios["fill-mask"] is None

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import typer
 
 from genwatt.carbon.setting import CarbonSetting
 from genwatt.cli import sweep_options as opt
+from genwatt.cli.progress import RichSuiteProgress
 from genwatt.cli.render import console
 from genwatt.cli.sweep_driver import INTERRUPTED_EXIT_CODE
 from genwatt.errors import ConfigError
@@ -26,59 +26,6 @@ def _names(text: str | None) -> list[str] | None:
         return None
     names = [v.strip() for v in text.split(",") if v.strip()]
     return names or None
-
-
-class RichSuiteProgress:
-    """Two bars: configurations of the suite, and queries of the one running."""
-
-    def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[current]}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console(stderr=True),
-        )
-        self._configs = self._progress.add_task("suite", total=None, current="")
-        self._queries = self._progress.add_task("queries", total=None, current="", visible=False)
-        self._failed = 0
-
-    def __enter__(self) -> RichSuiteProgress:
-        self._progress.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._progress.stop()
-
-    def start(self, total: int, done: int) -> None:
-        self._progress.update(self._configs, total=total, completed=done)
-
-    def config_started(self, label: str, queries: int) -> None:
-        self._progress.reset(self._queries, total=queries, current=label, visible=True)
-
-    def query_done(self) -> None:
-        self._progress.advance(self._queries)
-
-    def config_done(self, label: str, ok: bool) -> None:
-        self._failed += 0 if ok else 1
-        failed = f" [red]{self._failed} failed[/]" if self._failed else ""
-        self._progress.update(self._configs, advance=1, current=f"{label}{failed}")
 
 
 def _wh(value: float | None) -> str:
@@ -246,7 +193,7 @@ def suite(
         if json_out:
             outcome, summary = run_suite(**settings)
         else:
-            with RichSuiteProgress() as progress:
+            with RichSuiteProgress(console(stderr=True)) as progress:
                 outcome, summary = run_suite(**settings, progress=progress)
     except KeyboardInterrupt as stop:
         from genwatt.run.suite.runner import SuiteInterrupted

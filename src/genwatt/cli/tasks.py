@@ -14,7 +14,10 @@ from genwatt.models.tasks.registry import list_task_models
 
 
 def task_rows(task: str | None = None) -> list[dict[str, Any]]:
-    """One row per task: its input, quality metric, generation length and models."""
+    """One row per task: its input, quality metric, generation length, built-in workload
+    (the anchor datasets its query sizes follow, with their sources) and models."""
+    from genwatt.run.suite.inputs import workload_summary
+
     rows = []
     for spec in TASKS.values():
         if task is not None and spec.name != task:
@@ -28,6 +31,7 @@ def task_rows(task: str | None = None) -> list[dict[str, Any]]:
                 "new_tokens": spec.new_tokens,
                 "steps": spec.steps,
                 "anchor_datasets": list(spec.anchor_datasets),
+                "workload": workload_summary(spec.name),
                 "models": [
                     {
                         "model": m.repo_id,
@@ -87,4 +91,9 @@ def tasks(
         if not row["models"]:
             table.add_row(row["task"], length, "-", "-", "-")
         table.add_section()
-    console(piped_width=140).print(table)
+    out = console(piped_width=140)
+    out.print(table)
+    if task is not None:  # one task: where its built-in queries' sizes come from
+        from genwatt.run.suite.inputs import WORKLOAD_STATS
+
+        out.print("\n".join(WORKLOAD_STATS[task].describe()), highlight=False, markup=False)

@@ -13,6 +13,7 @@ from genwatt.models.tasks.catalog import TASKS
 from genwatt.models.tokenizer import plain_tokens
 from genwatt.run.suite.inputs import (
     SAMPLING_RATE_HZ,
+    TOKENS_PER_WORD,
     VIDEO_PROMPTS,
     WORKLOAD_STATS,
     QuerySequence,
@@ -114,11 +115,12 @@ def test_text_classification_mixes_its_three_datasets_as_cited() -> None:
     assert stats.dataset_names == ("IMDB", "SST-2", "Rotten Tomatoes")
     sizes = np.array([q.size for q in builtin_queries("text-classification", 1200)])
     imdb, sst2, tomatoes = sizes[0::3], sizes[1::3], sizes[2::3]
-    assert imdb.mean() == pytest.approx(230, rel=0.12)
-    assert np.median(imdb) == pytest.approx(174, rel=0.15)  # the long tail of reviews
-    assert sst2.mean() == pytest.approx(19, rel=0.08)  # Kim 2014, Table 1
-    assert tomatoes.mean() == pytest.approx(20, rel=0.08)
-    assert imdb.max() <= 2470 and sst2.max() <= 56
+    # word counts of the datasets, in subword tokens (4/3 a word)
+    assert imdb.mean() == pytest.approx(230 * TOKENS_PER_WORD, rel=0.12)
+    assert np.median(imdb) == pytest.approx(174 * TOKENS_PER_WORD, rel=0.15)  # the long tail
+    assert sst2.mean() == pytest.approx(19 * TOKENS_PER_WORD, rel=0.08)  # Kim 2014, Table 1
+    assert tomatoes.mean() == pytest.approx(20 * TOKENS_PER_WORD, rel=0.08)
+    assert imdb.max() <= 2470 * TOKENS_PER_WORD + 1 and sst2.max() <= 56 * TOKENS_PER_WORD + 1
 
 
 @pytest.mark.parametrize(
@@ -135,7 +137,8 @@ def test_text_classification_mixes_its_three_datasets_as_cited() -> None:
 )
 def test_mean_sizes_follow_the_anchor_figures(task: str, mean: float, rel: float) -> None:
     sizes = [q.size for q in builtin_queries(task, 600, seed=5)]
-    assert np.mean(sizes) == pytest.approx(mean, rel=rel)
+    scale = TOKENS_PER_WORD if WORKLOAD_STATS[task].unit == "tokens" else 1.0
+    assert np.mean(sizes) == pytest.approx(mean * scale, rel=rel)
 
 
 def test_speech_clips_stay_in_librispeech_range() -> None:

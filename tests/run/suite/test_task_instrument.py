@@ -26,9 +26,7 @@ def test_a_classifier_has_one_window_per_query_and_phase(cpu_meter: Meter) -> No
     spec = get_task_model("distilbert/distilbert-base-uncased-finetuned-sst-2-english")
     pipe = build_task_pipeline(spec, "text-classification", "tiny")
     done: list[int] = []
-    inst = InstrumentedTaskPipeline(
-        pipe, spec, cpu_meter, generates=False, on_query=lambda: done.append(1)
-    )
+    inst = InstrumentedTaskPipeline(pipe, cpu_meter, on_query=lambda: done.append(1))
     outputs = inst(TEXTS, batch_size=2)
     names = [w.name for w in inst.windows]
     assert names.count(PREPROCESS) == 4 and names.count(POSTPROCESS) == 4
@@ -43,7 +41,7 @@ def test_a_classifier_has_one_window_per_query_and_phase(cpu_meter: Meter) -> No
 def test_outside_a_measured_call_the_pipeline_runs_unmetered(cpu_meter: Meter) -> None:
     spec = get_task_model("distilbert/distilbert-base-uncased-finetuned-sst-2-english")
     pipe = build_task_pipeline(spec, "text-classification", "tiny")
-    inst = InstrumentedTaskPipeline(pipe, spec, cpu_meter, generates=False)
+    inst = InstrumentedTaskPipeline(pipe, cpu_meter)
     pipe(TEXTS)  # the warm-up path: the wrapped methods pass straight through
     assert inst.windows == []
 
@@ -61,7 +59,7 @@ def test_generation_has_prefill_then_one_window_per_token(
 ) -> None:
     spec = get_task_model(model)
     pipe = build_task_pipeline(spec, task, "tiny")
-    inst = InstrumentedTaskPipeline(pipe, spec, cpu_meter, generates=True)
+    inst = InstrumentedTaskPipeline(pipe, cpu_meter, encoder=spec.encoder, decoder=spec.decoder)
     prompts = [spec.prompt_for(task, text=t) or t for t in TEXTS[:2]]
     inst(prompts, batch_size=1, **model_generation_kwargs(spec, task, 5))
     parts = breakdown(inst.windows)

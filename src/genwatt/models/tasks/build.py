@@ -23,21 +23,13 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 from genwatt.errors import ConfigError
+from genwatt.models.build import TINY_SEED, check_weights
 from genwatt.models.components import load_object, resolve_dtype
-from genwatt.models.spec import WEIGHTS, Weights
 from genwatt.models.tasks.spec import ProcessorSpec, TaskModelSpec, TokenizerScheme
 
 if TYPE_CHECKING:
     import torch
     from transformers import Pipeline, PreTrainedModel
-
-TINY_SEED = 0
-
-
-def check_task_weights(weights: str) -> Weights:
-    if weights not in WEIGHTS:
-        raise ConfigError(f"Unknown weights {weights!r}; use one of: {', '.join(WEIGHTS)}.")
-    return weights  # type: ignore[return-value]
 
 
 def model_config(spec: TaskModelSpec, weights: str) -> Any:
@@ -64,7 +56,7 @@ def build_task_model(
     import torch
     import transformers
 
-    weights = check_task_weights(weights)
+    weights = check_weights(weights)
     if weights == "pretrained":
         raise ConfigError("build_task_model makes models from configs; use build_task_pipeline")
     config = model_config(spec, weights)
@@ -208,7 +200,7 @@ def build_task_pipeline(
 
     if task not in spec.tasks:
         raise ConfigError(f"{spec.repo_id} does not run {task}; it runs {', '.join(spec.tasks)}")
-    weights = check_task_weights(weights)
+    weights = check_weights(weights)
     target = torch.device(device)
     if weights == "pretrained":
         model, parts = _load_pretrained(spec, target, resolve_dtype(dtype))
@@ -225,7 +217,6 @@ __all__ = [
     "build_processor",
     "build_task_model",
     "build_task_pipeline",
-    "check_task_weights",
     "model_config",
     "pipeline_parts",
     "setup_model",

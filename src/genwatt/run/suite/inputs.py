@@ -9,12 +9,13 @@ dataset ``i mod 3``, so any 1,000 queries hold each within one.
 
 Text is drawn from the built-in word list (``genwatt.models.tokenizer.plain_tokens``,
 words only) with a "." ending each sentence, so the built-in word-level tokenizer sees
-exactly the number of tokens drawn: a "token" here is a word or a sentence end. Real
-subword tokenizers cut English into about 1.3 tokens a word, so a real tokenizer would
-see about a third more. Images are random-noise RGB at drawn sizes, audio is low-level
-white noise at 16 kHz with drawn durations. Built-in queries carry no labels except
-fill-mask's masked word: noise has no sentiment, entities or transcript, so quality is
-only scored on user data (``genwatt.run.suite.user_data``).
+exactly the number of tokens drawn: a "token" here is a word or a sentence end. The
+anchors' lengths are word counts and real subword tokenizers cut English into about 4/3
+tokens a word, so a text of ``n`` words is drawn as ``4n/3`` built-in tokens: the model
+sees as many positions as it would on the real text. Images are random-noise RGB at
+drawn sizes, audio is low-level white noise at 16 kHz with drawn durations. Built-in
+queries carry no labels except fill-mask's masked word: noise has no sentiment,
+entities or transcript, so quality is only scored on user data (``genwatt.run.suite.user_data``).
 
 Lengths are drawn log-normal with the stated mean (the ``spread`` is the sigma of the
 logarithm), then clipped to the stated range; a figure marked approximate is one whose
@@ -49,6 +50,11 @@ SAMPLING_RATE_HZ = 16_000
 
 # The words the built-in texts are made of (no punctuation, no digits).
 _WORDS: tuple[str, ...] = tuple(t for t in plain_tokens() if t.isalpha())
+
+# Subword tokens per English word: "100 tokens ~= 75 words" (OpenAI, "What are tokens
+# and how to count them", help.openai.com), about what BERT's WordPiece and GPT-2's BPE
+# give on English prose. The anchors' lengths are in words; their models saw tokens.
+TOKENS_PER_WORD = 4 / 3
 
 # What the built-in tokenizers' whitespace pre-tokenizer splits a text into.
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]+")
@@ -478,7 +484,9 @@ def _video_queries(count: int, rng: np.random.Generator) -> QuerySequence:
 
 
 def _tokens(lengths: Lengths, rng: np.random.Generator) -> int:
-    return max(1, round(lengths.draw(rng)))
+    """Built-in tokens for a text whose length the anchors give in words: as many as a
+    real subword tokenizer would cut it into (``TOKENS_PER_WORD``)."""
+    return max(1, round(lengths.draw(rng) * TOKENS_PER_WORD))
 
 
 def _words(rng: np.random.Generator, n_tokens: int) -> list[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from genwatt.errors import ConfigError
-from genwatt.models.spec import WEIGHTS
+from genwatt.models.build import check_weights
 from genwatt.models.tasks.catalog import MULTI_PURPOSE_NEW_TOKENS, TASK_NAMES, get_task
 from genwatt.models.tasks.registry import get_task_model, list_task_models
 from genwatt.models.tasks.spec import TaskModelSpec, TaskSpec
@@ -149,8 +149,7 @@ def plan_suite(
     seed: int = 0,
 ) -> list[SuiteConfig]:
     """Every configuration to run, in task order; ConfigError on anything invalid."""
-    if weights not in WEIGHTS:
-        raise ConfigError(f"Unknown weights {weights!r}; use one of: {', '.join(WEIGHTS)}.")
+    check_weights(weights)
     chosen_tasks = [get_task(t) for t in (tasks or TASK_NAMES)]
     sizes = check_batch_sizes(protocol, batch_sizes)
     if queries is not None and queries < 1:

@@ -31,7 +31,6 @@ from genwatt.meter.phases import (
     TOKEN_PREFIX,
 )
 from genwatt.meter.result import WindowResult
-from genwatt.models.tasks.spec import TaskModelSpec
 from genwatt.run.instrument import abandon, begin_noted, end_noted
 
 # The container window of a generating model's forward: not a phase (its parts are).
@@ -48,42 +47,50 @@ def module_at(model: Any, path: str) -> Any:
 
 class InstrumentedTaskPipeline:
     """Runs a transformers pipeline with a window per phase; ``windows`` holds the last
-    call's windows, and ``on_query`` (if set) is called once per finished query."""
+    call's windows, and ``on_query`` (if set) is called once per finished query.
+
+    ``decoder`` is the attribute path (from ``pipe.model``) of the module run once per
+    generated token, ``""`` for the model itself; None for a model that does not
+    generate. ``encoder`` is the module run once per query before generation
+    (an encoder-decoder's encoder, a captioner's vision tower), or None.
+
+    >>> inst = InstrumentedTaskPipeline(pipeline("text-generation", model=m), decoder="")
+    >>> inst(["a prompt"], max_new_tokens=10, min_new_tokens=10)
+    >>> breakdown(inst.windows).phases["decode"].energy_j
+    """
 
     def __init__(
         self,
         pipe: Any,
-        spec: TaskModelSpec,
-        meter: Meter,
+        meter: Meter | None = None,
         *,
-        generates: bool,
+        encoder: str | None = None,
+        decoder: str | None = None,
         on_query: Callable[[], None] | None = None,
     ) -> None:
         self.pipe = pipe
-        self.meter = meter
+        self.meter = meter or Meter()
         self.on_query = on_query
         self.windows: list[WindowResult] = []
         self._opening: list[str] = []
         self._decoder_calls = 0
         self._active = False
         self._handles: list[Any] = []
+        generates = decoder is not None
         self._forward_name = GENERATE if generates else FORWARD
         self._wrap("preprocess", PREPROCESS)
         self._wrap("forward", self._forward_name, on_begin=self._new_batch)
         self._wrap("postprocess", POSTPROCESS, on_end=self._query_done)
         if generates:
-            self._hook_modules(spec)
+            self._hook(encoder, self._begin_encode, self._end_encode)
+            self._hook(decoder, self._begin_token, self._end_token)
 
-    def _hook_modules(self, spec: TaskModelSpec) -> None:
-        model = self.pipe.model
-        if spec.encoder is not None:
-            encoder = module_at(model, spec.encoder)
-            self._handles.append(encoder.register_forward_pre_hook(self._begin_encode))
-            self._handles.append(encoder.register_forward_hook(self._end_encode))
-        if spec.decoder is not None:
-            decoder = module_at(model, spec.decoder)
-            self._handles.append(decoder.register_forward_pre_hook(self._begin_token))
-            self._handles.append(decoder.register_forward_hook(self._end_token))
+    def _hook(self, path: str | None, pre: Callable[..., None], post: Callable[..., None]) -> None:
+        if path is None:
+            return
+        module = module_at(self.pipe.model, path)
+        self._handles.append(module.register_forward_pre_hook(pre))
+        self._handles.append(module.register_forward_hook(post))
 
     def _wrap(
         self,

@@ -80,8 +80,12 @@ class TransformersTaskWorkload:
         self.pipe = build_task_pipeline(
             config.model, config.task.name, config.weights, config.device, config.dtype
         )
+        generates = config.generates
         self.instrumented = InstrumentedTaskPipeline(
-            self.pipe, config.model, meter, generates=config.generates
+            self.pipe,
+            meter,
+            encoder=config.model.encoder if generates else None,
+            decoder=config.model.decoder if generates else None,
         )
 
     def _inputs(self, queries: Sequence[Query]) -> list[Any]:

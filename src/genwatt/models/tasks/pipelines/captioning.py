@@ -24,6 +24,8 @@ from transformers import GenerationConfig, Pipeline
 from transformers.image_utils import load_image
 from transformers.utils import ModelOutput
 
+from genwatt.models.tasks.pipelines.generate_options import merged_generate_kwargs
+
 
 class ImageCaptioningPipeline(Pipeline):
     """Caption an image with a vision-language model that generates from pixels alone.
@@ -61,12 +63,7 @@ class ImageCaptioningPipeline(Pipeline):
         preprocess_params: dict[str, Any] = {}
         if timeout is not None:
             preprocess_params["timeout"] = timeout
-        twice = sorted(set(generate_kwargs or {}) & set(plain_generate_kwargs))
-        if twice:
-            raise ValueError(
-                f"{twice} given both in generate_kwargs and as keywords; give them once"
-            )
-        forward_params = {**(generate_kwargs or {}), **plain_generate_kwargs}
+        forward_params = merged_generate_kwargs(generate_kwargs, plain_generate_kwargs)
         postprocess_params: dict[str, Any] = {}
         if return_tensors is not None:
             postprocess_params["return_tensors"] = return_tensors

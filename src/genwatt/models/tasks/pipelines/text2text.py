@@ -21,6 +21,8 @@ from typing import Any
 from transformers import Pipeline
 from transformers.utils import ModelOutput
 
+from genwatt.models.tasks.pipelines.generate_options import merged_generate_kwargs
+
 # Above this, a tokenizer's ``model_max_length`` is transformers' "no limit" sentinel.
 _NO_LIMIT = 10**9
 
@@ -61,12 +63,7 @@ class Text2TextGenerationPipeline(Pipeline):
         preprocess_params: dict[str, Any] = {}
         if truncation is not None:
             preprocess_params["truncation"] = truncation
-        twice = sorted(set(generate_kwargs or {}) & set(plain_generate_kwargs))
-        if twice:
-            raise ValueError(
-                f"{twice} given both in generate_kwargs and as keywords; give them once"
-            )
-        forward_params = {**(generate_kwargs or {}), **plain_generate_kwargs}
+        forward_params = merged_generate_kwargs(generate_kwargs, plain_generate_kwargs)
         postprocess_params: dict[str, Any] = {}
         if return_tensors is not None:
             postprocess_params["return_tensors"] = return_tensors
