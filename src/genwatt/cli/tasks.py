@@ -16,7 +16,7 @@ from genwatt.models.tasks.registry import list_task_models
 def task_rows(task: str | None = None) -> list[dict[str, Any]]:
     """One row per task: its input, quality metric, generation length, built-in workload
     (the anchor datasets its query sizes follow, with their sources) and models."""
-    from genwatt.run.suite.inputs import workload_summary
+    from genwatt.models.tasks.workloads import workload_summary
 
     rows = []
     for spec in TASKS.values():
@@ -94,6 +94,6 @@ def tasks(
     out = console(piped_width=140)
     out.print(table)
     if task is not None:  # one task: where its built-in queries' sizes come from
-        from genwatt.run.suite.inputs import WORKLOAD_STATS
+        from genwatt.models.tasks.workloads import WORKLOAD_STATS
 
         out.print("\n".join(WORKLOAD_STATS[task].describe()), highlight=False, markup=False)

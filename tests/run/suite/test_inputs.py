@@ -10,16 +10,14 @@ import pytest
 
 from genwatt.errors import ConfigError
 from genwatt.models.tasks.catalog import TASKS
+from genwatt.models.tasks.workloads import TOKENS_PER_WORD, WORKLOAD_STATS, workload_summary
 from genwatt.models.tokenizer import plain_tokens
 from genwatt.run.suite.inputs import (
     SAMPLING_RATE_HZ,
-    TOKENS_PER_WORD,
     VIDEO_PROMPTS,
-    WORKLOAD_STATS,
     QuerySequence,
     builtin_queries,
     count_word_tokens,
-    workload_summary,
 )
 from genwatt.run.suite.query import MASK_PLACEHOLDER, Query
 

@@ -10,9 +10,9 @@ import pytest
 
 from genwatt.meter.meter import Meter
 from genwatt.meter.phases import FORWARD, GENERATION, POSTPROCESS, PREPROCESS, breakdown
+from genwatt.models.tasks.protocols import get_protocol
 from genwatt.run.suite import runner as runner_module
 from genwatt.run.suite.plan import SuiteConfig, plan_suite
-from genwatt.run.suite.protocols import get_protocol
 from genwatt.run.suite.query import Query
 from genwatt.run.suite.runner import SuiteInterrupted, SuiteRunner
 from genwatt.store.store import ResultsStore

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from genwatt.models.tasks.protocols import get_protocol
 from genwatt.run.suite.plan import plan_suite
-from genwatt.run.suite.protocols import get_protocol
 from genwatt.run.suite.query import Query
 from genwatt.run.suite.scoring import quality_of
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from genwatt.carbon.setting import CarbonSetting
 from genwatt.meter.meter import Meter
+from genwatt.models.tasks.protocols import get_protocol
 from genwatt.run.suite.plan import SuiteConfig, plan_suite
-from genwatt.run.suite.protocols import get_protocol
 from genwatt.run.suite.query import Query
 from genwatt.run.suite.runner import SuiteOutcome, SuiteProgress, SuiteRunner
 from genwatt.store.store import ResultsStore

@@ -15,14 +15,14 @@ from typing import Any
 from genwatt.errors import ConfigError
 from genwatt.models.build import check_weights
 from genwatt.models.tasks.catalog import MULTI_PURPOSE_NEW_TOKENS, TASK_NAMES, get_task
-from genwatt.models.tasks.registry import get_task_model, list_task_models
-from genwatt.models.tasks.spec import TaskModelSpec, TaskSpec
-from genwatt.run.suite.protocols import (
+from genwatt.models.tasks.protocols import (
     Protocol,
     check_batch_sizes,
     protocol_dtype,
     protocol_queries,
 )
+from genwatt.models.tasks.registry import get_task_model, list_task_models
+from genwatt.models.tasks.spec import TaskModelSpec, TaskSpec
 
 
 @dataclass(frozen=True)

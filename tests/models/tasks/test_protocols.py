@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from genwatt.errors import ConfigError
-from genwatt.run.suite.protocols import (
+from genwatt.models.tasks.protocols import (
     PROTOCOLS,
     check_batch_sizes,
     get_protocol,
