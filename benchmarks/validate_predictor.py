@@ -516,7 +516,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         calibration.save(shipped_path(REFERENCE_GPU))
         print(f"wrote {shipped_path(REFERENCE_GPU)}")
     args.doc.parent.mkdir(parents=True, exist_ok=True)
-    args.doc.write_text(build_doc(observations, calibration, folder))
+    # Keep the task model's section, which python -m genwatt.predict.task_calibration writes.
+    from genwatt.predict.task_calibration import DOC_BEGIN, DOC_END
+
+    old = args.doc.read_text() if args.doc.exists() else ""
+    kept = ""
+    if DOC_BEGIN in old and DOC_END in old:
+        kept = "\n" + DOC_BEGIN + old.split(DOC_BEGIN, 1)[1].split(DOC_END, 1)[0] + DOC_END + "\n"
+    args.doc.write_text(build_doc(observations, calibration, folder) + kept)
     print(f"wrote {args.doc}")
     cv = calibration.cv or {}
     print(

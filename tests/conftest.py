@@ -135,6 +135,23 @@ class FakeSource(EnergySource):
         self.closed = True
 
 
+# ------------------------------------------------------------------- caches
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """genwatt's disk cache (counted compute) in a folder of the test session, inherited
+    by every genwatt subprocess: tests never read or fill the developer's own cache."""
+    folder = tmp_path_factory.mktemp("genwatt-cache")
+    before = os.environ.get("GENWATT_CACHE_DIR")
+    os.environ["GENWATT_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("GENWATT_CACHE_DIR", None)
+    else:
+        os.environ["GENWATT_CACHE_DIR"] = before
+
+
 # ------------------------------------------------------------------- torch threads
 
 

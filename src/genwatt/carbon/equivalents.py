@@ -50,6 +50,30 @@ MICROWAVE_CITATION = "By definition: energy divided by 1,000 W of electrical dra
 
 S_PER_MIN = 60.0
 
+# --- A household's yearly electricity (energy), for fleet figures ------------------
+# A service's year of queries is read against homes, as press coverage of AI's
+# electricity does. Household electricity is what the grid delivered, so it compares
+# with the facility energy (device energy x PUE), not the device's.
+#
+# US Energy Information Administration, "How much electricity does an American home
+# use?" (FAQ): "In 2022, the average annual electricity consumption for a U.S.
+# residential utility customer was 10,791 kilowatthours (kWh), an average of about
+# 899 kWh per month." https://www.eia.gov/tools/faqs/faq.php?id=97&t=3
+US_HOUSEHOLD_KWH_PER_YEAR = 10_791.0
+US_HOUSEHOLD_CITATION = (
+    'US EIA, "How much electricity does an American home use?" (FAQ): 10,791 kWh a year '
+    "per residential customer in 2022"
+)
+# Ofgem, "Average gas and electricity usage": the Typical Domestic Consumption Value for
+# electricity of a medium user in Great Britain, 2,700 kWh a year (from 1 April 2023).
+# https://www.ofgem.gov.uk/information-consumers/energy-advice-households/average-gas-and-electricity-use-explained
+UK_HOUSEHOLD_KWH_PER_YEAR = 2_700.0
+UK_HOUSEHOLD_CITATION = (
+    'Ofgem, "Average gas and electricity usage": Typical Domestic Consumption Value, '
+    "2,700 kWh of electricity a year for a medium household in Great Britain (from April 2023)"
+)
+DAYS_PER_YEAR = 365.0
+
 
 @dataclass(frozen=True)
 class Equivalent:
@@ -125,6 +149,42 @@ def equivalents(energy_j: float, co2e_g: float) -> list[Equivalent]:
     ]
 
 
+def _household(
+    key: str, where: str, kwh_per_year: float, citation: str, energy_j: float
+) -> Equivalent:
+    return Equivalent(
+        key=key,
+        label=f"{where} households' yearly electricity",
+        value=j_to_kwh(energy_j) / kwh_per_year,
+        unit="household-years",
+        factor=kwh_per_year,
+        factor_unit="kWh per household per year",
+        basis="energy",
+        citation=citation,
+    )
+
+
+def fleet_equivalents(energy_j: float, co2e_g: float) -> list[Equivalent]:
+    """Equivalents for the energy and emissions of a whole service: the yearly
+    electricity of US and UK households first, then phone charges and car km from
+    ``equivalents`` (minutes of a microwave mean little at this scale).
+
+    ``energy_j`` is the energy the grid delivered (after the PUE), as for
+    ``equivalents``; a household's electricity is delivered energy too.
+    """
+    _check("energy_j", energy_j)
+    _check("co2e_g", co2e_g)
+    return [
+        _household(
+            "us_households", "US", US_HOUSEHOLD_KWH_PER_YEAR, US_HOUSEHOLD_CITATION, energy_j
+        ),
+        _household(
+            "uk_households", "UK", UK_HOUSEHOLD_KWH_PER_YEAR, UK_HOUSEHOLD_CITATION, energy_j
+        ),
+        *(e for e in equivalents(energy_j, co2e_g) if e.key != "microwave_min"),
+    ]
+
+
 # --- Readable text ---------------------------------------------------------------
 # A reader cannot picture 5.29e-06 km: each equivalent is shown in the largest unit
 # that keeps its number at least 1 (kilometres, metres, millimetres; minutes,
@@ -146,10 +206,26 @@ _SCALES: dict[str, tuple[tuple[float, str], ...]] = {
         (1.0 / S_PER_MIN, "{} s of microwave"),
         (1e-3 / S_PER_MIN, "{} ms of microwave"),
     ),
+    "us_households": (
+        (1.0, "{} US households' electricity for a year"),
+        (1.0 / DAYS_PER_YEAR, "{} days of a US household's electricity"),
+    ),
+    "uk_households": (
+        (1.0, "{} UK households' electricity for a year"),
+        (1.0 / DAYS_PER_YEAR, "{} days of a UK household's electricity"),
+    ),
 }
-_SINGULAR = {"1 phone charges": "1 phone charge"}
+_SINGULAR = {
+    "1 phone charges": "1 phone charge",
+    "1 US households' electricity for a year": "1 US household's electricity for a year",
+    "1 UK households' electricity for a year": "1 UK household's electricity for a year",
+    "1 days of a US household's electricity": "1 day of a US household's electricity",
+    "1 days of a UK household's electricity": "1 day of a UK household's electricity",
+}
 # The order in which a reader relates to them: a phone charge first.
 RELATABLE_ORDER = ("smartphone_charges", "car_km", "microwave_min")
+# At the scale of a service, homes first: a year of queries against a year of a home.
+FLEET_ORDER = ("us_households", "smartphone_charges", "car_km")
 RELATABLE_RANGE = (0.1, 10_000.0)
 
 
@@ -193,10 +269,11 @@ def readable(equivalent: Equivalent) -> str:
     return _SINGULAR.get(text, text)
 
 
-def most_relatable(items: list[Equivalent]) -> str:
-    """The text of the first equivalent in ``RELATABLE_ORDER`` whose number, in its
-    readable unit, lies between 0.1 and 10,000; failing that, the first one's text."""
-    rank = {key: i for i, key in enumerate(RELATABLE_ORDER)}
+def most_relatable(items: list[Equivalent], order: tuple[str, ...] = RELATABLE_ORDER) -> str:
+    """The text of the first equivalent in ``order`` whose number, in its readable unit,
+    lies between 0.1 and 10,000; failing that, the first one's text. ``FLEET_ORDER``
+    puts households first, for a service's year."""
+    rank = {key: i for i, key in enumerate(order)}
     ordered = sorted(items, key=lambda e: rank.get(e.key, len(rank)))
     for item in ordered:
         scaled = _scaled(item)

@@ -37,6 +37,7 @@ _COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "sweep": ("genwatt.cli.sweep", "sweep", {}),
     "report": ("genwatt.cli.report", "report", {}),
     "predict": ("genwatt.cli.predict", "predict", {}),
+    "footprint": ("genwatt.cli.footprint", "footprint", {}),
     "gpus": ("genwatt.cli.gpus", "gpus", {}),
     "calibrate": ("genwatt.cli.calibrate", "calibrate", {}),
     "check-reference": ("genwatt.cli.check_reference", "check_reference", {}),

@@ -26,8 +26,16 @@ def calibrate(
         None, "--out", help="Where to write the calibration JSON (default: print only)."
     ),
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
+    tasks: bool = typer.Option(
+        False,
+        "--tasks",
+        help="Fit the task model (every suite model) to the store's `genwatt suite` runs.",
+    ),
 ) -> None:
     """Fit efficiencies and powers by least squares; report leave-one-out error."""
+    if tasks:
+        _calibrate_tasks(gpu, source, out, json_out)
+        return
     calibration = calibrate_from(source, gpu, model=model, form=form)
     if out is not None:
         calibration.save(out)
@@ -35,6 +43,45 @@ def calibrate(
         typer.echo(json.dumps(calibration.to_dict(), indent=2))
         return
     _print(calibration.to_dict(), out)
+
+
+def _calibrate_tasks(gpu: str, source: Path, out: Path | None, json_out: bool) -> None:
+    """The task model fitted to a store's suite runs, with its cross-validated error."""
+    from genwatt.errors import ConfigError
+    from genwatt.predict.task_calibration import calibrate_tasks
+    from genwatt.run.suite.runner import SUITE_KIND
+    from genwatt.store.store import ResultsStore
+
+    if not source.is_file():
+        raise ConfigError(f"--from {source}: no such store; `genwatt suite --store` writes one.")
+    with ResultsStore(source) as store:
+        runs = store.runs(kind=SUITE_KIND, status="ok")
+    if not runs:
+        raise ConfigError(f"{source} holds no `genwatt suite` runs to fit the task model to.")
+    calibration = calibrate_tasks(runs, gpu)
+    if out is not None:
+        calibration.save(out)
+    summary = calibration.summary()
+    if json_out:
+        typer.echo(json.dumps(summary, indent=2, default=str))
+        return
+    from rich.markup import escape
+
+    from genwatt.cli.render import console
+
+    con = console()
+    con.print(f"[bold]{escape(summary['source'])}[/]")
+    for name, value in summary["params"].items():
+        con.print(f"  {name} = {value:.4g}" + (" (fitted)" if name in summary["free"] else ""))
+    cv = summary["cross_validated_error"]
+    if cv:
+        con.print(
+            f"{cv['method']} over {cv['points']} configurations: latency "
+            f"{_pct(cv['latency_mape_pct'])} %, GPU energy {_pct(cv['energy_gpu_mape_pct'])} % "
+            "mean absolute error"
+        )
+    if out is not None:
+        con.print(f"written to {escape(str(out))}; use it with `genwatt predict --calibration`")
 
 
 def _print(c: dict[str, Any], out: Path | None) -> None:

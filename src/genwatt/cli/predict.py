@@ -20,8 +20,41 @@ from genwatt.predict.sweep import parse_sweep, predict_sweep
 from genwatt.units import format_energy_j
 
 
+def _image_hw(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    from genwatt.errors import ConfigError
+
+    try:
+        height, width = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ConfigError(
+            f"--image-size: expected HEIGHTxWIDTH such as 480x640, got {text!r}"
+        ) from None
+    return height, width
+
+
+def _is_task_model(model: str) -> bool:
+    """Whether ``model`` is one of the suite's non-diffusion models (task predictor)."""
+    from genwatt.errors import ConfigError
+    from genwatt.models.registry import get_model
+    from genwatt.models.tasks.registry import get_task_model
+
+    try:
+        get_model(model)
+        return False  # the diffusion registry knows it: the diffusion predictor
+    except ConfigError:
+        pass
+    try:
+        return not get_task_model(model).is_diffusion
+    except ConfigError:
+        return False
+
+
 def predict(
-    model: str = typer.Option(..., "--model", "-m", help="Registered model (`genwatt models`)."),
+    model: str = typer.Option(
+        ..., "--model", "-m", help="A model of `genwatt models` or `genwatt tasks`."
+    ),
     gpu: str = typer.Option("h100-sxm", "--gpu", help="Hardware profile (`genwatt gpus`)."),
     frames: int | None = typer.Option(None, "--frames", help="Frames (video models)."),
     height: int | None = typer.Option(None, "--height", help="Height in pixels."),
@@ -40,13 +73,62 @@ def predict(
     calibration: Path | None = typer.Option(
         None, "--calibration", help="A calibration JSON from `genwatt calibrate`."
     ),
+    task: str | None = typer.Option(
+        None, "--task", help="Task of a suite model (default: its first; `genwatt tasks`)."
+    ),
+    input_tokens: int | None = typer.Option(
+        None, "--input-tokens", min=1, help="Text tokens per query (default: the task's typical)."
+    ),
+    new_tokens: int | None = typer.Option(
+        None, "--new-tokens", min=1, help="Generated tokens per query (default: the task's)."
+    ),
+    image_size: str | None = typer.Option(
+        None, "--image-size", help="Input image HEIGHTxWIDTH (image tasks)."
+    ),
+    audio_seconds: float | None = typer.Option(
+        None, "--audio-seconds", callback=finite_option, help="Clip length (speech)."
+    ),
+    protocol: str | None = typer.Option(
+        None,
+        "--protocol",
+        help="Predict a run of ai-energy-score or power-hungry-processing on the model's task.",
+    ),
+    dtype: str | None = typer.Option(None, "--dtype", help="float32 | bfloat16 | float16."),
     country: str | None = COUNTRY,
     pue: float | None = PUE,
     cloud: str | None = CLOUD,
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
-    """Predict latency and GPU energy of one generation (provenance: predicted)."""
+    """Predict latency and energy of one generation or query (provenance: predicted)."""
     carbon = CarbonSetting.resolve(country, pue, cloud=cloud)
+    if _is_task_model(model):
+        _predict_task(
+            model,
+            gpu,
+            task=task,
+            batch=batch,
+            input_tokens=input_tokens,
+            new_tokens=new_tokens,
+            image_hw=_image_hw(image_size),
+            audio_s=audio_seconds,
+            dtype=dtype,
+            protocol=protocol,
+            calibration=calibration,
+            carbon=carbon,
+            json_out=json_out,
+            diffusion=(frames, height, width, steps, guidance, sweep),
+        )
+        return
+    if (
+        any(v is not None for v in (task, input_tokens, new_tokens, image_size, audio_seconds))
+        or protocol
+    ):
+        from genwatt.errors import ConfigError
+
+        raise ConfigError(
+            f"{model} is a diffusion model: --task, --input-tokens, --new-tokens, --image-size, "
+            "--audio-seconds and --protocol are for the suite's models (`genwatt tasks`)."
+        )
     settings: dict[str, Any] = {
         "num_frames": frames,
         "height": height,
@@ -83,6 +165,91 @@ def predict(
     else:
         _print_prediction(data)
         _print_carbon(carbon, f"{mass_g(data['co2e_g'])} CO2e (predicted, GPU energy)")
+
+
+def _predict_task(
+    model: str,
+    gpu: str,
+    *,
+    carbon: CarbonSetting,
+    json_out: bool,
+    diffusion: tuple[Any, ...],
+    **settings: Any,
+) -> None:
+    """A suite model: the task predictor (counts compute on the meta device)."""
+    frames, height, width, steps, guidance, sweep = diffusion
+    if any(v is not None for v in (frames, height, width, steps, guidance)) or sweep:
+        from genwatt.errors import ConfigError
+
+        raise ConfigError(
+            f"{model} is not a diffusion model: --frames, --height, --width, --steps, "
+            "--guidance and --sweep do not apply; use --input-tokens, --new-tokens, "
+            "--image-size or --audio-seconds."
+        )
+    from genwatt.predict.task_predictor import predict_task
+
+    prediction = predict_task(model, gpu, **settings)
+    data = prediction.to_dict()
+    data |= {"co2e_g": carbon.co2e_g(data["energy_gpu_j"]), "carbon": carbon.to_dict()}
+    if json_out:
+        typer.echo(json.dumps(data, indent=2, default=str))
+        return
+    _print_task_prediction(data)
+    _print_carbon(carbon, f"{mass_g(data['co2e_g'])} CO2e a query (predicted, GPU energy)")
+
+
+def _print_task_prediction(p: dict[str, Any]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from genwatt.cli.render import console, provenance_text
+    from genwatt.units import j_to_wh
+
+    out = console()
+    settings = ", ".join(f"{k} {v}" for k, v in p["settings"].items() if v is not None)
+    what = f"{p['model']} ({p['task']}) on {p['gpu']}, batch {p['batch']}, {p['dtype']}"
+    table = Table(title=escape(f"{what}: {settings}"), title_justify="left")
+    for column in ("phase", "FLOPs", "latency s", "energy", "bound", "provenance"):
+        table.add_column(
+            column, justify="left" if column in ("phase", "bound", "provenance") else "right"
+        )
+    est = p["estimate"]
+    batch = p["batch"]
+    for name, latency in est["latency_by_phase_s"].items():
+        flops = p["compute"]["phases"].get(name, {}).get("flops")
+        table.add_row(
+            name,
+            _flops_text(flops),
+            seconds(latency / batch),
+            format_energy_j(est["energy_by_phase_j"].get(name, 0.0) / batch),
+            est.get("bound_by_phase", {}).get(name, ""),
+            provenance_text(p["provenance"]),
+        )
+    table.add_row(
+        "[bold]one query[/]",
+        _flops_text(p["flops"] / batch if p["flops"] else None),
+        f"[bold]{seconds(p['latency_s'])}[/]",
+        f"[bold]{format_energy_j(p['energy_gpu_j'])}[/]",
+        "",
+        provenance_text(p["provenance"]),
+    )
+    out.print(table)
+    line = f"per 1,000 queries: GPU {j_to_wh(p['energy_gpu_j']) * 1000:.3g} Wh"
+    if p.get("energy_machine_j") is not None:
+        line += f", whole machine {j_to_wh(p['energy_machine_j']) * 1000:.3g} Wh"
+    if p["error_low_frac"] is not None:
+        line += (
+            f"; likely range -{100 * p['error_low_frac']:.0f} % to "
+            f"+{100 * p['error_high_frac']:.0f} % ({p['band_source']})"
+        )
+    out.print(escape(line))
+    out.print(
+        f"physical floor {format_energy_j(p['energy_floor_j'])} a query (every FLOP at peak "
+        "and TDP)"
+    )
+    out.print(f"[dim]calibration: {escape(p['calibration']['source'])}[/]")
+    for note in p["notes"]:
+        out.print(f"[yellow]note:[/] {escape(note)}")
 
 
 def _print_carbon(carbon: CarbonSetting, what: str) -> None:

@@ -74,6 +74,15 @@ def report(
             "and GPU_ENERGY_SUMMARY.json.",
         ),
     ] = None,
+    daily_volume: Annotated[
+        float | None,
+        typer.Option(
+            "--daily-volume",
+            help="Also show each stored configuration as a service answering this many "
+            "queries a day, for a year: energy, CO2e, households, share of the country's "
+            "electricity (as `genwatt footprint --from-store`).",
+        ),
+    ] = None,
 ) -> None:
     """Write an HTML report of stored runs: leaderboard, scaling, phases, power over time,
     and the suite's tasks."""
@@ -89,6 +98,7 @@ def report(
         pue=pue,
         cloud=cloud,
         ai_energy_score_dir=ai_energy_score,
+        daily_volume=daily_volume,
     )
     typer.echo(
         f"wrote the report of {result.runs} runs ({result.figures} figures) to "

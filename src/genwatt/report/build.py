@@ -153,8 +153,10 @@ def build_report(
     country: str | None = None,
     pue: float | None = None,
     cloud: str | None = None,
+    daily_volume: float | None = None,
 ) -> BuiltReport:
-    """The report of ``records`` as an HTML string, with its matplotlib figures."""
+    """The report of ``records`` as an HTML string, with its matplotlib figures; with
+    ``daily_volume``, each stored configuration's footprint at that many queries a day."""
     content = collect(
         records,
         predictor if predictor is not None else GenwattPredictor(),
@@ -163,6 +165,7 @@ def build_report(
         country=country,
         pue=pue,
         cloud=cloud,
+        daily_volume=daily_volume,
     )
     figures = _draw(content)
     html = render_page(content, [f.rendered for f in figures], country, pue, cloud)
@@ -211,14 +214,16 @@ def write_report(
     cloud: str | None = None,
     predictor: Predictor | None = None,
     ai_energy_score_dir: str | os.PathLike[str] | None = None,
+    daily_volume: float | None = None,
 ) -> ReportResult:
     """Write the report of a store's runs (those of ``sweep`` and ``kind`` if given).
 
     ``output`` defaults to ``X-report.html`` next to the store ``X.db``. With
     ``ai_energy_score_dir``, the suite runs are also exported there in the shape AI
-    Energy Score publishes (``suite_export``). Raises ``ReportError`` when no run
-    matches, when an export is asked for without suite runs, or when a file cannot be
-    written; ``StoreError`` when the store cannot be read.
+    Energy Score publishes (``suite_export``); with ``daily_volume``, the page shows each
+    stored configuration's footprint at that many queries a day. Raises ``ReportError``
+    when no run matches, when an export is asked for without suite runs, or when a file
+    cannot be written; ``StoreError`` when the store cannot be read.
     """
     with ResultsStore(store, create=False) as opened:
         records = opened.runs(kind=kind, sweep=sweep)
@@ -240,6 +245,7 @@ def write_report(
         country=country,
         pue=pue,
         cloud=cloud,
+        daily_volume=daily_volume,
     )
     path = Path(output).expanduser() if output is not None else default_report_path(store_path)
     _write_text(path, built.html)

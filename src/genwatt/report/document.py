@@ -30,6 +30,7 @@ from genwatt.report.figdata import (
     step_data,
     timeline_data,
 )
+from genwatt.report.footprint_section import FootprintSection, footprint_section
 from genwatt.report.headline import Headline, headline
 from genwatt.report.leaderboard import Leaderboard, build_leaderboard
 from genwatt.report.mitigation import MitigationSection, is_mitigation, mitigation_section
@@ -68,6 +69,8 @@ class ReportContent:
     headlines: tuple[Headline, ...] = ()  # one per series, in the series' order
     mitigation: MitigationSection = field(default_factory=MitigationSection)
     suite: SuiteSection = field(default_factory=SuiteSection)
+    # Each stored configuration at a daily volume (``--daily-volume``); empty without one.
+    footprint: FootprintSection = field(default_factory=FootprintSection)
     version: str = field(default=__version__)
 
     @property
@@ -110,8 +113,10 @@ def collect(
     country: str | None = None,
     pue: float | None = None,
     cloud: str | None = None,
+    daily_volume: float | None = None,
 ) -> ReportContent:
-    """Gather the report of ``records``; predictions come from ``predictor``."""
+    """Gather the report of ``records``; predictions come from ``predictor``; with
+    ``daily_volume``, each stored configuration's footprint at that many queries a day."""
     generations = [r for r in records if not is_mitigation(r) and not is_suite(r)]
     series = group_series(generations)
     others = [r for r in generations if not is_generation(r)]
@@ -142,4 +147,5 @@ def collect(
         ),
         mitigation=mitigation_section(records),
         suite=suite_section(records),
+        footprint=footprint_section(records, daily_volume, country=country, pue=pue, cloud=cloud),
     )

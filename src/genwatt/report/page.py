@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from genwatt.report.document import ReportContent
+from genwatt.report.footprint_section import footprint_html
 from genwatt.report.mitigation_table import mitigation_html
 from genwatt.report.provenance import ESTIMATED, LOOKS, MEASURED, ORDER, PREDICTED
 from genwatt.report.suite_table import suite_leaderboard_html, suite_ratio_html
@@ -36,6 +37,7 @@ SECTIONS = (
     ("suite-batch", "Energy per query by batch size"),
     ("leaderboard", "Leaderboard"),
     ("configurations", "Every configuration measured"),
+    ("footprint", "At the scale of a service"),
     ("scaling", "How energy and latency scale"),
     ("phases", "Where the energy goes"),
     ("steps", "Energy per step"),
@@ -348,6 +350,7 @@ def render_page(
         "commands": other_runs_html(
             content.other_runs, content.other_runs_total, country, pue, cloud
         ),
+        "footprint": footprint_html(content.footprint),
         "key": _key_html(),
         "mitigation": mitigation_html(
             content.mitigation,
