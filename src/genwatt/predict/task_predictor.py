@@ -148,7 +148,9 @@ def cache_dir() -> Path:
 
 
 def cached_compute(spec: TaskModelSpec, task: str, **settings: Any) -> Any:
-    """``task_compute`` for these settings, from the disk cache when it was counted before.
+    """``task_compute`` for these settings: shipped for a typical query
+    (``genwatt.predict.typical_compute``), else from the disk cache when it was counted
+    before, else counted now.
 
     Counting builds the model on the meta device, which needs torch and transformers
     (seconds to import); a cached count needs neither, so a repeated prediction answers
@@ -158,8 +160,12 @@ def cached_compute(spec: TaskModelSpec, task: str, **settings: Any) -> Any:
     import json
 
     from genwatt.flops.task_result import TaskCompute
+    from genwatt.predict.typical_compute import compute_key, shipped_counts
 
-    key = json.dumps([spec.repo_id, task, settings], sort_keys=True, default=str)
+    key = compute_key(spec, task, settings)
+    shipped = shipped_counts().get(key)
+    if shipped is not None:
+        return TaskCompute.from_dict(shipped)
     path = cache_dir() / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
     try:
         return TaskCompute.from_dict(json.loads(path.read_text()))

@@ -1,0 +1,62 @@
+"""The shipped counts of every suite model's typical query: complete, current, torch-free."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from genwatt.models.tasks.registry import get_task_model, list_task_models
+from genwatt.predict.typical_compute import compute_key, shipped_counts, typical_settings
+
+
+def test_every_suite_model_ships_its_typical_query_on_every_task() -> None:
+    counts = shipped_counts()
+    missing = [
+        (spec.repo_id, task, settings["dtype"])
+        for spec in list_task_models()
+        if not spec.is_diffusion
+        for task in spec.tasks
+        for settings in typical_settings(task)
+        if compute_key(spec, task, settings) not in counts
+    ]
+    assert not missing, f"run `python -m genwatt.predict.typical_compute --write`: {missing[:5]}"
+
+
+def test_protocol_precisions_are_among_the_typical_settings() -> None:
+    assert [s["dtype"] for s in typical_settings("text-generation")] == [None, "float16"]
+    assert [s["dtype"] for s in typical_settings("fill-mask")] == [None, "float32"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("model", "task"),
+    [
+        ("distilbert/distilbert-base-uncased-finetuned-sst-2-english", "text-classification"),
+        ("google/flan-t5-base", "question-answering"),
+        ("openai/whisper-tiny", "automatic-speech-recognition"),
+    ],
+)
+def test_shipped_counts_equal_a_count_made_now(model: str, task: str) -> None:
+    from genwatt.flops.task_compute import task_compute
+
+    spec = get_task_model(model)
+    for settings in typical_settings(task):
+        fresh = task_compute(spec, task, **settings).to_dict()
+        assert shipped_counts()[compute_key(spec, task, settings)] == fresh, (
+            "task_compute changed: run `python -m genwatt.predict.typical_compute --write`"
+        )
+
+
+def test_a_typical_prediction_needs_no_torch() -> None:
+    code = (
+        "import sys\n"
+        "from genwatt.predict.task_predictor import predict_task\n"
+        "predict_task('distilbert-sst2', 'h100-sxm', protocol='ai-energy-score')\n"
+        "print('torch' in sys.modules, 'transformers' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.split() == ["False", "False"]
