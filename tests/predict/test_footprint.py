@@ -24,6 +24,7 @@ from genwatt.carbon.setting import RECORD_KEY, CarbonSetting
 from genwatt.errors import ConfigError
 from genwatt.meter.result import Method, Provenance, WindowResult
 from genwatt.predict import footprint as fp
+from genwatt.predict import query_energy as qe
 from genwatt.predict.predictor import predict
 from genwatt.store.records import RunRecord, RunStatus
 from genwatt.store.store import ResultsStore
@@ -34,7 +35,7 @@ DISTILBERT = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 
 
 def _basis(energy_j: float = WH, low_j: float | None = WH / 2, high_j: float | None = 2 * WH):
-    return fp.QueryEnergy(
+    return qe.QueryEnergy(
         model="m",
         energy_j=energy_j,
         low_j=low_j,
@@ -122,12 +123,12 @@ def test_without_a_range_the_low_and_high_are_unknown_not_the_point() -> None:
 
 @pytest.mark.parametrize("count", [0, -1, float("nan"), float("inf"), True])
 def test_impossible_counts_are_refused(count: float) -> None:
-    with pytest.raises(fp.FootprintError, match="count"):
+    with pytest.raises(qe.FootprintError, match="count"):
         fp.footprint(_basis(), count, carbon=CarbonSetting.resolve())
 
 
 def test_an_unknown_period_is_refused() -> None:
-    with pytest.raises(fp.FootprintError, match="day, week, year"):
+    with pytest.raises(qe.FootprintError, match="day, week, year"):
         fp.footprint(_basis(), 1, "month", carbon=CarbonSetting.resolve())  # type: ignore[arg-type]
 
 
@@ -151,7 +152,7 @@ def test_energies_read_in_units_from_micro_to_tera_watt_hours(energy_j: float, t
 
 
 def test_a_diffusion_query_is_the_predictors_call_over_its_batch() -> None:
-    basis = fp.predicted_query_energy("wan2.1-t2v-1.3b", "h100-sxm", batch=2, steps=10)
+    basis = qe.predicted_query_energy("wan2.1-t2v-1.3b", "h100-sxm", batch=2, steps=10)
     call = predict("wan2.1-t2v-1.3b", "h100-sxm", batch_size=2, steps=10)
     assert basis.energy_j == pytest.approx(call.energy_gpu_j / 2)
     assert basis.provenance == "predicted" and basis.scope == "gpu"
@@ -164,23 +165,23 @@ def test_a_diffusion_query_is_the_predictors_call_over_its_batch() -> None:
 
 
 def test_a_gpu_without_cross_validation_has_no_range() -> None:
-    basis = fp.predicted_query_energy("wan2.1-t2v-1.3b", "a100-sxm-80gb", steps=10)
+    basis = qe.predicted_query_energy("wan2.1-t2v-1.3b", "a100-sxm-80gb", steps=10)
     assert basis.low_j is None and basis.high_j is None
     assert basis.range_note.startswith("unknown")
 
 
 def test_diffusion_and_task_settings_are_not_mixed() -> None:
     with pytest.raises(ConfigError, match="diffusion model"):
-        fp.predicted_query_energy("wan2.1-t2v-1.3b", new_tokens=10)
+        qe.predicted_query_energy("wan2.1-t2v-1.3b", new_tokens=10)
     with pytest.raises(ConfigError, match="not a diffusion model"):
-        fp.predicted_query_energy("distilbert-sst2", steps=10)
+        qe.predicted_query_energy("distilbert-sst2", steps=10)
     with pytest.raises(ConfigError, match="GPU energy only"):
-        fp.predicted_query_energy("wan2.1-t2v-1.3b", scope="machine")
+        qe.predicted_query_energy("wan2.1-t2v-1.3b", scope="machine")
 
 
 def test_an_unknown_model_is_one_clear_error() -> None:
     with pytest.raises(ConfigError, match="genwatt tasks"):
-        fp.predicted_query_energy("no-such-model")
+        qe.predicted_query_energy("no-such-model")
 
 
 @dataclass
@@ -215,7 +216,7 @@ def task_predictor(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 
 def test_a_task_model_goes_to_the_task_predictor_with_its_settings(task_predictor) -> None:
-    basis = fp.predicted_query_energy(
+    basis = qe.predicted_query_energy(
         "distilbert-sst2", "h100-sxm", batch=8, input_tokens=128, protocol="ai-energy-score"
     )
     (call,) = task_predictor
@@ -224,7 +225,7 @@ def test_a_task_model_goes_to_the_task_predictor_with_its_settings(task_predicto
     assert call["protocol"] == "ai-energy-score" and call["new_tokens"] is None
     assert basis.energy_j == 2.0 and basis.scope == "gpu"
     assert basis.low_j == pytest.approx(1.4) and basis.high_j == pytest.approx(2.8)
-    machine = fp.predicted_query_energy("distilbert-sst2", scope="machine")
+    machine = qe.predicted_query_energy("distilbert-sst2", scope="machine")
     assert machine.energy_j == 3.0 and machine.scope == "machine"
     assert machine.high_j == pytest.approx(4.2)
 
@@ -243,8 +244,8 @@ def test_whole_machine_energy_must_exist_to_be_scaled(monkeypatch, task_predicto
     monkeypatch.setattr(
         module, "predict_task", lambda *a, **k: StandInPrediction(2.0, None, 0.3, 0.4)
     )
-    with pytest.raises(fp.FootprintError, match="whole-machine"):
-        fp.predicted_query_energy("distilbert-sst2", scope="machine")
+    with pytest.raises(qe.FootprintError, match="whole-machine"):
+        qe.predicted_query_energy("distilbert-sst2", scope="machine")
 
 
 # ------------------------------------------------------------------ from the store
@@ -319,35 +320,35 @@ def sweep_run(batch: int = 2, gpu_j: float = 10.0, steps: int = 4) -> RunRecord:
 
 
 def test_a_suite_run_is_its_generation_window_over_its_queries() -> None:
-    run = fp.run_query_energy(suite_run())
+    run = qe.run_query_energy(suite_run())
     assert run is not None
     assert run.gpu_j == pytest.approx(2.0) and run.machine_j == pytest.approx(3.0)
     assert run.gpu_provenance == "measured" and run.machine_provenance == "estimated"
-    assert fp.run_query_energy(suite_run(status=RunStatus.FAILED)) is None
+    assert qe.run_query_energy(suite_run(status=RunStatus.FAILED)) is None
 
 
 def test_a_sweep_run_is_its_generation_over_its_batch() -> None:
-    run = fp.run_query_energy(sweep_run(batch=2, gpu_j=10.0))
+    run = qe.run_query_energy(sweep_run(batch=2, gpu_j=10.0))
     assert run is not None and run.gpu_j == pytest.approx(5.0) and run.queries == 2
 
 
 def test_runs_are_found_by_any_name_of_the_model_and_filtered_by_settings() -> None:
-    runs = [fp.run_query_energy(r) for r in (suite_run(), suite_run(batch=8), sweep_run())]
+    runs = [qe.run_query_energy(r) for r in (suite_run(), suite_run(batch=8), sweep_run())]
     found = [r for r in runs if r is not None]
-    assert len(fp.matching_runs(found, "distilbert-sst2")) == 2
-    assert len(fp.matching_runs(found, "distilbert-sst2", {"batch_size": 8})) == 1
-    assert len(fp.matching_runs(found, "Wan-AI/Wan2.1-T2V-1.3B-Diffusers")) == 1
-    assert fp.matching_runs(found, "wan2.1-t2v-1.3b", {"steps": 50}) == []
-    assert len(fp.matching_runs(found, "wan2.1-t2v-1.3b", {"task": "text-to-video"})) == 1
-    assert fp.matching_runs(found, "distilbert-sst2", {"task": "fill-mask"}) == []
+    assert len(qe.matching_runs(found, "distilbert-sst2")) == 2
+    assert len(qe.matching_runs(found, "distilbert-sst2", {"batch_size": 8})) == 1
+    assert len(qe.matching_runs(found, "Wan-AI/Wan2.1-T2V-1.3B-Diffusers")) == 1
+    assert qe.matching_runs(found, "wan2.1-t2v-1.3b", {"steps": 50}) == []
+    assert len(qe.matching_runs(found, "wan2.1-t2v-1.3b", {"task": "text-to-video"})) == 1
+    assert qe.matching_runs(found, "distilbert-sst2", {"task": "fill-mask"}) == []
 
 
 def test_measured_energy_is_query_weighted_with_the_spread_as_range() -> None:
     runs = [
-        fp.run_query_energy(suite_run(queries=50, gpu_j=100.0)),  # 2 J a query
-        fp.run_query_energy(suite_run(queries=150, gpu_j=600.0, started_at=1.8e9)),  # 4 J
+        qe.run_query_energy(suite_run(queries=50, gpu_j=100.0)),  # 2 J a query
+        qe.run_query_energy(suite_run(queries=150, gpu_j=600.0, started_at=1.8e9)),  # 4 J
     ]
-    basis = fp.measured_query_energy([r for r in runs if r is not None])
+    basis = qe.measured_query_energy([r for r in runs if r is not None])
     assert basis.energy_j == pytest.approx((100.0 + 600.0) / 200)
     assert (basis.low_j, basis.high_j) == (pytest.approx(2.0), pytest.approx(4.0))
     assert basis.provenance == "measured" and basis.scope == "gpu"
@@ -355,13 +356,13 @@ def test_measured_energy_is_query_weighted_with_the_spread_as_range() -> None:
 
 
 def test_cpu_runs_scale_the_whole_machine_and_say_estimated() -> None:
-    (run,) = [fp.run_query_energy(suite_run(gpu_j=None, cpu_j=30.0))]
+    (run,) = [qe.run_query_energy(suite_run(gpu_j=None, cpu_j=30.0))]
     assert run is not None
-    basis = fp.measured_query_energy([run])
+    basis = qe.measured_query_energy([run])
     assert basis.scope == "machine" and basis.provenance == "estimated"
     assert basis.energy_j == pytest.approx(0.6)
-    with pytest.raises(fp.FootprintError, match="--scope machine"):
-        fp.measured_query_energy([run], scope="gpu")
+    with pytest.raises(qe.FootprintError, match="--scope machine"):
+        qe.measured_query_energy([run], scope="gpu")
 
 
 def _store(tmp_path: Path, *records: RunRecord) -> Path:
@@ -388,17 +389,17 @@ def test_from_store_uses_the_runs_grid_unless_another_is_asked(tmp_path: Path) -
 
 def test_from_store_without_a_matching_run_is_one_clear_line(tmp_path: Path) -> None:
     path = _store(tmp_path, suite_run())
-    with pytest.raises(fp.FootprintError) as caught:
+    with pytest.raises(qe.FootprintError) as caught:
         fp.service_footprint("distilbert-sst2", 10, from_store=True, store=path, batch=32)
     message = str(caught.value)
     assert "\n" not in message and "batch_size 32" in message and "batch 1" in message
-    with pytest.raises(fp.FootprintError, match="genwatt suite --models bert-large-sst2"):
+    with pytest.raises(qe.FootprintError, match="genwatt suite --models bert-large-sst2"):
         fp.service_footprint("bert-large-sst2", 10, from_store=True, store=path)
 
 
 def test_settings_a_store_cannot_select_by_are_refused(tmp_path: Path) -> None:
     path = _store(tmp_path, suite_run())
-    with pytest.raises(fp.FootprintError, match="input_tokens"):
+    with pytest.raises(qe.FootprintError, match="input_tokens"):
         fp.service_footprint("distilbert-sst2", 10, from_store=True, store=path, input_tokens=9)
 
 

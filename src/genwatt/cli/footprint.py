@@ -12,32 +12,15 @@ from typing import TYPE_CHECKING, cast
 
 import typer
 
+from genwatt.cli import predict_options as opt
 from genwatt.cli.sweep_options import CLOUD, COUNTRY, PUE, finite_option
 
 if TYPE_CHECKING:
-    from genwatt.predict.footprint import Period, Scope
+    from genwatt.predict.footprint import Period
+    from genwatt.predict.query_energy import Scope
 
 PERIODS = ("day", "week", "year")
 SCOPES = ("gpu", "machine")
-
-
-def _image_size(value: str | None) -> tuple[int, int] | None:
-    """``HxW`` (``480x640``) as (height, width); None when not given."""
-    if value is None:
-        return None
-    parts = value.lower().replace("×", "x").split("x")
-    try:
-        height, width = (int(p) for p in parts)
-    except ValueError:
-        raise typer.BadParameter(
-            f"an image size is HEIGHTxWIDTH in pixels, such as 480x640, got {value!r}",
-            param_hint="--image-size",
-        ) from None
-    if height < 1 or width < 1:
-        raise typer.BadParameter(
-            f"an image is at least 1x1 pixels, got {value!r}", param_hint="--image-size"
-        )
-    return height, width
 
 
 def _choice(value: str | None, allowed: tuple[str, ...], flag: str) -> str | None:
@@ -47,42 +30,26 @@ def _choice(value: str | None, allowed: tuple[str, ...], flag: str) -> str | Non
 
 
 def footprint(
-    model: str = typer.Option(
-        ..., "--model", "-m", help="Registered model (`genwatt models`, `genwatt tasks`)."
-    ),
+    model: str = opt.MODEL,
     count: float = typer.Option(
         ..., "--count", "-n", callback=finite_option, help="Queries (per --per, if given)."
     ),
     per: str | None = typer.Option(
         None, "--per", help="day | week | year: the count is per period; totals are per year."
     ),
-    gpu: str = typer.Option("h100-sxm", "--gpu", help="Hardware profile (`genwatt gpus`)."),
-    task: str | None = typer.Option(None, "--task", help="Task (models with several)."),
+    gpu: str = opt.GPU,
+    task: str | None = opt.TASK,
     batch: int | None = typer.Option(None, "--batch", min=1, help="Queries per call."),
-    input_tokens: int | None = typer.Option(
-        None, "--input-tokens", min=1, help="Tokens in (text models)."
-    ),
-    new_tokens: int | None = typer.Option(
-        None, "--new-tokens", min=1, help="Tokens generated (generating models)."
-    ),
-    image_size: str | None = typer.Option(
-        None, "--image-size", help="HEIGHTxWIDTH in pixels (vision models)."
-    ),
-    audio_seconds: float | None = typer.Option(
-        None, "--audio-seconds", callback=finite_option, help="Seconds of audio (speech)."
-    ),
-    protocol: str | None = typer.Option(
-        None,
-        "--protocol",
-        help="ai-energy-score | power-hungry-processing: a query as that protocol runs it.",
-    ),
-    frames: int | None = typer.Option(None, "--frames", help="Frames (video models)."),
-    height: int | None = typer.Option(None, "--height", help="Height in pixels (diffusion)."),
-    width: int | None = typer.Option(None, "--width", help="Width in pixels (diffusion)."),
-    steps: int | None = typer.Option(None, "--steps", help="Denoising steps."),
-    guidance: float | None = typer.Option(
-        None, "--guidance", callback=finite_option, help="Guidance scale."
-    ),
+    input_tokens: int | None = opt.INPUT_TOKENS,
+    new_tokens: int | None = opt.NEW_TOKENS,
+    image_size: str | None = opt.IMAGE_SIZE,
+    audio_seconds: float | None = opt.AUDIO_SECONDS,
+    protocol: str | None = opt.PROTOCOL,
+    frames: int | None = opt.FRAMES,
+    height: int | None = opt.HEIGHT,
+    width: int | None = opt.WIDTH,
+    steps: int | None = opt.STEPS,
+    guidance: float | None = opt.GUIDANCE,
     scope: str | None = typer.Option(
         None,
         "--scope",
@@ -102,7 +69,7 @@ def footprint(
     country: str | None = COUNTRY,
     pue: float | None = PUE,
     cloud: str | None = CLOUD,
-    json_out: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
+    json_out: bool = opt.JSON_OUT,
 ) -> None:
     """Energy and CO2e of COUNT queries (per day, week or year) of a model: predicted, or
     from stored runs with --from-store; with a low-high range and equivalents."""
@@ -123,7 +90,7 @@ def footprint(
         batch=batch,
         input_tokens=input_tokens,
         new_tokens=new_tokens,
-        image_hw=_image_size(image_size),
+        image_hw=opt.image_hw(image_size),
         audio_s=audio_seconds,
         protocol=protocol,
         num_frames=frames,

@@ -13,25 +13,12 @@ from typing import Any
 import typer
 
 from genwatt.carbon.setting import CarbonSetting
-from genwatt.cli.sweep_options import CLOUD, COUNTRY, PUE, finite_option
+from genwatt.cli import predict_options as opt
+from genwatt.cli.sweep_options import CLOUD, COUNTRY, PUE
 from genwatt.formatting import mass_g, seconds, si
 from genwatt.predict.predictor import predict as run_predict
 from genwatt.predict.sweep import parse_sweep, predict_sweep
 from genwatt.units import format_energy_j
-
-
-def _image_hw(text: str | None) -> tuple[int, int] | None:
-    if text is None:
-        return None
-    from genwatt.errors import ConfigError
-
-    try:
-        height, width = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise ConfigError(
-            f"--image-size: expected HEIGHTxWIDTH such as 480x640, got {text!r}"
-        ) from None
-    return height, width
 
 
 def _is_task_model(model: str) -> bool:
@@ -52,17 +39,13 @@ def _is_task_model(model: str) -> bool:
 
 
 def predict(
-    model: str = typer.Option(
-        ..., "--model", "-m", help="A model of `genwatt models` or `genwatt tasks`."
-    ),
-    gpu: str = typer.Option("h100-sxm", "--gpu", help="Hardware profile (`genwatt gpus`)."),
-    frames: int | None = typer.Option(None, "--frames", help="Frames (video models)."),
-    height: int | None = typer.Option(None, "--height", help="Height in pixels."),
-    width: int | None = typer.Option(None, "--width", help="Width in pixels."),
-    steps: int | None = typer.Option(None, "--steps", help="Denoising steps."),
-    guidance: float | None = typer.Option(
-        None, "--guidance", callback=finite_option, help="Guidance scale."
-    ),
+    model: str = opt.MODEL,
+    gpu: str = opt.GPU,
+    frames: int | None = opt.FRAMES,
+    height: int | None = opt.HEIGHT,
+    width: int | None = opt.WIDTH,
+    steps: int | None = opt.STEPS,
+    guidance: float | None = opt.GUIDANCE,
     batch: int = typer.Option(1, "--batch", help="Generations per pipeline call."),
     sweep: list[str] = typer.Option(
         [],
@@ -73,31 +56,17 @@ def predict(
     calibration: Path | None = typer.Option(
         None, "--calibration", help="A calibration JSON from `genwatt calibrate`."
     ),
-    task: str | None = typer.Option(
-        None, "--task", help="Task of a suite model (default: its first; `genwatt tasks`)."
-    ),
-    input_tokens: int | None = typer.Option(
-        None, "--input-tokens", min=1, help="Text tokens per query (default: the task's typical)."
-    ),
-    new_tokens: int | None = typer.Option(
-        None, "--new-tokens", min=1, help="Generated tokens per query (default: the task's)."
-    ),
-    image_size: str | None = typer.Option(
-        None, "--image-size", help="Input image HEIGHTxWIDTH (image tasks)."
-    ),
-    audio_seconds: float | None = typer.Option(
-        None, "--audio-seconds", callback=finite_option, help="Clip length (speech)."
-    ),
-    protocol: str | None = typer.Option(
-        None,
-        "--protocol",
-        help="Predict a run of ai-energy-score or power-hungry-processing on the model's task.",
-    ),
+    task: str | None = opt.TASK,
+    input_tokens: int | None = opt.INPUT_TOKENS,
+    new_tokens: int | None = opt.NEW_TOKENS,
+    image_size: str | None = opt.IMAGE_SIZE,
+    audio_seconds: float | None = opt.AUDIO_SECONDS,
+    protocol: str | None = opt.PROTOCOL,
     dtype: str | None = typer.Option(None, "--dtype", help="float32 | bfloat16 | float16."),
     country: str | None = COUNTRY,
     pue: float | None = PUE,
     cloud: str | None = CLOUD,
-    json_out: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
+    json_out: bool = opt.JSON_OUT,
 ) -> None:
     """Predict latency and energy of one generation or query (provenance: predicted)."""
     carbon = CarbonSetting.resolve(country, pue, cloud=cloud)
@@ -109,7 +78,7 @@ def predict(
             batch=batch,
             input_tokens=input_tokens,
             new_tokens=new_tokens,
-            image_hw=_image_hw(image_size),
+            image_hw=opt.image_hw(image_size),
             audio_s=audio_seconds,
             dtype=dtype,
             protocol=protocol,

@@ -4,8 +4,8 @@
 suite and sweep runs (a model at its settings on one machine), its stored energy per
 query times N a day for a year, with the spread between its runs, CO2e on the grid the
 runs were stored with (or the one asked for), the households it equals and its share of
-that country's yearly electricity. The figures come from
-``genwatt.predict.footprint``, the same as ``genwatt footprint --from-store``.
+that country's yearly electricity. The figures come from ``genwatt.predict.query_energy``
+and ``genwatt.predict.footprint``, the same as ``genwatt footprint --from-store``.
 """
 
 from __future__ import annotations
@@ -19,15 +19,13 @@ from genwatt.carbon.equivalents import US_HOUSEHOLD_CITATION
 from genwatt.errors import ConfigError
 from genwatt.predict.footprint import (
     Footprint,
-    RunQueryEnergy,
     carbon_for,
     count_text,
     energy_text,
     footprint,
-    measured_query_energy,
-    run_query_energy,
     share_text,
 )
+from genwatt.predict.query_energy import RunQueryEnergy, measured_query_energy, run_query_energy
 from genwatt.report.series import hardware_of
 from genwatt.report.tables import badge, e
 from genwatt.store.records import RunRecord
