@@ -41,3 +41,12 @@ def test_remainder_is_whole_minus_parts_and_may_be_negative() -> None:
     rest = remainder("other", whole, parts)
     assert rest.energy_j["gpu"] == pytest.approx(-1.0)
     assert rest.duration_s == pytest.approx(1.0)
+
+
+def test_weakest_of_a_list_is_its_least_trustworthy_and_none_for_nothing() -> None:
+    from genwatt.meter.aggregate import weakest_of
+
+    assert weakest_of([]) is None
+    assert weakest_of([Provenance.MEASURED]) is Provenance.MEASURED
+    kinds = [Provenance.MEASURED, Provenance.PREDICTED, Provenance.ESTIMATED]
+    assert weakest_of(kinds) is Provenance.PREDICTED

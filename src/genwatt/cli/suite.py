@@ -17,7 +17,6 @@ from genwatt.cli import sweep_options as opt
 from genwatt.cli.progress import RichSuiteProgress
 from genwatt.cli.render import console
 from genwatt.cli.sweep_driver import INTERRUPTED_EXIT_CODE
-from genwatt.errors import ConfigError
 from genwatt.formatting import sig
 
 
@@ -169,8 +168,6 @@ def suite(
     diffusers.logging.set_verbosity_error()
     sizes = opt.int_list(batch_sizes, "--batch-sizes")
     carbon = CarbonSetting.resolve(country, pue, cloud=cloud)
-    if data is not None and not data.startswith("hf:") and not Path(data).exists():
-        raise ConfigError(f"--data {data}: no such file or folder.")
     settings: dict[str, Any] = dict(
         protocol=protocol,
         tasks=_names(tasks),

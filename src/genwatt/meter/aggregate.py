@@ -18,6 +18,14 @@ def weakest(a: Provenance, b: Provenance) -> Provenance:
     return max(a, b, key=_ORDER.index)
 
 
+def weakest_of(kinds: Iterable[Provenance]) -> Provenance | None:
+    """The least trustworthy of ``kinds``: what a sum of their figures is; None for none."""
+    result: Provenance | None = None
+    for kind in kinds:
+        result = kind if result is None else weakest(result, kind)
+    return result
+
+
 def combine(name: str, windows: Iterable[WindowResult], parent: str | None = None) -> WindowResult:
     """One window holding the summed duration and energy of ``windows``.
 

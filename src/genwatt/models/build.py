@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import copy
 import zlib
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from genwatt.errors import ConfigError
@@ -77,6 +78,26 @@ def _instantiate(comp: ComponentSpec) -> torch.nn.Module:
     return cls(getattr(transformers, comp.config_class or "")(**kwargs))
 
 
+@contextmanager
+def building_on(target: torch.device, seed: int) -> Iterator[None]:
+    """Modules constructed inside are born on ``target``. On meta they have shapes but no
+    storage (no allocation, no initialisation cost); elsewhere their random weights come
+    from a generator seeded with ``seed`` and restored after, so two builds are identical
+    whatever else drew random numbers before."""
+    import torch
+
+    with ExitStack() as stack:
+        if target.type == "meta":
+            stack.enter_context(torch.device("meta"))
+        else:
+            devices = [target] if target.type == "cuda" else []
+            stack.enter_context(torch.random.fork_rng(devices=devices))
+            torch.manual_seed(seed)
+            if target.type != "cpu":
+                stack.enter_context(target)
+        yield
+
+
 def build_component(
     spec: ModelSpec,
     component_name: str,
@@ -106,16 +127,7 @@ def build_component(
     target = torch.device(device)
     torch_dtype = resolve_dtype(dtype) or resolve_dtype(comp.torch_dtype or spec.torch_dtype)
 
-    with ExitStack() as stack:
-        if target.type == "meta":
-            # Parameters are born on meta: no allocation, no initialisation cost.
-            stack.enter_context(torch.device("meta"))
-        else:
-            devices = [target] if target.type == "cuda" else []
-            stack.enter_context(torch.random.fork_rng(devices=devices))
-            torch.manual_seed(_seed_for(spec, comp.name))
-            if target.type != "cpu":
-                stack.enter_context(target)
+    with building_on(target, _seed_for(spec, comp.name)):
         module = _instantiate(comp)
     # Some constructors make tables with numpy, outside the device context.
     module = module.to(target)

@@ -69,6 +69,7 @@ from genwatt.models.tasks.registry import get_task_model, list_task_models
 from genwatt.models.tasks.spec import TaskModelSpec
 from genwatt.models.tasks.workloads import TOKENS_PER_WORD, WORKLOAD_STATS
 from genwatt.predict.observations import float_or_none, read_csv_rows
+from genwatt.predict.shared_reference import find_shared, require_shared
 from genwatt.units import kwh_to_j
 
 CITATION = (
@@ -322,28 +323,13 @@ def read_file(path: Path) -> list[PhpRun]:
     return runs
 
 
-def repo_root() -> Path:
-    """The repository this file belongs to (src/genwatt/predict/...)."""
-    return Path(__file__).resolve().parents[3]
-
-
 def find_reference_dir(start: Path | None = None) -> Path | None:
     """shared/reference/power_hungry_processing inside or beside the repository, or None."""
-    root = start or repo_root()
-    for candidate in (root / "shared" / SUBDIR, root.parent / "shared" / SUBDIR):
-        if candidate.is_dir():
-            return candidate
-    return None
+    return find_shared(SUBDIR, start)
 
 
 def require_reference_dir(folder: Path | None = None) -> Path:
-    found = folder or find_reference_dir()
-    if found is None or not found.is_dir():
-        raise ConfigError(
-            "shared/reference/power_hungry_processing was not found inside or beside the "
-            "repository; pass its path explicitly."
-        )
-    return found
+    return require_shared(SUBDIR, folder)
 
 
 def read_runs(folder: Path | None = None) -> list[PhpRun]:

@@ -31,7 +31,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from genwatt.errors import ConfigError
 from genwatt.flops import generation_flops
 from genwatt.models import get_model, resolve_params
 from genwatt.predict.generation_compute import (
@@ -49,6 +48,7 @@ from genwatt.predict.observations import (
     read_csv_rows,
     row_measurements,
 )
+from genwatt.predict.shared_reference import find_shared, require_shared
 from genwatt.units import kwh_to_j, wh_to_j
 
 CITATION = (
@@ -76,31 +76,13 @@ RESOLUTION_POINTS_WH: tuple[tuple[int, int, float], ...] = ((480, 832, 19.2), (7
 WAN_MISLABEL: dict[str, Any] = {"height": 720, "width": 1280, "num_frames": 81, "steps": 50}
 
 
-def repo_root() -> Path:
-    """The repository this file belongs to (src/genwatt/predict/video_energy_budget.py)."""
-    return Path(__file__).resolve().parents[3]
-
-
 def find_reference_dir(start: Path | None = None) -> Path | None:
-    """shared/reference/video_energy_budget inside or beside the repository, or None.
-
-    CI clones the repository with shared/ next to it; a developer may have it inside.
-    """
-    root = start or repo_root()
-    for candidate in (root / "shared" / SUBDIR, root.parent / "shared" / SUBDIR):
-        if candidate.is_dir():
-            return candidate
-    return None
+    """shared/reference/video_energy_budget inside or beside the repository, or None."""
+    return find_shared(SUBDIR, start)
 
 
 def require_reference_dir(folder: Path | None = None) -> Path:
-    found = folder or find_reference_dir()
-    if found is None or not found.is_dir():
-        raise ConfigError(
-            "shared/reference/video_energy_budget was not found inside or beside the "
-            "repository; pass its path explicitly."
-        )
-    return found
+    return require_shared(SUBDIR, folder)
 
 
 # --------------------------------------------------------------------------- sweeps

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from genwatt.errors import GenwattError
-from genwatt.meter.aggregate import weakest
+from genwatt.meter.aggregate import weakest_of
 from genwatt.meter.phases import DECODE, OTHER, PREFILL, PREPROCESS, breakdown
 from genwatt.meter.result import Provenance, WindowResult
 from genwatt.report.suite_section import MINIATURE_NOTE, SuiteGroup, suite_section
@@ -89,12 +89,8 @@ def safe_name(text: str) -> str:
 
 
 def _weakest(kinds: Sequence[Provenance]) -> str | None:
-    if not kinds:
-        return None
-    result = kinds[0]
-    for kind in kinds[1:]:
-        result = weakest(result, kind)
-    return str(Provenance(result))
+    kind = weakest_of(kinds)
+    return None if kind is None else str(Provenance(kind))
 
 
 def energy_kwh(window: WindowResult) -> dict[str, Any]:

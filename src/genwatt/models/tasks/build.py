@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import copy
 import zlib
-from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 from genwatt.errors import ConfigError
-from genwatt.models.build import TINY_SEED, check_weights
+from genwatt.models.build import TINY_SEED, building_on, check_weights
 from genwatt.models.components import load_object, resolve_dtype
 from genwatt.models.tasks.spec import ProcessorSpec, TaskModelSpec, TokenizerScheme
 
@@ -61,15 +60,8 @@ def build_task_model(
         raise ConfigError("build_task_model makes models from configs; use build_task_pipeline")
     config = model_config(spec, weights)
     target = torch.device(device)
-    with ExitStack() as stack:
-        if target.type == "meta":
-            stack.enter_context(torch.device("meta"))
-        else:
-            devices = [target] if target.type == "cuda" else []
-            stack.enter_context(torch.random.fork_rng(devices=devices))
-            torch.manual_seed(TINY_SEED + zlib.crc32(f"{spec.repo_id}/{weights}".encode()))
-            if target.type != "cpu":
-                stack.enter_context(target)
+    seed = TINY_SEED + zlib.crc32(f"{spec.repo_id}/{weights}".encode())
+    with building_on(target, seed):
         model = getattr(transformers, spec.class_name)(config)
     if spec.generation and getattr(model, "generation_config", None) is not None:
         model.generation_config.update(**copy.deepcopy(dict(spec.generation)))

@@ -103,6 +103,11 @@ def run_suite(
         seed=seed,
     )
     sid = suite_id(protocol, weights, device, dtype, data, name)
+    queries = QuerySource(data, seed)
+    if data is not None and plan:
+        # The user's file is read now, once (the source keeps it): a missing or malformed
+        # file is one clear error before any model is built, not a failed configuration.
+        queries(plan[0], plan[0].queries)
     if weights == "tiny" and device == "cpu":
         import torch
 
@@ -112,7 +117,7 @@ def run_suite(
             plan,
             results,
             suite=sid,
-            queries_for=QuerySource(data, seed),
+            queries_for=queries,
             meter=meter,
             progress=progress,
             carbon=carbon,

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from genwatt.analysis.stars import linear_band_stars, log_band_stars, size_class
-from genwatt.meter.aggregate import weakest
+from genwatt.meter.aggregate import weakest_of
 from genwatt.meter.phases import GENERATION, OTHER, breakdown
 from genwatt.meter.result import Provenance, WindowResult
 from genwatt.models.tasks.catalog import TASK_NAMES
@@ -38,13 +38,8 @@ def _energy_j(window: WindowResult, gpu_only: bool) -> float | None:
 
 
 def _provenance(window: WindowResult, gpu_only: bool) -> str | None:
-    kinds = [p for d, p in window.provenance.items() if _is_gpu(d) or not gpu_only]
-    if not kinds:
-        return None
-    result = kinds[0]
-    for kind in kinds[1:]:
-        result = weakest(result, kind)
-    return str(Provenance(result))
+    kind = weakest_of(p for d, p in window.provenance.items() if _is_gpu(d) or not gpu_only)
+    return None if kind is None else str(Provenance(kind))
 
 
 def _per_1000_wh(energy_j: float | None, queries: int) -> float | None:
