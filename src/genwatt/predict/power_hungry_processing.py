@@ -39,15 +39,16 @@ query only through a model of the other seven: with P_idle the idle power of one
 (the seven idle the whole window; the working GPU idle while the model loads). genwatt
 fits P_idle jointly with the other parameters (``genwatt.predict.task_calibration``,
 which fits the node's energy as recorded) instead of taking a figure from elsewhere:
-NVIDIA publishes no idle power for the A100, and the node's own floor pins it (the fit
-lands at 56 W, under the 58 W bound). The working GPU's own floor while a pipeline runs
-(its clocks up, waiting on launches) is a separate, higher figure of the model.
+NVIDIA publishes no idle power for the A100, and the node's own floor pins it below
+the 58 W bound (docs/validation.md gives the fitted figure). The working GPU's own
+floor while a pipeline runs (its clocks up, waiting on launches) is a separate, higher
+figure of the model.
 
 The price is an uncertainty the data cannot remove: the node's idle level drifts
 between measurement sessions (the same model's node power differs by a median 46 W
 between datasets run on different days), about 6 W per GPU. Over a window twice as
-long as the run, that is tens of per cent of a small encoder's 5 ms queries at about
-130 W, and a few per cent of a large model's. ``session_spread_w`` states the spread;
+long as the run, that is tens of per cent of a small encoder's 5 ms queries, and a few
+per cent of a large model's. ``session_spread_w`` states the spread;
 the calibration weighs each point by it and reports which points the data determines.
 
 Generation lengths are not in the CSVs: ``GENERATION`` states what genwatt assumes for
