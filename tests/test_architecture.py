@@ -21,11 +21,11 @@ PACKAGE = "genwatt"
 # sits says what it may depend on.
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"version", "errors", "units", "labels", "numbers", "suggest", "formatting"}),
-    frozenset({"carbon", "meter"}),
-    frozenset({"store", "models"}),
+    frozenset({"carbon", "meter", "trackers"}),
+    frozenset({"store", "models", "metrics"}),
     frozenset({"flops"}),
     frozenset({"analysis", "predict"}),
-    frozenset({"run"}),
+    frozenset({"run", "serve"}),
     frozenset({"mitigate"}),
     frozenset({"report"}),
     frozenset({"cli"}),

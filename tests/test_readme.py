@@ -43,6 +43,10 @@ SKIPPED = {
         "24 tiny generations (~11 s of CPU); tests/cli/test_bench_cli.py runs sweeps"
     ),
     "genwatt bench --model wan-reference --weights pretrained": "17 generations of 30 steps",
+    "genwatt sweep examples/wan_tiny_sweep.yaml --executor ray": (
+        "24 fresh Ray workers (~160 s of CPU); tests/run/test_ray_executor.py runs the "
+        "executor from the command line, a killed driver and a resume included"
+    ),
     "genwatt suite": (
         "46 tiny configurations (~65 s of CPU); tests/cli/test_suite_cli.py runs every task"
     ),

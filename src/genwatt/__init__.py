@@ -22,18 +22,22 @@ _LAZY = {
     "tiny_pipeline": "genwatt.models.build",
     "run_suite": "genwatt.run.suite.execute",
     "InstrumentedTaskPipeline": "genwatt.run.suite.task_instrument",
+    "EmissionsTracker": "genwatt.run.emissions_tracker",
+    "track_emissions": "genwatt.run.emissions_tracker",
 }
 
 if TYPE_CHECKING:
     from genwatt.meter.meter import Meter
     from genwatt.meter.result import IdlePower, Provenance, WindowResult
     from genwatt.models.build import tiny_pipeline
+    from genwatt.run.emissions_tracker import EmissionsTracker, track_emissions
     from genwatt.run.instrument import instrument
     from genwatt.run.suite.execute import run_suite
     from genwatt.run.suite.task_instrument import InstrumentedTaskPipeline
     from genwatt.store.store import ResultsStore
 
 __all__ = [
+    "EmissionsTracker",
     "IdlePower",
     "InstrumentedTaskPipeline",
     "Meter",
@@ -44,6 +48,7 @@ __all__ = [
     "instrument",
     "run_suite",
     "tiny_pipeline",
+    "track_emissions",
 ]
 
 

@@ -126,6 +126,53 @@ def test_store_keeps_the_run(genwatt, tmp_path: Path) -> None:
     assert window.duration_s == report["duration_s"]
 
 
+def test_codecarbon_csv_gets_the_stored_runs_row(genwatt, tmp_path: Path) -> None:
+    import pandas as pd
+
+    from genwatt.store.codecarbon_csv import COLUMNS
+
+    db, csv_path = tmp_path / "results.db", tmp_path / "out" / "emissions.csv"
+    args = ("--store", str(db), "--country", "FR", "--codecarbon-csv", str(csv_path))
+    report, _, code = measure_json(genwatt, *args, "--", PY, "-c", "pass")
+    assert code == 0
+    assert report["codecarbon_csv"] == str(csv_path)
+    measure_json(genwatt, *args, "--", PY, "-c", "exit(3)")
+    frame = pd.read_csv(csv_path)
+    assert list(frame.columns) == list(COLUMNS)  # one header for both rows
+    first = frame.iloc[0]
+    assert first["genwatt_run_id"] == report["run_id"]
+    assert first["genwatt_kind"] == "measure"
+    assert first["energy_consumed"] == pytest.approx(report["energy_j_total"] / 3.6e6)
+    assert first["emissions"] == pytest.approx(report["co2e_g"] / 1000)
+    assert first["country_iso_code"] == "FRA"
+    assert frame["genwatt_status"].tolist() == ["ok", "failed"]
+    # The same runs exported from the store later are recognised, not written twice.
+    again = genwatt("results", "--store", str(db), "--codecarbon-csv", str(csv_path))
+    assert "wrote 0 runs" in again.stdout and "2 already in the file" in again.stdout
+
+
+def test_codecarbon_csv_without_a_store_still_knows_the_machine(genwatt, tmp_path: Path) -> None:
+    import pandas as pd
+
+    csv_path = tmp_path / "emissions.csv"
+    done = genwatt("measure", "--no-store", "--codecarbon-csv", str(csv_path), "--", "true")
+    assert done.returncode == 0, done.stderr
+    assert f"appended its row to {csv_path}" in " ".join(done.stderr.split())
+    (row,) = pd.read_csv(csv_path).to_dict("records")
+    assert pd.isna(row["genwatt_run_id"])
+    assert row["python_version"] == sys.version.split()[0]  # the environment, probed
+
+
+def test_a_codecarbon_csv_of_another_schema_is_refused_before_the_command_runs(
+    genwatt, tmp_path: Path
+) -> None:
+    csv_path, marker = tmp_path / "emissions.csv", tmp_path / "ran"
+    csv_path.write_text("a,b\n1,2\n")
+    done = genwatt("measure", "--codecarbon-csv", str(csv_path), "--", *marker_command(marker))
+    assert_refused(done, marker, "refusing to append", str(csv_path))
+    assert csv_path.read_text() == "a,b\n1,2\n"
+
+
 def test_human_report(genwatt) -> None:
     done = genwatt("measure", "--no-store", "--", PY, "-c", "print('child output')")
     assert done.returncode == 0
@@ -380,11 +427,17 @@ subprocess.Popen.__init__ = _record
 """
 
 
-@pytest.mark.parametrize("store", [True, False], ids=["store", "no-store"])
-def test_nothing_heavy_is_imported_before_the_command_starts(tmp_path: Path, store: bool) -> None:
+@pytest.mark.parametrize(
+    "options",
+    [[], ["--no-store"], ["--codecarbon-csv", "emissions.csv"]],
+    ids=["store", "no-store", "codecarbon-csv"],
+)
+def test_nothing_heavy_is_imported_before_the_command_starts(
+    tmp_path: Path, options: list[str]
+) -> None:
     """Every measured command waits for genwatt's start-up: no plotting, no ML
     framework, and not even the CLI framework (typer builds pydantic validators)."""
-    args = ["measure", *([] if store else ["--no-store"]), "--", "true"]
+    args = ["measure", *options, "--", "true"]
     done = run_main(args, RECORD_IMPORTS_AT_START, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "loaded when the command started: []" in done.stderr
@@ -423,6 +476,11 @@ def test_the_fast_command_line_knows_every_typer_option() -> None:
             ["--cloud", "gcp:europe-west1", "--", "true"],
             MeasureOptions(["true"], cloud="gcp:europe-west1"),
         ),
+        (
+            ["--codecarbon-csv", "emissions.csv", "--", "true"],
+            MeasureOptions(["true"], codecarbon_csv=Path("emissions.csv")),
+        ),
+        (["--codecarbon-csv"], None),
         (["--cloud", "--json", "true"], None),
         (["--idle-seconds", "-1", "true"], MeasureOptions(["true"], idle_seconds=-1.0)),
         (["--help"], None),

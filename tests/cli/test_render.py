@@ -42,7 +42,7 @@ def _report(summaries: list[ConfigSummary]) -> SimpleNamespace:
         phase_fit=fit_power_law(rows, "denoise_j"),
         latency_fit=fit_power_law(rows, "latency_s"),
         weights_note="pretrained weights",
-        outcome=SimpleNamespace(ran=2, skipped=0, failed=1, retryable=0),
+        outcome=SimpleNamespace(ran=2, skipped=0, failed=1, retryable=0, placement=None),
         sweep="bench-x",
         store="/tmp/x.db",
     )
@@ -110,3 +110,16 @@ def test_a_large_measurement_keeps_its_joules_whole(recorded: Console) -> None:
     render.print_measurement(_measurement(123456.0, 16.46), "python3 train.py")
     text = recorded.export_text()
     assert "123500" in text and "e+0" not in text
+
+
+def test_a_sweep_run_on_ray_says_where_it_ran(recorded: Console) -> None:
+    from genwatt.run.executor import Placement
+
+    report = _report([_summary(81, 1234567.0), _summary(21, 12345.6)])
+    report.outcome.placement = Placement(
+        "ray", nodes={"a", "b"}, gpus={"GPU-1", "GPU-2", "GPU-3"}, jobs=2, retried=1
+    )
+    render.print_sweep_report(report)
+    text = recorded.export_text().replace("\n", " ")
+    assert "ran on ray: 2 configurations on 2 nodes, 3 GPUs" in text
+    assert "1 retried after a worker or node died" in text

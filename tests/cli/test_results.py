@@ -184,3 +184,107 @@ def test_a_read_only_store_can_be_listed(app, runner, store_path, monkeypatch):
     result = runner.invoke(app, ["results", "--store", str(store_path)])
     assert result.exit_code == 0, result.output
     assert "3 of 3 runs" in result.output
+
+
+# ------------------------------------------------------------ CodeCarbon and model card
+
+
+def test_codecarbon_csv_appends_one_row_per_metered_run(app, runner, store_path, tmp_path):
+    from genwatt.store.codecarbon_csv import CODECARBON_COLUMNS
+
+    path = tmp_path / "emissions.csv"
+    args = ["results", "--store", str(store_path), "--codecarbon-csv", str(path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    # The failed measure run has no window: no energy to write, and the output says so.
+    assert "wrote 2 runs" in result.output
+    assert "1 failed before metering began" in result.output
+    frame = pd.read_csv(path)
+    assert list(frame.columns[: len(CODECARBON_COLUMNS)]) == list(CODECARBON_COLUMNS)
+    assert frame["genwatt_kind"].tolist() == ["bench", "sweep"]
+    assert frame["energy_consumed"].tolist() == pytest.approx([7200.0 / 3.6e6, 36.0 / 3.6e6])
+    again = runner.invoke(app, args)
+    assert "wrote 0 runs" in again.output and "2 already in the file" in again.output
+    assert len(pd.read_csv(path)) == 2
+
+
+def test_codecarbon_csv_respects_the_filters(app, runner, store_path, tmp_path):
+    path = tmp_path / "emissions.csv"
+    args = ["results", "--store", str(store_path), "--codecarbon-csv", str(path)]
+    result = runner.invoke(app, [*args, "--sweep", "s1"])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(path)["genwatt_sweep"].tolist() == ["s1"]
+
+
+def test_codecarbon_csv_refuses_a_file_of_another_schema(app, runner, store_path, tmp_path):
+    path = tmp_path / "emissions.csv"
+    path.write_text("a,b\n1,2\n")
+    args = ["results", "--store", str(store_path), "--codecarbon-csv", str(path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "error: refusing to append" in result.output
+    assert path.read_text() == "a,b\n1,2\n"
+
+
+def _sweep_store(tmp_path: Path) -> Path:
+    path = tmp_path / "sweeps.db"
+    grid = {
+        "country": "FRA",
+        "country_iso2": "FR",
+        "country_name": "France",
+        "g_per_kwh": 400.0,
+        "source": "test",
+        "year": 2023,
+        "is_default": False,
+        "cloud_region": "",
+        "pue": 1.0,
+    }
+    with ResultsStore(path) as store:
+        for model, energy_j in (("tiny-sd", 3.6e6), ("tiny-wan", 7.2e6)):
+            window = WindowResult(
+                name="generation",
+                started_at=1_700_000_000.0,
+                duration_s=4.0,
+                energy_j={"gpu:0": energy_j},
+                provenance={"gpu:0": Provenance.MEASURED},
+                method={"gpu:0": Method.COUNTER},
+            )
+            store.add(
+                _record(
+                    0.0,
+                    kind="sweep",
+                    sweep="s",
+                    config_key=model,
+                    config={"model": model},
+                    windows=[window],
+                    extra={"carbon": grid},
+                )
+            )
+        store.add(_record(1.0, kind="measure", config={"command": "true"}))
+    return path
+
+
+def test_model_card_prints_one_yaml_block_per_model(app, runner, tmp_path):
+    import yaml
+
+    result = runner.invoke(app, ["results", "--store", str(_sweep_store(tmp_path)), "--model-card"])
+    assert result.exit_code == 0, result.output
+    blocks = result.stdout.split("\n\n")
+    assert [b.splitlines()[0] for b in blocks] == ["# model: tiny-sd", "# model: tiny-wan"]
+    grams = [yaml.safe_load(b)["co2_eq_emissions"]["emissions"] for b in blocks]
+    assert grams == pytest.approx([400.0, 800.0])  # 1 and 2 kWh per generation at 400 g/kWh
+    assert "left out 1 measure run(s) (no model" in result.stderr
+    assert "one block per model (tiny-sd, tiny-wan)" in result.stderr
+
+
+def test_model_card_without_any_model_run_is_a_clear_error(app, runner, store_path):
+    result = runner.invoke(app, ["results", "--store", str(store_path), "--model-card"])
+    assert result.exit_code == 2
+    assert "error: no model card" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_model_card_and_json_cannot_share_stdout(app, runner, store_path):
+    result = runner.invoke(app, ["results", "--store", str(store_path), "--model-card", "--json"])
+    assert result.exit_code == 2
+    assert "give one of them" in result.output

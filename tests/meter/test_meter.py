@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -521,3 +523,164 @@ def test_closing_windows_while_the_sampler_records_does_not_deadlock(fake_source
     for result in meter.results:
         assert result.timeline is not None
         assert all(p >= 0 for p in result.timeline.power_w.get("gpu:0", []))
+
+
+def test_ending_named_windows_while_the_sampler_records_does_not_deadlock(fake_source) -> None:
+    """``end`` closes under the meter's lock; the sampler it stops must be joined only
+    after the lock is released, or a sample waiting for the lock never finishes."""
+    src = fake_source("gpu:0", rate_w=1.0, read_delay_s=0.0003)
+    meter = Meter([src], synchronize=False, sample_period_s=0.0005, timeline=True)
+
+    def begin_and_end() -> None:
+        for _ in range(150):
+            meter.begin("w")
+            time.sleep(0.0007)
+            meter.end("w")
+
+    worker = threading.Thread(target=begin_and_end, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "Meter deadlocked ending a named window"
+    assert len(meter.results) == 150
+
+
+# ----------------------------------------------------------------------- listeners
+
+
+def test_listeners_see_every_window_as_it_closes_innermost_first(fake_source, fake_clock) -> None:
+    src = fake_source("gpu:0", rate_w=10.0, clock=fake_clock.perf_counter)
+    meter = Meter([src], synchronize=False)
+    first: list[tuple[str, float]] = []
+    second: list[str] = []
+    meter.add_listener(lambda r: first.append((r.name, r.energy_j["gpu:0"])))
+    meter.add_listener(lambda r: second.append(r.name))
+    with meter.window("outer"):
+        fake_clock.advance(1.0)
+        meter.begin("inner")
+        fake_clock.advance(2.0)
+        inner = meter.end("inner")
+    assert first == [("inner", 20.0), ("outer", 30.0)]
+    assert second == ["inner", "outer"]
+    assert meter.results[0] is inner  # the very result the caller got
+
+
+def test_listeners_run_outside_the_meters_lock(fake_source) -> None:
+    """Another thread can take the meter's lock while a listener runs (a listener that
+    reads the meter from a thread of its own must not deadlock)."""
+    meter = Meter([fake_source("gpu:0", rate_w=1.0)], synchronize=False)
+    acquired: list[bool] = []
+
+    def listener(_result) -> None:
+        def try_lock() -> None:
+            ok = meter._lock.acquire(timeout=2)
+            acquired.append(ok)
+            if ok:
+                meter._lock.release()
+
+        thread = threading.Thread(target=try_lock)
+        thread.start()
+        thread.join()
+
+    meter.add_listener(listener)
+    with meter.window("with"):
+        pass
+    meter.begin("named")
+    meter.end("named")
+    assert acquired == [True, True]
+
+
+def test_removing_a_listener_stops_its_calls_and_is_idempotent(fake_source) -> None:
+    meter = Meter([fake_source("gpu:0")], synchronize=False)
+    seen: list[str] = []
+    remove = meter.add_listener(lambda r: seen.append(r.name))
+    with meter.window("a"):
+        pass
+    remove()
+    remove()
+    with meter.window("b"):
+        pass
+    assert seen == ["a"]
+
+
+def test_a_listener_that_raises_is_logged_once_and_breaks_nothing(
+    fake_source, fake_clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    src = fake_source("gpu:0", rate_w=5.0, clock=fake_clock.perf_counter)
+    meter = Meter([src], synchronize=False)
+    after: list[str] = []
+
+    def broken(_result) -> None:
+        raise RuntimeError("exporter down")
+
+    meter.add_listener(broken)
+    meter.add_listener(lambda r: after.append(r.name))
+    for name in ("a", "b", "c"):
+        with meter.window(name) as w:
+            fake_clock.advance(1.0)
+        assert w.result is not None and w.result.energy_j == {"gpu:0": 5.0}
+    assert after == ["a", "b", "c"]
+    assert [r.name for r in meter.results] == ["a", "b", "c"]
+    warnings = [r for r in caplog.records if "listener" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
+    assert "'a'" in warnings[0].getMessage() and warnings[0].exc_info is not None
+
+
+def test_idle_power_is_no_window_of_the_workload_for_listeners(fake_source, fake_clock) -> None:
+    meter = Meter([fake_source("gpu:0", clock=fake_clock.perf_counter)], synchronize=False)
+    seen: list[str] = []
+    meter.add_listener(lambda r: seen.append(r.name))
+    meter.idle(1.0)
+    assert seen == [] and meter.results == []
+
+
+def test_a_discarded_window_reaches_no_listener(fake_source) -> None:
+    meter = Meter([fake_source("gpu:0")], synchronize=False)
+    seen: list[str] = []
+    meter.add_listener(lambda r: seen.append(r.name))
+    meter.begin("cut-short")
+    assert meter.discard("cut-short")
+    assert seen == []
+
+
+def test_importing_the_meter_imports_no_tracker_or_exporter() -> None:
+    code = (
+        "import sys, genwatt.meter.meter\n"
+        "loaded = [m for m in ('mlflow', 'wandb', 'prometheus_client') if m in sys.modules]\n"
+        "print(','.join(loaded))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == ""
+
+
+def test_a_held_sampler_polls_with_no_window_open_and_stops_on_release() -> None:
+    """``hold_sampler`` keeps the sources polled between windows (a server between
+    requests) without a window that other windows would nest in."""
+    import time as _time
+
+    from genwatt.meter.sources.estimate import EstimateSource
+
+    polls: list[float] = []
+
+    class Counting(EstimateSource):
+        def poll(self) -> None:
+            polls.append(_time.perf_counter())
+
+    meter = Meter([Counting(cpu=True, dram=False)], sample_period_s=0.01)
+    release = meter.hold_sampler()
+    try:
+        _time.sleep(0.1)
+        assert len(polls) >= 3 and meter.open_windows == []
+        with meter.window("inside") as handle:
+            pass
+        assert handle.result is not None and handle.result.parent is None
+        assert meter._sampler is not None  # a closing window does not stop a held sampler
+    finally:
+        release()
+        release()  # harmless twice
+    assert meter._sampler is None
+    seen = len(polls)
+    _time.sleep(0.05)
+    assert len(polls) == seen
+    meter.close()

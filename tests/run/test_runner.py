@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from genwatt.errors import ConfigError
+from genwatt.run.config_repeats import ci95_halfwidth_pct, needs_another_repeat
 from genwatt.run.plan import plan_sweep
-from genwatt.run.runner import ci95_halfwidth_pct, needs_another_repeat
 from genwatt.run.sweep_report import run_sweep
 from genwatt.run.sweep_spec import parse_spec
 from genwatt.store.store import ResultsStore

@@ -17,15 +17,10 @@ import torch
 from genwatt.errors import ConcurrentSweepError, WindowError
 from genwatt.meter.meter import Meter
 from genwatt.run import workload as workload_module
+from genwatt.run.failures import failure_kind, interrupted_by_user
 from genwatt.run.instrument import GenerationRecord, instrument
 from genwatt.run.plan import PlannedConfig
-from genwatt.run.runner import (
-    SweepInterrupted,
-    SweepOutcome,
-    SweepRunner,
-    failure_kind,
-    interrupted_by_user,
-)
+from genwatt.run.runner import SweepInterrupted, SweepOutcome, SweepRunner
 from genwatt.run.sweep_spec import parse_spec
 from genwatt.store.records import FailureKind, RunRecord
 from genwatt.store.store import ResultsStore

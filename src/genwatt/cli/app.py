@@ -45,6 +45,7 @@ _COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "carbon": ("genwatt.cli.carbon", "carbon", {}),
     "tasks": ("genwatt.cli.tasks", "tasks", {}),
     "suite": ("genwatt.cli.suite", "suite", {}),
+    "metrics": ("genwatt.cli.metrics", "metrics", {}),
 }
 
 

@@ -49,7 +49,7 @@ def _calibrate_tasks(gpu: str, source: Path, out: Path | None, json_out: bool) -
     """The task model fitted to a store's suite runs, with its cross-validated error."""
     from genwatt.errors import ConfigError
     from genwatt.predict.task_calibration import calibrate_tasks
-    from genwatt.run.suite.runner import SUITE_KIND
+    from genwatt.run.suite.config_measurement import SUITE_KIND
     from genwatt.store.store import ResultsStore
 
     if not source.is_file():

@@ -7,9 +7,10 @@ parses a plain ``genwatt measure`` command line with ``parse_args`` and calls ``
 anything else (``--help``, a typo, a malformed value) goes through the typer command,
 which is built only when asked for (see ``__getattr__``) and calls the same ``run``.
 
-The results store is opened and checked for writing before the command starts, so an
-unusable store costs the user nothing; if writing still fails at the end, the
-measurement is printed first and the error after it.
+The results store (and the CodeCarbon CSV of ``--codecarbon-csv``) is opened and
+checked for writing before the command starts, so an unusable store or file costs the
+user nothing; if writing still fails at the end, the measurement is printed first and
+the error after it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import functools
 import shlex
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,8 @@ from genwatt.run.command import CommandMeasurement, check_options, measure_comma
 from genwatt.store.records import RunRecord
 from genwatt.store.store import ResultsStore
 
-# Exit code when the command succeeded but its measurement could not be stored.
+# Exit code when the command succeeded but its measurement could not be stored (or
+# written to the CodeCarbon CSV of --codecarbon-csv).
 STORE_FAILED_EXIT_CODE = 2
 
 
@@ -46,6 +48,7 @@ class MeasureOptions:
     timeline: bool = False
     store: Path | None = None
     no_store: bool = False
+    codecarbon_csv: Path | None = None  # append the run's row to this CodeCarbon CSV
 
 
 # The command line's spelling of each option (``measure``'s typer options must match:
@@ -57,6 +60,7 @@ _VALUES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "--cloud": ("cloud", str),
     "--pue": ("pue", float),
     "--store": ("store", Path),
+    "--codecarbon-csv": ("codecarbon_csv", Path),
 }
 
 
@@ -112,23 +116,36 @@ def run(options: MeasureOptions) -> int:
         pue=options.pue,
         cloud=options.cloud,
     )
+    if options.codecarbon_csv is not None:
+        from genwatt.store.codecarbon_csv import check_appendable
+
+        check_appendable(options.codecarbon_csv)
     results = None if options.no_store else _open_store(options.store)
-    store_error: StoreError | None = None
+    errors: list[str] = []
     try:
         measurement = _measure(options)
         report = measurement.to_dict()
+        record = _record(measurement)
         if results is not None:
             try:
-                report["run_id"], report["store"] = _save(results, measurement), str(results.path)
+                record = replace(record, id=results.add(record))
+                report["run_id"], report["store"] = record.id, str(results.path)
             except StoreError as exc:
-                store_error = exc
+                errors.append(f"the measurement above was not stored: {exc}")
                 report["store_error"] = str(exc)
+        if options.codecarbon_csv is not None:
+            try:
+                report["codecarbon_csv"] = str(_append_row(record, options.codecarbon_csv))
+            except StoreError as exc:
+                errors.append(f"the measurement above was not written to CodeCarbon's CSV: {exc}")
+                report["codecarbon_csv_error"] = str(exc)
         _print_report(report, options)
     finally:
         if results is not None:
             results.close()
-    if store_error is not None:
-        print(f"error: the measurement above was not stored: {store_error}", file=sys.stderr)
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    if errors:
         return measurement.final_exit_code or STORE_FAILED_EXIT_CODE
     return measurement.final_exit_code
 
@@ -169,10 +186,27 @@ def _print_report(report: dict[str, Any], options: MeasureOptions) -> None:
         from genwatt.cli.render import print_measurement
 
         print_measurement(report, title=shlex.join(options.command))
+        if "codecarbon_csv" in report:
+            # On stderr, with the report: stdout is the command's own.
+            print(
+                f"appended its row to {report['codecarbon_csv']} (CodeCarbon's schema)",
+                file=sys.stderr,
+            )
 
 
-def _save(results: ResultsStore, measurement: CommandMeasurement) -> int:
-    record = RunRecord(
+def _append_row(record: RunRecord, path: Path) -> Path:
+    """Append the run's CodeCarbon row to ``path``; return the path written."""
+    from genwatt.store.codecarbon_csv import append_rows, codecarbon_row
+    from genwatt.store.environment import current_environment
+
+    # A run not stored has no environment yet: the one the store would have filled in.
+    row = codecarbon_row(record, environment=current_environment())
+    assert row is not None  # a measured command has its window
+    return append_rows(path, [row]).path
+
+
+def _record(measurement: CommandMeasurement) -> RunRecord:
+    return RunRecord(
         kind="measure",
         status="ok" if measurement.ok else "failed",
         started_at=measurement.window.started_at,
@@ -191,7 +225,6 @@ def _save(results: ResultsStore, measurement: CommandMeasurement) -> int:
             "idle_power_w": measurement.idle.power_w if measurement.idle else None,
         },
     )
-    return results.add(record)
 
 
 def _failure(measurement: CommandMeasurement) -> str:
@@ -237,6 +270,12 @@ def _typer_command() -> Callable[..., None]:
             None, "--store", help="Results store (env GENWATT_STORE; default ./genwatt.db)."
         ),
         no_store: bool = typer.Option(False, "--no-store", help="Do not save the run."),
+        codecarbon_csv: Path | None = typer.Option(
+            None,
+            "--codecarbon-csv",
+            help="Also append the run's row to this CSV in CodeCarbon's emissions.csv "
+            "schema (kWh, kg CO2eq; genwatt's provenance in extra columns).",
+        ),
     ) -> None:
         """Run CMD, then report its duration, energy per domain, provenance, Wh and CO2e.
 
@@ -253,6 +292,7 @@ def _typer_command() -> Callable[..., None]:
             timeline=timeline,
             store=store,
             no_store=no_store,
+            codecarbon_csv=codecarbon_csv,
         )
         raise typer.Exit(run(options))
 

@@ -258,6 +258,8 @@ def _print_headline(out: Console, report: Any) -> None:
 def print_sweep_report(report: Any) -> None:
     out = console()
     _print_headline(out, report)
+    if report.outcome.placement is not None:
+        out.print(escape(report.outcome.placement.describe()))
     table = Table(
         title=escape(
             f"{report.spec.model} ({report.spec.weights or 'default weights'}, "

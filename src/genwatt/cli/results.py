@@ -1,7 +1,9 @@
-"""`genwatt results`: list the stored runs, or export them to JSON, CSV or Parquet.
+"""`genwatt results`: list the stored runs, or export them to JSON, CSV or Parquet,
+CodeCarbon's ``emissions.csv``, or a model card's ``co2_eq_emissions`` block.
 
-Thin on purpose: the store reads, ``genwatt.store.export`` shapes, this prints. The
-app registers it with ``app.command("results")(results)``.
+Thin on purpose: the store reads, ``genwatt.store.export``,
+``genwatt.store.codecarbon_csv`` and ``genwatt.report.model_card`` shape, this prints.
+The app registers it with ``app.command("results")(results)``.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,6 +22,9 @@ from genwatt.store.export import export, records_json
 from genwatt.store.records import RunRecord, RunStatus
 from genwatt.store.store import ResultsStore
 from genwatt.units import format_energy_j
+
+if TYPE_CHECKING:
+    from genwatt.report.model_card import ModelCardSelection
 
 TABLE_LIMIT = 20  # runs shown by default; exports take every run unless --limit
 _SUMMARY_CHARS = 60
@@ -94,6 +99,23 @@ def results(
         Path | None,
         typer.Option("--parquet", help="Write one row per run to this Parquet file."),
     ] = None,
+    codecarbon_csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--codecarbon-csv",
+            help="Append one row per run to this CSV in CodeCarbon's emissions.csv schema "
+            "(kWh, kg CO2eq), genwatt's provenance and phases in extra columns; runs "
+            "already in the file are not written again.",
+        ),
+    ] = None,
+    model_card: Annotated[
+        bool,
+        typer.Option(
+            "--model-card",
+            help="Print the Hugging Face model card co2_eq_emissions YAML block of each "
+            "model (grams of CO2e per inference query).",
+        ),
+    ] = False,
     kind: Annotated[
         str | None, typer.Option("--kind", help="Only runs of this kind (measure, bench...).")
     ] = None,
@@ -112,15 +134,24 @@ def results(
     ] = None,
 ) -> None:
     """List stored runs with their energy, or export them."""
-    exporting = json_out or csv is not None or parquet is not None
+    exporting = json_out or model_card or any(p is not None for p in (csv, parquet, codecarbon_csv))
     if limit is None:
         limit = 0 if exporting else TABLE_LIMIT
     try:
+        if json_out and model_card:
+            raise GenwattError("--json and --model-card both print on stdout: give one of them")
         with ResultsStore(store, create=False) as opened:
             records = opened.runs(kind=kind, sweep=sweep, status=status, limit=limit or None)
             total = opened.count(kind=kind, sweep=sweep, status=status)
             if exporting:
-                _export(records, json_out=json_out, csv=csv, parquet=parquet)
+                # The card is made first: runs with no block fail before any file is written.
+                card = _model_card(records) if model_card else None
+                quiet = json_out or model_card  # stdout is theirs: notes go to stderr
+                if codecarbon_csv is not None:
+                    _codecarbon(records, codecarbon_csv, err=quiet)
+                _export(records, json_out=json_out, csv=csv, parquet=parquet, err=quiet)
+                if card is not None:
+                    _print_model_card(card)
             elif not records:
                 filters = {"kind": kind, "sweep": sweep, "status": status}
                 typer.echo(_nothing_to_show(opened, filters))
@@ -159,14 +190,65 @@ def _nothing_to_show(opened: ResultsStore, filters: dict[str, str | None]) -> st
 
 
 def _export(
-    records: list[RunRecord], *, json_out: bool, csv: Path | None, parquet: Path | None
+    records: list[RunRecord],
+    *,
+    json_out: bool,
+    csv: Path | None,
+    parquet: Path | None,
+    err: bool,
 ) -> None:
     written = []
     if csv is not None:
         written.append(export(records, csv, "csv"))
     if parquet is not None:
         written.append(export(records, parquet, "parquet"))
-    for path in written:  # on stderr when --json is given too, to keep stdout pure JSON
-        typer.echo(f"wrote {len(records)} runs to {path}", err=json_out)
+    for path in written:  # on stderr when stdout has JSON or YAML, to keep it pure
+        typer.echo(f"wrote {len(records)} runs to {path}", err=err)
     if json_out:
         typer.echo(json.dumps(records_json(records), indent=2, allow_nan=False))
+
+
+def _codecarbon(records: list[RunRecord], path: Path, *, err: bool) -> None:
+    """Append the runs' CodeCarbon rows; say what was written and what was not."""
+    from genwatt.store.codecarbon_csv import append_rows, codecarbon_rows
+
+    made = codecarbon_rows(records)
+    done = append_rows(path, made.rows)
+    left = []
+    if done.already_present:
+        left.append(f"{done.already_present} already in the file")
+    if made.skipped_without_window:
+        left.append(
+            f"{made.skipped_without_window} failed before metering began, with no energy to write"
+        )
+    why = f"; not written: {', '.join(left)}" if left else ""
+    typer.echo(f"wrote {done.written} runs to {done.path} (CodeCarbon schema){why}", err=err)
+
+
+def _skipped_words(selection: ModelCardSelection) -> str:
+    return "; ".join(f"{count} {why}" for why, count in selection.skipped.items())
+
+
+def _model_card(records: list[RunRecord]) -> ModelCardSelection:
+    """Each model's block, or ``GenwattError`` when no run makes one."""
+    from genwatt.report.model_card import model_card_emissions
+
+    selection = model_card_emissions(records)
+    if not selection.blocks:
+        reasons = f" ({_skipped_words(selection)})" if selection.skipped else ""
+        raise GenwattError(
+            f"no model card: none of the {len(records)} runs selected is a suite or sweep "
+            f"run of a model with energy{reasons}; `genwatt bench` or `genwatt suite` "
+            "stores some"
+        )
+    return selection
+
+
+def _print_model_card(selection: ModelCardSelection) -> None:
+    """The blocks on stdout; the runs left out, and why, on stderr."""
+    if selection.skipped:
+        typer.echo(f"model card: left out {_skipped_words(selection)}", err=True)
+    if len(selection.blocks) > 1:
+        names = ", ".join(block.model for block in selection.blocks)
+        typer.echo(f"model card: one block per model ({names})", err=True)
+    typer.echo(selection.to_yaml(), nl=False)

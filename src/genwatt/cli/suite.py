@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from genwatt.carbon.setting import CarbonSetting
 from genwatt.cli import sweep_options as opt
@@ -154,6 +155,10 @@ def suite(
     country: str | None = opt.COUNTRY,
     pue: float | None = opt.PUE,
     cloud: str | None = opt.CLOUD,
+    executor: str = opt.EXECUTOR,
+    ray_address: str | None = opt.RAY_ADDRESS,
+    max_parallel: int | None = opt.MAX_PARALLEL,
+    gpus_per_config: float | None = opt.GPUS_PER_CONFIG,
 ) -> None:
     """Measure every task's models per 1,000 queries: GPU and whole machine, per phase."""
     import diffusers
@@ -168,6 +173,11 @@ def suite(
     diffusers.logging.set_verbosity_error()
     sizes = opt.int_list(batch_sizes, "--batch-sizes")
     carbon = CarbonSetting.resolve(country, pue, cloud=cloud)
+    from genwatt.run.executor_choice import make_executor
+
+    runner = make_executor(
+        executor, address=ray_address, max_parallel=max_parallel, gpus_per_config=gpus_per_config
+    )
     settings: dict[str, Any] = dict(
         protocol=protocol,
         tasks=_names(tasks),
@@ -185,6 +195,7 @@ def suite(
         name=name,
         carbon=carbon,
         idle_s=idle_seconds,
+        executor=runner,
     )
     try:
         if json_out:
@@ -203,9 +214,13 @@ def suite(
         typer.echo(f"interrupted: {stored}. Rerun the same command to resume.", err=True)
         raise typer.Exit(INTERRUPTED_EXIT_CODE) from None
     if json_out:
+        if outcome.placement is not None:
+            summary = summary | {"placement": outcome.placement.to_dict()}
         typer.echo(json.dumps(summary, indent=2, default=str))
         return
     print_summary(summary)
     skipped = f", {outcome.skipped} already stored" if outcome.skipped else ""
     failed = f", {outcome.failed} failed" if outcome.failed else ""
     console().print(f"{outcome.ran} configurations run{skipped}{failed}; suite {outcome.suite!r}.")
+    if outcome.placement is not None:
+        console().print(escape(outcome.placement.describe()))

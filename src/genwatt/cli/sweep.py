@@ -17,6 +17,7 @@ from genwatt.carbon.setting import CarbonSetting
 from genwatt.cli import sweep_options as opt
 from genwatt.cli.report import NO_REPORT, REPORT
 from genwatt.cli.sweep_driver import execute
+from genwatt.run.executor_choice import make_executor
 from genwatt.run.sweep_spec import load_spec
 
 
@@ -35,11 +36,18 @@ def sweep(
     cloud: str | None = opt.CLOUD,
     report: Path | None = REPORT,
     no_report: bool = NO_REPORT,
+    executor: str = opt.EXECUTOR,
+    ray_address: str | None = opt.RAY_ADDRESS,
+    max_parallel: int | None = opt.MAX_PARALLEL,
+    gpus_per_config: float | None = opt.GPUS_PER_CONFIG,
 ) -> None:
     """Run a sweep; a sweep that was interrupted resumes where it stopped (by its id)."""
     spec = load_spec(spec_path)
     # A bad grid fails before anything runs.
     carbon = CarbonSetting.resolve(country, pue, cloud=cloud)
+    runner = make_executor(
+        executor, address=ray_address, max_parallel=max_parallel, gpus_per_config=gpus_per_config
+    )
     sweep_id = name or spec.name or spec_path.stem
     if fresh:
         sweep_id = f"{sweep_id}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -54,4 +62,5 @@ def sweep(
         carbon=carbon,
         report_path=report,
         write_report=not no_report,
+        executor=runner,
     )

@@ -21,6 +21,7 @@ from genwatt.carbon.setting import CarbonSetting
 from genwatt.cli import render
 from genwatt.cli.progress import RichSweepProgress
 from genwatt.cli.report import finish_report
+from genwatt.run.executor import Executor
 from genwatt.run.plan import plan_sweep
 from genwatt.run.plan_cost import PlannedCost, detected_gpu, plan_costs
 from genwatt.run.runner import SweepInterrupted
@@ -42,6 +43,7 @@ def execute(
     report_path: Path | None = None,
     write_report: bool = True,
     resumable: bool = True,
+    executor: Executor | None = None,
 ) -> None:
     """Plan (``dry_run``) or run the sweep and print its report. ``resumable`` says
     whether running the same command again resumes ``sweep`` (not so for ``genwatt
@@ -61,17 +63,27 @@ def execute(
         else:
             render.print_plan(plan, spec, sweep, costs=costs, gpu=gpu)
         return
-    plan_sweep(spec, base, require_device=True)  # device, sizes, memory: before a bar opens
+    # Device, sizes, memory: before a bar opens. With an executor, the device is the
+    # workers' (this process may have none, and must never initialise CUDA).
+    plan_sweep(spec, base, require_device=executor is None)
     # The sweep's summary fits scaling laws with numpy: imported only when a sweep runs.
     from genwatt.run.sweep_report import run_sweep
 
     try:
         if json_out:
-            report = run_sweep(spec, store=store, sweep=sweep, base=base, carbon=carbon)
+            report = run_sweep(
+                spec, store=store, sweep=sweep, base=base, carbon=carbon, executor=executor
+            )
         else:
             with RichSweepProgress(sweep) as progress:
                 report = run_sweep(
-                    spec, store=store, sweep=sweep, base=base, progress=progress, carbon=carbon
+                    spec,
+                    store=store,
+                    sweep=sweep,
+                    base=base,
+                    progress=progress,
+                    carbon=carbon,
+                    executor=executor,
                 )
     except KeyboardInterrupt as stop:
         typer.echo(interrupted_message(stop, sweep, resumable=resumable), err=True)

@@ -95,3 +95,31 @@ PUE = typer.Option(
     callback=finite_option,
     help="Facility overhead for CO2e, 1.0 to 3.0 (env GENWATT_PUE; default 1.0); stored.",
 )
+
+
+EXECUTOR = typer.Option(
+    "local",
+    "--executor",
+    help="local: run here, one configuration after another; ray: one Ray task per "
+    "configuration across a cluster's GPUs (pip install 'genwatt[ray]').",
+)
+RAY_ADDRESS = typer.Option(
+    None,
+    "--ray-address",
+    help="With --executor ray: 'auto' or HOST:PORT of a running cluster (default: start a "
+    "local Ray instance sized to this machine).",
+)
+MAX_PARALLEL = typer.Option(
+    None,
+    "--max-parallel",
+    min=1,
+    help="With --executor ray: configurations in flight at once (default: twice the "
+    "cluster's GPUs; its CPUs for CPU configurations).",
+)
+GPUS_PER_CONFIG = typer.Option(
+    None,
+    "--gpus-per-config",
+    min=0.0,
+    help="With --executor ray: GPUs each configuration's task declares (default: 1 on "
+    "CUDA, 0 on the CPU).",
+)

@@ -5,12 +5,20 @@ freely at no extra cost. While any window is open, a sampling thread polls the s
 that need it (RAPL wraparound, counter resets, power sampling on GPUs without an energy
 counter) and, when asked, records a power timeline. A counter that lost continuity
 inside a window (``sources/counter.py``) makes that domain an error of the window.
+
+Whoever wants every window as it closes (a Prometheus exporter, a log) registers a
+listener with ``add_listener``; listeners run after the window closed, outside the
+meter's lock, and one that raises is logged once and never breaks a measurement. When
+the user's program has an MLflow or Weights & Biases run active, every top-level window
+is also logged to it (``genwatt.trackers``); a caller that logs a window itself, with
+more detail, opens it with ``trackers=False``.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import logging
 import math
 import threading
 import time
@@ -31,9 +39,13 @@ from genwatt.meter.sources.base import (
 )
 from genwatt.meter.sources.discovery import discover_sources
 from genwatt.meter.sync import synchronize_accelerators
+from genwatt.trackers import log_window
+
+_log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
+WindowListener = Callable[[WindowResult], None]
 
 DEFAULT_SAMPLE_PERIOD_S = 0.1
 
@@ -54,6 +66,18 @@ class _OpenWindow:
     wall0: float
     snapshot: Snapshot
     handle: Window
+    trackers: bool = True
+
+
+@dataclass
+class _ClosingWindow:
+    """What a window's close read under the lock; the rest happens outside it."""
+
+    window: _OpenWindow
+    snapshot: Snapshot
+    duration_s: float
+    timeline: PowerTimeline | None
+    sampler: threading.Thread | None
 
 
 @dataclass
@@ -100,6 +124,9 @@ class Meter:
         self._timeline = _Timeline()
         self._stop = threading.Event()
         self._sampler: threading.Thread | None = None
+        self._sampler_holds = 0  # callers keeping the sampler alive with no window open
+        self._listeners: dict[int, WindowListener] = {}
+        self._failed_listeners: set[int] = set()
 
     # ----------------------------------------------------------------- introspection
     @property
@@ -110,18 +137,94 @@ class Meter:
         """Cumulative joules per domain right now (after synchronising accelerators)."""
         return self._snapshot().energy_j
 
+    def snapshot(self) -> Snapshot:
+        """``read_j`` with the counter breaks seen so far, for readers that must tell a
+        break from energy (an exporter of cumulative counters)."""
+        return self._snapshot()
+
     def _snapshot(self) -> Snapshot:
         if self.synchronize:
             synchronize_accelerators()
         return _read_all(self.sources)
 
+    # --------------------------------------------------------------------- listeners
+    def add_listener(self, listener: WindowListener) -> Callable[[], None]:
+        """Call ``listener(result)`` for every window this meter closes from now on.
+
+        It runs in the thread that closed the window, after the window closed and
+        outside the meter's lock, so it may read the meter. A listener that raises is
+        logged once and skipped for that window; the measurement goes on. Returns a
+        function that removes the listener (calling it twice is harmless).
+        """
+        with self._lock:
+            token = next(self._tokens)
+            self._listeners[token] = listener
+
+        def remove() -> None:
+            with self._lock:
+                self._listeners.pop(token, None)
+
+        return remove
+
+    def _notify(self, result: WindowResult, *, trackers: bool) -> None:
+        with self._lock:
+            listeners = list(self._listeners.items())
+        for token, listener in listeners:
+            try:
+                listener(result)
+            except Exception:
+                if token not in self._failed_listeners:
+                    self._failed_listeners.add(token)
+                    _log.warning(
+                        "genwatt: window listener %r raised on window %r; the measurement "
+                        "goes on (logged once per listener)",
+                        listener,
+                        result.name,
+                        exc_info=True,
+                    )
+        if trackers and result.parent is None:
+            log_window(result)  # never raises; imports nothing unless a tracker is loaded
+
+    def hold_sampler(self) -> Callable[[], None]:
+        """Keep the sampling thread polling while no window is open; returns the release.
+
+        A long-running caller that reads the meter between windows (a server between
+        requests) needs the sources that must be polled (RAPL wraparound, GPUs that only
+        report power) polled all along, without holding a window open that every other
+        window would nest in. Releasing twice is harmless. With ``timeline=True`` the
+        power timeline keeps growing while the sampler is held.
+        """
+        with self._lock:
+            if self._sampler is None:
+                self._start_sampler(time.perf_counter(), self._snapshot())
+            self._sampler_holds += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            sampler = None
+            with self._lock:
+                if released:
+                    return
+                released = True
+                self._sampler_holds -= 1
+                if not self._open and not self._sampler_holds:
+                    sampler = self._detach_sampler()
+            _join(sampler)
+
+        return release
+
     # ----------------------------------------------------------------------- windows
-    def begin(self, name: str) -> Window:
-        """Open a window by name, for callbacks that cannot use ``with``."""
+    def begin(self, name: str, *, trackers: bool = True) -> Window:
+        """Open a window by name, for callbacks that cannot use ``with``.
+
+        ``trackers=False`` keeps the window out of an active MLflow or W&B run, for a
+        caller that logs it itself (see the module docstring).
+        """
         with self._lock:
             if name in self._by_name:
                 raise WindowError(f"a window named {name!r} is already open; end it first")
-            token = self._open_window(name, named=True)
+            token = self._open_window(name, named=True, trackers=trackers)
             return self._open[token].handle
 
     def end(self, name: str) -> WindowResult:
@@ -130,7 +233,10 @@ class Meter:
             if token is None:
                 open_names = ", ".join(sorted(self._by_name)) or "none"
                 raise WindowError(f"no open window named {name!r} (open: {open_names})")
-            return self._close_window(token)
+            closing = self._take_window(token)
+        # Finished outside the lock: joining the sampler under it could deadlock with a
+        # sample waiting for the lock, and listeners must not run under it.
+        return self._finish_window(closing)
 
     def discard(self, name: str) -> bool:
         """Close the open window ``name`` without reading a counter or keeping a result.
@@ -145,7 +251,7 @@ class Meter:
             if token is None:
                 return False
             self._open.pop(token, None)
-            if not self._open:
+            if not self._open and not self._sampler_holds:
                 sampler = self._detach_sampler()
         _join(sampler)
         return True
@@ -157,9 +263,12 @@ class Meter:
             return [self._open[token].name for token in sorted(self._open)]
 
     @contextmanager
-    def window(self, name: str) -> Iterator[Window]:
-        """``with meter.window("denoise") as w: ...``; then ``w.result``."""
-        token = self._open_window(name)
+    def window(self, name: str, *, trackers: bool = True) -> Iterator[Window]:
+        """``with meter.window("denoise") as w: ...``; then ``w.result``.
+
+        ``trackers=False``: as for ``begin``.
+        """
+        token = self._open_window(name, trackers=trackers)
         try:
             yield self._open[token].handle
         finally:
@@ -191,10 +300,12 @@ class Meter:
         with self._lock:
             if self._open:
                 raise WindowError("idle power must be measured with no window open")
-        with self.window("idle") as w:
+        # Not a window of the workload: no listener or tracker sees it, nor ``results``.
+        token = self._open_window("idle", trackers=False)
+        try:
             time.sleep(seconds)
-        result = w.result
-        assert result is not None
+        finally:
+            result = self._close_window(token, notify=False)
         self.results.remove(result)
         self.idle_power = IdlePower(
             power_w={d: e / result.duration_s for d, e in result.energy_j.items()},
@@ -215,7 +326,7 @@ class Meter:
         self.close()
 
     # --------------------------------------------------------------------- internals
-    def _open_window(self, name: str, *, named: bool = False) -> int:
+    def _open_window(self, name: str, *, named: bool = False, trackers: bool = True) -> int:
         """Open a window; ``named`` also registers it under ``name`` for ``end``.
 
         The window and its name are registered together, and undone together if an
@@ -229,7 +340,7 @@ class Meter:
             token = next(self._tokens)
             try:
                 self._open[token] = _OpenWindow(
-                    name, parent, now, time.time(), snapshot, Window(name)
+                    name, parent, now, time.time(), snapshot, Window(name), trackers
                 )
                 if named:
                     self._by_name[name] = token
@@ -238,7 +349,7 @@ class Meter:
                 if self._by_name.get(name) == token:
                     del self._by_name[name]
                 raise
-            if len(self._open) == 1:
+            if len(self._open) == 1 and self._sampler is None:
                 self._start_sampler(now, snapshot)
             return token
 
@@ -247,20 +358,30 @@ class Meter:
             return None
         return self._open[max(self._open)].name
 
-    def _close_window(self, token: int) -> WindowResult:
+    def _close_window(self, token: int, *, notify: bool = True) -> WindowResult:
+        return self._finish_window(self._take_window(token), notify=notify)
+
+    def _take_window(self, token: int) -> _ClosingWindow:
+        """Read the closing boundary and unregister the window, under the lock."""
         sampler = None
         with self._lock:
             snapshot = self._snapshot()
             now = time.perf_counter()
             window = self._open.pop(token)
             timeline = self._timeline_slice(window.t0, now) if self.keep_timeline else None
-            if not self._open:
+            if not self._open and not self._sampler_holds:
                 sampler = self._detach_sampler()
+        return _ClosingWindow(window, snapshot, now - window.t0, timeline, sampler)
+
+    def _finish_window(self, closing: _ClosingWindow, *, notify: bool = True) -> WindowResult:
         # Joined outside the lock: the sampler may be waiting for it to record a sample.
-        _join(sampler)
-        result = self._build_result(window, snapshot, now - window.t0, timeline)
+        _join(closing.sampler)
+        window = closing.window
+        result = self._build_result(window, closing.snapshot, closing.duration_s, closing.timeline)
         window.handle.result = result
         self.results.append(result)
+        if notify:
+            self._notify(result, trackers=window.trackers)
         return result
 
     def _build_result(

@@ -31,7 +31,7 @@ from genwatt import formatting as fmt
 from genwatt.models.tasks.catalog import TASK_NAMES
 from genwatt.report.provenance import ESTIMATED, weakest
 from genwatt.report.series import hardware_of
-from genwatt.run.suite.runner import SUITE_KIND
+from genwatt.run.suite.config_measurement import SUITE_KIND
 from genwatt.run.suite.summary import PER, score_basis, suite_summary
 from genwatt.store.records import RunRecord
 

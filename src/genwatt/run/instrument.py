@@ -39,6 +39,10 @@ in the step that launched them.
 Every window a call opens by name is noted before it is opened; when the call ends
 early (the pipeline raised, or Ctrl-C landed anywhere, in a hook included), the
 windows it left open are closed and dropped, so the meter is clean for the next call.
+
+When the program has an MLflow or W&B run active, each call's energy per phase is
+logged to it (``genwatt.trackers``; the meter itself does not log the call's
+``generation`` window, so nothing is logged twice).
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ from genwatt.run.pipeline_parts import (
     find_parts,
     sub_pipelines,
 )
+from genwatt.trackers import log_phases
 
 CALLBACK_SUFFIX = "callback_on_step_end"
 # diffusers' conventional prompt-encoding methods (``_encode_prompt`` in older pipelines
@@ -177,7 +182,8 @@ class InstrumentedPipeline:
         for name in self._callbacks:
             kwargs = self._inject_callback(kwargs, name)
         try:
-            with self.meter.window(GENERATION) as generation:
+            # Logged to an active MLflow/W&B run below, with its phases, not by the meter.
+            with self.meter.window(GENERATION, trackers=False) as generation:
                 output = self.pipe(*args, **kwargs)
                 self._close_step()
         finally:
@@ -192,6 +198,7 @@ class InstrumentedPipeline:
             unattached=[*self.unattached, *self._missing_steps(state)],
         )
         self.results.append(record)
+        log_phases(record.breakdown)  # a no-op unless the program has a tracker run active
         return output
 
     @property

@@ -18,6 +18,7 @@ from genwatt.analysis.summary import ConfigSummary, summarize_runs
 from genwatt.carbon.setting import CarbonSetting
 from genwatt.meter.meter import Meter
 from genwatt.models import get_model
+from genwatt.run.executor import Executor
 from genwatt.run.runner import SweepOutcome, SweepProgress, SweepRunner
 from genwatt.run.sweep_spec import SweepSpec
 from genwatt.run.workload import WEIGHTS_NOTES
@@ -52,6 +53,7 @@ class SweepReport:
             "skipped": self.outcome.skipped,
             "failed": self.outcome.failed,
             "retryable": self.outcome.retryable,
+            "placement": self.outcome.placement.to_dict() if self.outcome.placement else None,
             "carbon": self.carbon.to_dict(),
             "configs": [s.to_dict() for s in self.summaries],
             "scaling": {
@@ -71,13 +73,15 @@ def run_sweep(
     base: Path | None = None,
     progress: SweepProgress | None = None,
     carbon: CarbonSetting | None = None,
+    executor: Executor | None = None,
 ) -> SweepReport:
     """Run (or resume) ``spec`` into the store and summarise every configuration.
 
     ``carbon`` is stored with every run (default: ``$GENWATT_COUNTRY`` or the world)."""
     sweep_id = sweep or spec.name or f"{spec.model}-{spec.fingerprint()}"
     with ResultsStore(store) as results:
-        meter = Meter(timeline=spec.timeline)
+        # With an executor, each worker meters its own runs: this process measures nothing.
+        meter = Meter(timeline=spec.timeline) if executor is None else None
         try:
             runner = SweepRunner(
                 spec,
@@ -87,10 +91,12 @@ def run_sweep(
                 meter=meter,
                 progress=progress,
                 carbon=carbon,
+                executor=executor,
             )
             outcome = runner.run()
         finally:
-            meter.close()
+            if meter is not None:
+                meter.close()
         records = results.runs(sweep=sweep_id)
         path = results.path
     summaries = summarize_runs(records)
@@ -107,7 +113,8 @@ def run_sweep(
         latency_fit=fit_power_law(rows, "latency_s"),
         weights_note=WEIGHTS_NOTES[weights],
         carbon=runner.carbon,
-        missing_counters=[m.to_dict() for m in meter.missing],
+        # Each worker's meter is its own; their runs' windows say what each measured.
+        missing_counters=[m.to_dict() for m in meter.missing] if meter is not None else [],
     )
 
 

@@ -17,9 +17,11 @@ from typing import Any
 from genwatt.carbon.setting import CarbonSetting
 from genwatt.meter.meter import Meter
 from genwatt.models.tasks.protocols import get_protocol
+from genwatt.run.executor import Executor
+from genwatt.run.suite.config_measurement import SuiteProgress
 from genwatt.run.suite.plan import SuiteConfig, plan_suite
 from genwatt.run.suite.query import Query
-from genwatt.run.suite.runner import SuiteOutcome, SuiteProgress, SuiteRunner
+from genwatt.run.suite.runner import SuiteOutcome, SuiteRunner
 from genwatt.store.store import ResultsStore
 
 # Warm-up queries come from another seed than the measured ones.
@@ -83,6 +85,7 @@ def run_suite(
     idle_s: float = 0.0,
     progress: SuiteProgress | None = None,
     meter: Meter | None = None,
+    executor: Executor | None = None,
 ) -> tuple[SuiteOutcome, dict[str, Any]]:
     """Run what the store lacks of the suite; return what ran and the suite's summary."""
     from genwatt.run.suite.summary import suite_summary
@@ -122,6 +125,7 @@ def run_suite(
             progress=progress,
             carbon=carbon,
             idle_s=idle_s,
+            executor=executor,
         )
         outcome = runner.run()
         keys = {c.key for c in plan}

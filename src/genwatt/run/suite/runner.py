@@ -16,28 +16,26 @@ error and the suite goes on; Ctrl-C stops it with ``SuiteInterrupted``.
 from __future__ import annotations
 
 import time
-import traceback
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from genwatt.carbon.setting import RECORD_KEY as CARBON_KEY
 from genwatt.carbon.setting import CarbonSetting
 from genwatt.errors import ConcurrentSweepError
-from genwatt.meter.aggregate import combine
 from genwatt.meter.meter import Meter
-from genwatt.meter.phases import DECODE, DENOISE, GENERATION, PhaseBreakdown
-from genwatt.meter.result import WindowResult
-from genwatt.run.gpu_state import gpu_state
-from genwatt.run.runner import failure_kind, interrupted_by_user
+from genwatt.run.failures import interrupted_by_user
+from genwatt.run.suite.config_measurement import (
+    ConfigMeasurement,
+    QueriesFor,
+    SuiteProgress,
+)
 from genwatt.run.suite.plan import SuiteConfig
-from genwatt.run.suite.query import Query
-from genwatt.run.suite.task_workload import TaskMeasurement, TaskWorkload, build_task_workload
-from genwatt.store.records import RunRecord, RunStatus
+from genwatt.run.suite.task_workload import TaskWorkload, build_task_workload
+from genwatt.store.records import RunRecord
 from genwatt.store.store import DuplicateRunError, ResultsStore
 
-SUITE_KIND = "suite"
+if TYPE_CHECKING:
+    from genwatt.run.executor import Executor, Placement
 
 
 @dataclass
@@ -50,6 +48,8 @@ class SuiteOutcome:
     skipped: int = 0
     failed: int = 0
     run_ids: list[int] = field(default_factory=list)
+    # Where the runs ran, when an executor other than this process ran them.
+    placement: Placement | None = None
 
 
 class SuiteInterrupted(KeyboardInterrupt):
@@ -59,43 +59,6 @@ class SuiteInterrupted(KeyboardInterrupt):
         super().__init__(f"suite {outcome.suite!r} interrupted after {outcome.ran} stored runs")
         self.outcome = outcome
         self.store = store
-
-
-class SuiteProgress(Protocol):
-    """Where the runner reports progress (rich bars in the CLI)."""
-
-    def start(self, total: int, done: int) -> None: ...
-
-    def config_started(self, label: str, queries: int) -> None: ...
-
-    def query_done(self) -> None: ...
-
-    def config_done(self, label: str, ok: bool) -> None: ...
-
-
-class QueriesFor(Protocol):
-    """A configuration's queries: ``count`` measured ones, or warm-up ones (drawn apart
-    from the measured ones, so that the measured queries do not depend on the warm-up)."""
-
-    def __call__(
-        self, config: SuiteConfig, count: int, *, warmup: bool = False
-    ) -> Sequence[Query]: ...
-
-
-def summed_windows(calls: list[PhaseBreakdown]) -> list[WindowResult]:
-    """The windows stored for a configuration: the calls' total, each phase, and each
-    step or token, summed over every call (and so over every query)."""
-    windows = [combine(GENERATION, [c.total for c in calls])]
-    names = dict.fromkeys(name for c in calls for name in c.phases if name not in (DENOISE, DECODE))
-    for name in names:
-        windows.append(
-            combine(name, [c.phases[name] for c in calls if name in c.phases], parent=GENERATION)
-        )
-    steps = dict.fromkeys(w.name for c in calls for w in c.steps)
-    for name in steps:
-        parts = [w for c in calls for w in c.steps if w.name == name]
-        windows.append(combine(name, parts, parent=GENERATION))
-    return windows
 
 
 class SuiteRunner:
@@ -117,6 +80,7 @@ class SuiteRunner:
         progress: SuiteProgress | None = None,
         carbon: CarbonSetting | None = None,
         idle_s: float = 0.0,
+        executor: Executor | None = None,
     ) -> None:
         self.plan = plan
         self.store = store
@@ -126,6 +90,9 @@ class SuiteRunner:
         self.progress = progress
         self.carbon = carbon or CarbonSetting.resolve()
         self.idle_s = idle_s
+        # None: every configuration runs here, in this process.
+        self.executor = executor
+        self.measure = ConfigMeasurement(suite, queries_for, self.carbon, progress)
 
     def run(self) -> SuiteOutcome:
         outcome = SuiteOutcome(self.suite, len(self.plan))
@@ -136,6 +103,12 @@ class SuiteRunner:
         if self.progress:
             self.progress.start(total=len(self.plan), done=outcome.skipped)
         if not todo:
+            return outcome
+        if self.executor is not None:
+            try:
+                self._run_on_executor(todo, outcome)
+            except KeyboardInterrupt as exc:
+                raise SuiteInterrupted(outcome, self.store.path) from exc
             return outcome
         meter = self.meter or Meter()
         try:
@@ -169,11 +142,24 @@ class SuiteRunner:
                     if interrupted_by_user(exc):
                         raise KeyboardInterrupt from exc
                     built_for = None
-                    record = self._failed(config, exc, started, "build")
+                    record = self.measure.failed(config, exc, started, "build")
             if record is None:
                 assert workload is not None
-                record = self._run_once(workload, config, meter, idle)
+                record = self.measure.run_once(workload, config, meter, idle)
             self._store(record, config, outcome)
+
+    def _run_on_executor(self, todo: list[SuiteConfig], outcome: SuiteOutcome) -> None:
+        """Each configuration as one job on the executor: built, warmed up and measured
+        in a process of its own; its run is stored here as it arrives."""
+        from genwatt.run.suite.suite_job import SuiteJob
+
+        measure = ConfigMeasurement(self.suite, self.queries_for, self.carbon, None)
+        jobs = [SuiteJob(config, measure, self.idle_s) for config in todo]
+        by_key = {c.key: c for c in todo}
+        assert self.executor is not None
+        outcome.placement = self.executor.run(
+            jobs, lambda job, record: self._store(record, by_key[job.key], outcome)
+        )
 
     def _store(self, record: RunRecord, config: SuiteConfig, outcome: SuiteOutcome) -> None:
         try:
@@ -189,88 +175,3 @@ class SuiteRunner:
         outcome.run_ids.append(run_id)
         if self.progress:
             self.progress.config_done(f"{config.task.name} {config.label}", record.ok)
-
-    def _failed(self, config: SuiteConfig, exc: Exception, started: float, stage: str) -> RunRecord:
-        return RunRecord(
-            kind=SUITE_KIND,
-            status=RunStatus.FAILED,
-            started_at=started,
-            duration_s=time.time() - started,
-            config=config.as_config(),
-            error=f"{type(exc).__name__}: {exc}",
-            failure_kind=failure_kind(exc),
-            sweep=self.suite,
-            config_key=config.key,
-            extra={
-                "failed_in": stage,
-                "traceback": traceback.format_exc(limit=8),
-                CARBON_KEY: self.carbon.to_dict(),
-            },
-        )
-
-    def _run_once(
-        self,
-        workload: TaskWorkload,
-        config: SuiteConfig,
-        meter: Meter,
-        idle: dict[str, Any] | None,
-    ) -> RunRecord:
-        started = time.time()
-        stage = "queries"
-        before = gpu_state()
-        try:
-            queries = self.queries_for(config, config.queries)
-            if self.progress:
-                self.progress.config_started(f"{config.task.name} {config.label}", len(queries))
-            stage = "warm-up"
-            if config.warmup:
-                warm = self.queries_for(config, config.warmup, warmup=True)
-                workload.warm_up(warm, config)
-            stage = "measurement"
-            on_query = self.progress.query_done if self.progress else (lambda: None)
-            measured = workload.run(queries, config, on_query)
-        except Exception as exc:
-            if interrupted_by_user(exc):
-                raise KeyboardInterrupt from exc
-            workload.recover()
-            return self._failed(config, exc, started, stage)
-        finally:
-            workload.reset()
-        return self._record(config, workload, measured, queries, before, idle)
-
-    def _record(
-        self,
-        config: SuiteConfig,
-        workload: TaskWorkload,
-        measured: TaskMeasurement,
-        queries: Sequence[Query],
-        before: Any,
-        idle: dict[str, Any] | None,
-    ) -> RunRecord:
-        from genwatt.run.suite.scoring import quality_of
-
-        windows = summed_windows(measured.calls)
-        total = windows[0]
-        phases = {w.name: w.total_energy_j for w in windows[1:] if ":" not in w.name}
-        return RunRecord(
-            kind=SUITE_KIND,
-            status=RunStatus.OK,
-            started_at=total.started_at,
-            duration_s=total.duration_s,
-            config=config.as_config(),
-            windows=windows,
-            sweep=self.suite,
-            config_key=config.key,
-            extra={
-                "queries_run": measured.queries,
-                "phases_j": phases,
-                "phases_add_up": all(c.adds_up for c in measured.calls),
-                "quality": quality_of(config, measured.outputs, queries),
-                "unattached": measured.unattached,
-                "weights_note": workload.weights_note,
-                "idle": idle,
-                "gpu_before": before,
-                "gpu_after": gpu_state(),
-                CARBON_KEY: self.carbon.to_dict(),
-            },
-        )
