@@ -44,7 +44,7 @@ SKIPPED = {
     ),
     "genwatt bench --model wan-reference --weights pretrained": "17 generations of 30 steps",
     "genwatt sweep examples/wan_tiny_sweep.yaml --executor ray": (
-        "24 fresh Ray workers (~160 s of CPU); tests/run/test_ray_executor.py runs the "
+        "24 fresh Ray workers (~90 s of CPU); tests/run/test_ray_executor.py runs the "
         "executor from the command line, a killed driver and a resume included"
     ),
     "genwatt suite": (
