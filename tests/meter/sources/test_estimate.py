@@ -206,7 +206,9 @@ def estimate_clock(fake_clock, monkeypatch: pytest.MonkeyPatch):
 def resident(monkeypatch: pytest.MonkeyPatch) -> dict[str, float]:
     """The process tree's resident memory, set by hand: ``resident["gb"] = 1.0``."""
     held = {"gb": 0.0}
-    monkeypatch.setattr(estimate, "process_tree_rss_bytes", lambda _process: held["gb"] * 1e9)
+    monkeypatch.setattr(
+        estimate, "process_tree_rss_bytes", lambda _process, _descendants=None: held["gb"] * 1e9
+    )
     return held
 
 
@@ -299,3 +301,31 @@ def test_a_vanished_process_is_an_error_not_a_zero() -> None:
     result = meter.end("w")
     assert f"cannot read process {child.pid} for the cpu estimate" in result.errors["cpu:0"]
     assert "cpu:0" not in result.energy_j
+
+
+def test_a_reading_lists_the_process_tree_once_for_every_domain(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Listing the tree opens a file per thread (a server's pool makes that the cost of
+    a reading): the CPU and DRAM domains share one listing, and still see a child."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        source = estimate.EstimateSource(cpu=True, dram=True)
+        calls: list[int] = []
+        real = estimate._tree_pids
+
+        def counted(process):
+            calls.append(process.pid)
+            return real(process)
+
+        monkeypatch.setattr(estimate, "_tree_pids", counted)
+        reading = source.read_j()
+        assert len(calls) == 1
+        assert set(reading) == {"cpu:0", "dram:0"}
+        assert all(isinstance(v, float) for v in reading.values())
+        # The child's memory is in the DRAM figure: the shared listing found it.
+        alone = estimate.process_tree_rss_bytes(source._process, descendants=[])
+        assert source._rss_bytes(real(source._process)) > alone
+    finally:
+        child.kill()
+        child.wait()

@@ -81,12 +81,15 @@ def _children_supported() -> bool:
     return Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists()
 
 
-def process_tree_cpu_seconds(process: psutil.Process) -> float:
+def process_tree_cpu_seconds(
+    process: psutil.Process, descendants: list[int] | None = None
+) -> float:
     """CPU seconds of a process, its reaped children, and its live descendants (with
     the children those reaped, so a grandchild's time stays counted once it exits).
 
     For this process the clock is ``CLOCK_PROCESS_CPUTIME_ID`` (nanoseconds), so even
     a millisecond window gets a meaningful figure; psutil's times tick at 10 ms.
+    ``descendants``: the live descendants if the caller has just listed them.
     """
     if process.pid == os.getpid():
         reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -94,7 +97,7 @@ def process_tree_cpu_seconds(process: psutil.Process) -> float:
     else:
         times = process.cpu_times()
         total = times.user + times.system + times.children_user + times.children_system
-    for pid in _tree_pids(process):
+    for pid in _tree_pids(process) if descendants is None else descendants:
         try:
             ct = psutil.Process(pid).cpu_times()
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
@@ -111,15 +114,17 @@ def _tree_pids(process: psutil.Process) -> list[int]:
     return [c.pid for c in process.children(recursive=True)]
 
 
-def process_tree_rss_bytes(process: psutil.Process) -> int:
+def process_tree_rss_bytes(process: psutil.Process, descendants: list[int] | None = None) -> int:
     """Resident memory of a process and its live descendants, in bytes.
 
     A page shared between processes (after ``fork``, a shared library) counts once per
     process that maps it: an upper bound, cheap to read (``/proc/PID/statm``), where
-    the proportional share (PSS) needs a walk of every mapping.
+    the proportional share (PSS) needs a walk of every mapping. ``descendants``: as for
+    ``process_tree_cpu_seconds``.
     """
     total = 0
-    for pid in [process.pid, *_tree_pids(process)]:
+    listed = _tree_pids(process) if descendants is None else descendants
+    for pid in [process.pid, *listed]:
         try:
             total += psutil.Process(pid).memory_info().rss
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
@@ -253,10 +258,11 @@ class _ResidentMemory:
         self._last_gb = read_bytes() / 1e9
         self.gb_s = 0.0
 
-    def sample(self) -> float:
-        """Add the trapezoid since the last sample; return the integral so far."""
+    def sample(self, resident_bytes: int | None = None) -> float:
+        """Add the trapezoid since the last sample; return the integral so far.
+        ``resident_bytes``: the resident memory if the caller has just read it."""
         with self._lock:
-            gb = self._read_bytes() / 1e9
+            gb = (self._read_bytes() if resident_bytes is None else resident_bytes) / 1e9
             now = time.perf_counter()
             self.gb_s += 0.5 * (self._last_gb + gb) * max(now - self._last_t, 0.0)
             self._last_t, self._last_gb = now, gb
@@ -317,18 +323,19 @@ class EstimateSource(EnergySource):
         if pgid is not None:
             self._group = _GroupMembers(pgid)
 
-    def _tree(self) -> set[int]:
-        return {self._process.pid, *_tree_pids(self._process)}
+    def _tree(self, descendants: list[int] | None = None) -> set[int]:
+        listed = _tree_pids(self._process) if descendants is None else descendants
+        return {self._process.pid, *listed}
 
-    def _rss_bytes(self) -> int:
-        total = process_tree_rss_bytes(self._process)
+    def _rss_bytes(self, descendants: list[int] | None = None) -> int:
+        total = process_tree_rss_bytes(self._process, descendants)
         group = self._group
-        return total + group.rss_bytes(self._tree()) if group is not None else total
+        return total + group.rss_bytes(self._tree(descendants)) if group is not None else total
 
-    def _cpu_seconds(self) -> float:
-        total = process_tree_cpu_seconds(self._process)
+    def _cpu_seconds(self, descendants: list[int] | None = None) -> float:
+        total = process_tree_cpu_seconds(self._process, descendants)
         group = self._group
-        return total + group.cpu_seconds(self._tree()) if group is not None else total
+        return total + group.cpu_seconds(self._tree(descendants)) if group is not None else total
 
     def poll(self) -> None:
         """Sample resident memory, so the DRAM figure follows it through the window, and
@@ -341,18 +348,24 @@ class EstimateSource(EnergySource):
 
     def read_j(self) -> Reading:
         reading: Reading = {}
+        # The process tree is listed once per reading, for every domain: listing it
+        # opens a file per thread of every process in it (a server's thread pool).
+        try:
+            descendants: list[int] | None = _tree_pids(self._process)
+        except psutil.Error:
+            descendants = None  # each domain then reports the error itself
         for domain in self._domains:
             try:
-                reading[domain.name] = self._read_domain_j(domain)
+                reading[domain.name] = self._read_domain_j(domain, descendants)
             except psutil.Error as exc:  # the measured process is gone or hidden
                 reading[domain.name] = SourceReadError(
                     f"cannot read process {self._process.pid} for the {domain.kind} estimate: {exc}"
                 )
         return reading
 
-    def _read_domain_j(self, domain: Domain) -> float:
+    def _read_domain_j(self, domain: Domain, descendants: list[int] | None = None) -> float:
         if domain.kind == "cpu":
-            cpu_s = self._cpu_seconds() - self._cpu0
+            cpu_s = self._cpu_seconds(descendants) - self._cpu0
             return cpu_s * self._cpu_w_per_thread
         assert self._resident is not None  # a dram domain exists only with it
-        return self._resident.sample() * DRAM_WATTS_PER_GB
+        return self._resident.sample(self._rss_bytes(descendants)) * DRAM_WATTS_PER_GB
