@@ -238,9 +238,10 @@ def test_idle_time_is_unattributed_and_the_meter_window_agrees(
 
     assert total(response) == pytest.approx(5.0, rel=1e-12)
     assert middleware.unattributed_j == pytest.approx({"gpu:0": 8.0, "cpu:0": 2.0})
-    assert middleware.served_j == pytest.approx({"gpu:0": 12.0, "cpu:0": 3.0})
+    served = middleware.totals().total_j  # the meter from the first request to close
+    assert served == pytest.approx({"gpu:0": 12.0, "cpu:0": 3.0})
     assert total(response) + sum(middleware.unattributed_j.values()) == pytest.approx(
-        sum(middleware.served_j.values()), rel=1e-12
+        sum(served.values()), rel=1e-12
     )
     assert meter.open_windows == [] and meter.results == []  # no window of its own
     assert meter._sampler is None  # released at close
@@ -370,14 +371,14 @@ def test_a_real_uvicorn_server_on_loopback(fake_source: Any) -> None:
         meter.close()
     assert all(r.status_code == 200 for r in responses)
     window = handle.result
-    assert window is not None and middleware.served_j is not None  # closed by lifespan
+    assert window is not None
+    assert middleware._release_sampler is None  # closed by lifespan shutdown
     charged = math.fsum(total(r) for r in responses)
     assert charged > 0
     accounted = charged + middleware.unattributed_j["gpu:0"]
-    # Exactly the energy between the ledger's first and last readings...
+    # Exactly the energy between the ledger's first and last readings, the meter's
+    # readings at lifespan startup and shutdown...
     assert accounted == pytest.approx(middleware.totals().total_j["gpu:0"], rel=1e-9)
-    # ...which are the meter's readings at lifespan startup and shutdown...
-    assert accounted == pytest.approx(middleware.served_j["gpu:0"], rel=1e-9)
     # ...inside the meter's own window around the whole test (which adds the server's
     # start before lifespan startup and its stop after shutdown).
     assert accounted <= window.energy_j["gpu:0"]

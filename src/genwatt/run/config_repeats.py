@@ -68,6 +68,15 @@ def needs_another_repeat(energies_j: list[float], done: int, spec: SweepSpec) ->
     return ci95_halfwidth_pct(energies_j) > adaptive.target_ci_pct
 
 
+def first_free_repeat(taken: set[int]) -> int:
+    """The lowest repeat number not in ``taken``: where the next run of a configuration
+    goes, filling any gap a failed-and-retried run left."""
+    repeat = 0
+    while repeat in taken:
+        repeat += 1
+    return repeat
+
+
 @dataclass
 class ConfigRepeats:
     """The runs one configuration still needs, and how to make them.
@@ -86,11 +95,10 @@ class ConfigRepeats:
     energies: list[float] = field(default_factory=list)
 
     def run(self, workload: Workload, keep: Callable[[RunRecord], None]) -> None:
-        warmups, repeat = self.spec.warmup, 0
+        warmups = self.spec.warmup
         taken, energies = set(self.taken), list(self.energies)
         while needs_another_repeat(energies, len(taken), self.spec):
-            while repeat in taken:
-                repeat += 1
+            repeat = first_free_repeat(taken)
             record = self.run_once(workload, repeat, warmups=warmups)
             warmups = 0  # once per configuration, before its first run
             keep(record)

@@ -174,10 +174,13 @@ class RayExecutor:
             self._connect(ray)
         try:
             self._check_feasible(ray, jobs)
-        except ConfigError:
+            return self._run_jobs(ray, jobs, keep)
+        finally:
             if started_here:
                 ray.shutdown()
-            raise
+
+    def _run_jobs(self, ray: Any, jobs: Sequence[ConfigJob], keep: Keep) -> Placement:
+        """Submit, wait, store; keep about ``_in_flight`` tasks queued or running."""
         placement = Placement(RAY)
         ledger = self._ledger(ray)
         pending: dict[Any, ConfigJob] = {}
@@ -206,8 +209,6 @@ class RayExecutor:
             raise
         finally:
             ray.kill(ledger)
-            if started_here:
-                ray.shutdown()
         return placement
 
     def _connect(self, ray: Any) -> None:

@@ -113,35 +113,30 @@ class SweepRunner:
             self.progress.start(total=outcome.skipped + remaining, done=outcome.skipped)
         if not todo:
             return outcome
-        if self.executor is not None:
-            try:
-                self._run_on_executor(todo, done, outcome)
-            except KeyboardInterrupt as exc:
-                raise SweepInterrupted(outcome, self.store.path) from exc
-            return outcome
-        meter = self.meter or Meter(timeline=self.spec.timeline)
         try:
-            self._run_all(todo, meter, done, outcome)
+            if self.executor is not None:
+                self._run_on_executor(todo, done, outcome)
+            else:
+                self._run_here(todo, done, outcome)
         except KeyboardInterrupt as exc:
             raise SweepInterrupted(outcome, self.store.path) from exc
+        return outcome
+
+    def _run_here(
+        self, todo: list[PlannedConfig], done: set[tuple[str, int]], outcome: SweepOutcome
+    ) -> None:
+        """Every configuration in this process, on one workload, under one meter."""
+        meter = self.meter or Meter(timeline=self.spec.timeline)
+        try:
+            # Looked up on the module when called, so a test can put a fake workload there.
+            workload = workloads.build_workload(self.spec, todo[0], meter)
+            for config in todo:
+                self._repeats(config, done).run(
+                    workload, lambda record, c=config: self._keep(record, c, done, outcome)
+                )
         finally:
             if self.meter is None:
                 meter.close()
-        return outcome
-
-    def _run_all(
-        self,
-        todo: list[PlannedConfig],
-        meter: Meter,
-        done: set[tuple[str, int]],
-        outcome: SweepOutcome,
-    ) -> None:
-        # Looked up on the module when called, so a test can put a fake workload there.
-        workload = workloads.build_workload(self.spec, todo[0], meter)
-        for config in todo:
-            self._repeats(config, done).run(
-                workload, lambda record, c=config: self._keep(record, c, done, outcome)
-            )
 
     def _run_on_executor(
         self, todo: list[PlannedConfig], done: set[tuple[str, int]], outcome: SweepOutcome

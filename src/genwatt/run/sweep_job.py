@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from genwatt.errors import GenwattError
 from genwatt.meter.meter import Meter
 from genwatt.run import workload as workloads
-from genwatt.run.config_repeats import ConfigRepeats
+from genwatt.run.config_repeats import ConfigRepeats, first_free_repeat
 from genwatt.run.failures import as_infrastructure_failure, interrupted_by_user
 from genwatt.store.records import RunRecord
 
@@ -46,7 +46,8 @@ class SweepJob:
             except Exception as exc:
                 if interrupted_by_user(exc):
                     raise KeyboardInterrupt from exc
-                return [self.repeats.failed(exc, started, "build", self._next_repeat())]
+                repeat = first_free_repeat(self.repeats.taken)
+                return [self.repeats.failed(exc, started, "build", repeat)]
             self.repeats.run(workload, records.append)
         finally:
             meter.close()
@@ -54,12 +55,6 @@ class SweepJob:
 
     def infra_failed(self, error: str) -> RunRecord:
         failed = self.repeats.failed(
-            GenwattError(error), time.time(), "executor", self._next_repeat()
+            GenwattError(error), time.time(), "executor", first_free_repeat(self.repeats.taken)
         )
         return as_infrastructure_failure(failed, error)
-
-    def _next_repeat(self) -> int:
-        repeat = 0
-        while repeat in self.repeats.taken:
-            repeat += 1
-        return repeat

@@ -129,7 +129,8 @@ class EnergyMiddleware:
     ``close``), the middleware holds the meter's sampler (``Meter.hold_sampler``) so
     that the sources that need polling (RAPL wraparound, sampled GPU power) are polled
     between requests too, without a window that the application's own windows would
-    nest in. ``served_j`` is the meter's energy per domain from ``open`` to ``close``.
+    nest in. ``totals()`` holds the meter's energy per domain from ``open`` to the latest
+    reading (``close``, once closed), split into requests and unattributed.
     """
 
     def __init__(
@@ -151,10 +152,8 @@ class EnergyMiddleware:
         self.window_name = window_name
         self.ledger = ledger if ledger is not None else EnergyLedger()
         self.provenance = {d.name: str(d.provenance) for d in meter.domains}
-        self.served_j: dict[str, float] | None = None
         self._lock = threading.Lock()
         self._release_sampler: Callable[[], None] | None = None
-        self._opened_j: dict[str, float] = {}
 
     # ------------------------------------------------------------------------- ASGI
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -268,9 +267,7 @@ class EnergyMiddleware:
         if self._release_sampler is not None:
             return
         self._release_sampler = self.meter.hold_sampler()
-        reading = self.meter.read_j()
-        self._opened_j = dict(reading)
-        self.ledger.checkpoint(reading)
+        self.ledger.checkpoint(self.meter.read_j())
 
     def close(self) -> None:
         """Take a last reading and release the meter's sampler (done by lifespan
@@ -282,13 +279,7 @@ class EnergyMiddleware:
         with self._lock:
             if self._release_sampler is None:
                 return
-            reading = self.meter.read_j()
-            self.ledger.checkpoint(reading)
-            self.served_j = {
-                domain: joules - self._opened_j[domain]
-                for domain, joules in reading.items()
-                if domain in self._opened_j
-            }
+            self.ledger.checkpoint(self.meter.read_j())
             release, self._release_sampler = self._release_sampler, None
         release()
 

@@ -16,7 +16,7 @@ error and the suite goes on; Ctrl-C stops it with ``SuiteInterrupted``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,22 +104,24 @@ class SuiteRunner:
             self.progress.start(total=len(self.plan), done=outcome.skipped)
         if not todo:
             return outcome
-        if self.executor is not None:
-            try:
+        try:
+            if self.executor is not None:
                 self._run_on_executor(todo, outcome)
-            except KeyboardInterrupt as exc:
-                raise SuiteInterrupted(outcome, self.store.path) from exc
-            return outcome
+            else:
+                self._run_here(todo, outcome)
+        except KeyboardInterrupt as exc:
+            raise SuiteInterrupted(outcome, self.store.path) from exc
+        return outcome
+
+    def _run_here(self, todo: list[SuiteConfig], outcome: SuiteOutcome) -> None:
+        """Every configuration in this process, under one meter (idle measured first)."""
         meter = self.meter or Meter()
         try:
             idle = meter.idle(self.idle_s).to_dict() if self.idle_s > 0 else None
             self._run_all(todo, meter, outcome, idle)
-        except KeyboardInterrupt as exc:
-            raise SuiteInterrupted(outcome, self.store.path) from exc
         finally:
             if self.meter is None:
                 meter.close()
-        return outcome
 
     def _run_all(
         self,
@@ -153,7 +155,7 @@ class SuiteRunner:
         in a process of its own; its run is stored here as it arrives."""
         from genwatt.run.suite.suite_job import SuiteJob
 
-        measure = ConfigMeasurement(self.suite, self.queries_for, self.carbon, None)
+        measure = replace(self.measure, progress=None)  # the driver reports progress
         jobs = [SuiteJob(config, measure, self.idle_s) for config in todo]
         by_key = {c.key: c for c in todo}
         assert self.executor is not None
