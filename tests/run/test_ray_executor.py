@@ -105,9 +105,16 @@ def test_a_removed_node_has_its_jobs_retried_elsewhere(
     import ray
 
     alive = {n["NodeID"] for n in ray.nodes() if n["Alive"]}
+    gpus_before = ray.cluster_resources().get("GPU", 0)
     node = ray_cluster.add_node(num_cpus=2, num_gpus=2)
     ray_cluster.wait_for_nodes()
     (doomed,) = {n["NodeID"] for n in ray.nodes() if n["Alive"]} - alive
+    # Registered is not yet schedulable: wait until the scheduler counts the new GPUs,
+    # or every job could start on the head node and nothing would be removed mid-run.
+    deadline = time.monotonic() + 30
+    while ray.cluster_resources().get("GPU", 0) < gpus_before + 2:
+        assert time.monotonic() < deadline, "the added node's GPUs never became schedulable"
+        time.sleep(0.05)
     jobs = [ray_fakes.FakeJob(f"n{i}", "ok", str(tmp_path), seconds=4.0) for i in range(4)]
 
     def remove_when_busy() -> None:
