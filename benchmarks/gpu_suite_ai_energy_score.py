@@ -41,6 +41,25 @@ MODELS: tuple[tuple[str, str], ...] = (
 )
 
 
+def _predictions(model: str, task: str, gpu: str) -> dict[str, float | str]:
+    """GPU Wh per 1,000 queries predicted for this GPU before the run's figure is read:
+    driven by a pipeline (what genwatt's suite ran here) and by AI Energy Score's own
+    harness (what its leaderboard would report)."""
+    from genwatt.predict.hardware import profile_for_device
+    from genwatt.predict.task_predictor import predict_task
+
+    profile = profile_for_device(gpu)
+    if profile is None:
+        return {"error": f"no hardware profile for {gpu}"}
+    out: dict[str, float | str] = {"gpu_profile": profile.name}
+    for harness in ("pipeline", "energy-star"):
+        p = predict_task(
+            model, profile.name, task=task, protocol="ai-energy-score", harness=harness
+        )
+        out[harness] = p.to_dict()["energy_gpu_wh_per_1000"]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=100)
@@ -77,9 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         summaries.append(summary)
         row = summary["tasks"][0]["models"][0]
+        row["predicted"] = _predictions(model, task, gpu)
         print(
             f"{task:30s} {model:60s} {row['status']:6s} "
-            f"GPU {row['gpu_energy_wh_per_1000']} Wh/1k  machine {row['energy_wh_per_1000']} Wh/1k",
+            f"GPU {row['gpu_energy_wh_per_1000']} Wh/1k  machine {row['energy_wh_per_1000']} Wh/1k"
+            f"  predicted (pipeline) {row['predicted'].get('pipeline')} Wh/1k",
             flush=True,
         )
     slug = gpu.lower().replace(" ", "-")

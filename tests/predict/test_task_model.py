@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from genwatt.predict.hardware import HardwareProfile
 from genwatt.predict.task_model import (
     HOST_PHASE,
+    PREPROCESS_PHASE,
     TaskModelParams,
     estimate_task,
     host_kind_of,
@@ -255,3 +256,25 @@ def test_real_compute_is_monotone_in_tokens_batch_and_image_size() -> None:
     assert latency(detr, "object-detection", image_hw=(800, 1200)) > latency(
         detr, "object-detection", image_hw=(300, 400)
     )
+
+
+def test_a_harness_changes_host_time_and_adds_preprocessing_at_rest_power() -> None:
+    phases = {"forward": Phase(kernels=100)}
+    params = TaskModelParams(host_text_s=0.003)
+    base = estimate_task(Compute(phases), HW, params)
+    changed = estimate_task(
+        Compute(phases), HW, params, host_delta_s=0.002, rest_s=0.005, rest_power_w=50.0
+    )
+    assert changed.latency_by_phase_s[HOST_PHASE] == pytest.approx(
+        base.latency_by_phase_s[HOST_PHASE] + 0.002
+    )
+    assert changed.latency_by_phase_s[PREPROCESS_PHASE] == pytest.approx(0.005)
+    assert changed.energy_by_phase_j[PREPROCESS_PHASE] == pytest.approx(50.0 * 0.005)
+    assert changed.latency_s == pytest.approx(sum(changed.latency_by_phase_s.values()))
+    assert changed.energy_gpu_j == pytest.approx(sum(changed.energy_by_phase_j.values()))
+    # A harness that does less on the host than a pipeline never makes host time negative.
+    less = estimate_task(Compute(phases), HW, params, host_delta_s=-1.0)
+    assert less.latency_by_phase_s[HOST_PHASE] == 0.0
+    assert PREPROCESS_PHASE not in less.latency_by_phase_s
+    with pytest.raises(ValueError):
+        estimate_task(Compute(phases), HW, params, rest_s=-1.0)

@@ -18,15 +18,30 @@ def test_every_suite_model_ships_its_typical_query_on_every_task() -> None:
         for spec in list_task_models()
         if not spec.is_diffusion
         for task in spec.tasks
-        for settings in typical_settings(task)
+        for settings in typical_settings(spec, task)
         if compute_key(spec, task, settings) not in counts
     ]
     assert not missing, f"run `python -m genwatt.predict.typical_compute --write`: {missing[:5]}"
 
 
 def test_protocol_precisions_are_among_the_typical_settings() -> None:
-    assert [s["dtype"] for s in typical_settings("text-generation")] == [None, "float16"]
-    assert [s["dtype"] for s in typical_settings("fill-mask")] == [None, "float32"]
+    gpt2 = get_task_model("openai-community/gpt2")
+    bert = get_task_model("google-bert/bert-base-uncased")
+    assert [s["dtype"] for s in typical_settings(gpt2, "text-generation")] == [None, "float16"]
+    assert [s["dtype"] for s in typical_settings(bert, "fill-mask")] == [None, "float32"]
+
+
+def test_a_greedy_protocol_adds_a_one_beam_count_only_where_the_model_searches_beams() -> None:
+    bart = get_task_model("facebook/bart-large-cnn")  # 4 beams in its generation config
+    whisper = get_task_model("openai/whisper-tiny")  # the speech pipeline's 5 beams
+    gpt2 = get_task_model("openai-community/gpt2")  # greedy already
+    assert {"dtype": "float32", "beams": 1}.items() <= typical_settings(bart, "summarization")[
+        -1
+    ].items()
+    assert any(
+        s.get("beams") == 1 for s in typical_settings(whisper, "automatic-speech-recognition")
+    )
+    assert all("beams" not in s for s in typical_settings(gpt2, "text-generation"))
 
 
 @pytest.mark.slow
@@ -42,7 +57,7 @@ def test_shipped_counts_equal_a_count_made_now(model: str, task: str) -> None:
     from genwatt.flops.task_compute import task_compute
 
     spec = get_task_model(model)
-    for settings in typical_settings(task):
+    for settings in typical_settings(spec, task):
         fresh = task_compute(spec, task, **settings).to_dict()
         assert shipped_counts()[compute_key(spec, task, settings)] == fresh, (
             "task_compute changed: run `python -m genwatt.predict.typical_compute --write`"

@@ -62,6 +62,7 @@ def predict(
     image_size: str | None = opt.IMAGE_SIZE,
     audio_seconds: float | None = opt.AUDIO_SECONDS,
     protocol: str | None = opt.PROTOCOL,
+    harness: str | None = opt.HARNESS,
     dtype: str | None = typer.Option(None, "--dtype", help="float32 | bfloat16 | float16."),
     country: str | None = COUNTRY,
     pue: float | None = PUE,
@@ -82,6 +83,7 @@ def predict(
             audio_s=audio_seconds,
             dtype=dtype,
             protocol=protocol,
+            harness=harness,
             calibration=calibration,
             carbon=carbon,
             json_out=json_out,
@@ -91,12 +93,14 @@ def predict(
     if (
         any(v is not None for v in (task, input_tokens, new_tokens, image_size, audio_seconds))
         or protocol
+        or harness
     ):
         from genwatt.errors import ConfigError
 
         raise ConfigError(
             f"{model} is a diffusion model: --task, --input-tokens, --new-tokens, --image-size, "
-            "--audio-seconds and --protocol are for the suite's models (`genwatt tasks`)."
+            "--audio-seconds, --protocol and --harness are for the suite's models "
+            "(`genwatt tasks`)."
         )
     settings: dict[str, Any] = {
         "num_frames": frames,
@@ -176,7 +180,10 @@ def _print_task_prediction(p: dict[str, Any]) -> None:
 
     out = console()
     settings = ", ".join(f"{k} {v}" for k, v in p["settings"].items() if v is not None)
-    what = f"{p['model']} ({p['task']}) on {p['gpu']}, batch {p['batch']}, {p['dtype']}"
+    what = (
+        f"{p['model']} ({p['task']}) on {p['gpu']}, batch {p['batch']}, {p['dtype']}, "
+        f"driven by {p['harness']}"
+    )
     table = Table(title=escape(f"{what}: {settings}"), title_justify="left")
     for column in ("phase", "FLOPs", "latency s", "energy", "bound", "provenance"):
         table.add_column(

@@ -41,6 +41,12 @@ PROTOCOL = typer.Option(
     help="ai-energy-score | power-hungry-processing: a query as that protocol runs the "
     "model's task.",
 )
+HARNESS = typer.Option(
+    None,
+    "--harness",
+    help="pipeline | energy-star: how the queries are driven (default: the protocol's; "
+    "energy-star is AI Energy Score's, a pipeline genwatt suite's).",
+)
 
 # A diffusion model's generation (the diffusion predictor).
 FRAMES = typer.Option(None, "--frames", help="Frames (video models).")

@@ -331,9 +331,11 @@ def query_shape(
     image_hw: tuple[int, int] | None = None,
     audio_s: float | None = None,
     weights: str = "random",
+    beams: int | None = None,
 ) -> QueryShape:
     """What one call of ``spec``'s pipeline on ``task`` with ``batch`` queries feeds the
-    model; unset sizes are the task's typical query."""
+    model; unset sizes are the task's typical query, unset ``beams`` the checkpoint's or
+    pipeline's own."""
     task_spec = get_task(task)
     if task_spec.name not in spec.tasks:
         raise ConfigError(
@@ -344,9 +346,15 @@ def query_shape(
         raise ConfigError(f"{spec.repo_id} is a diffusion model: use generation_flops.")
     if batch < 1:
         raise ConfigError(f"batch must be at least 1, got {batch}.")
-    default_new, beams = generation_settings(spec, task_spec.name)
+    default_new, default_beams = generation_settings(spec, task_spec.name)
     if new_tokens is not None and default_new is None:
         raise ConfigError(f"{spec.repo_id} does not generate: new_tokens does not apply.")
+    if beams is not None and (default_new is None or beams < 1):
+        raise ConfigError(
+            f"beams applies to a generating model and must be at least 1; {spec.repo_id} "
+            f"on {task_spec.name} got {beams}."
+        )
+    beams = beams or default_beams
     if new_tokens is not None and new_tokens < 1:
         raise ConfigError(f"new_tokens must be at least 1, got {new_tokens}.")
     new = new_tokens if new_tokens is not None else default_new

@@ -54,6 +54,7 @@ from typing import Any
 from genwatt.errors import ConfigError
 from genwatt.predict.calibration import SHIPPED_DIR
 from genwatt.predict.hardware import HardwareProfile, get_profile, profile_for_device
+from genwatt.predict.harness import HarnessCost
 from genwatt.predict.task_model import (
     HOST_KINDS,
     STEP_PHASES,
@@ -1180,18 +1181,36 @@ def task_calibration_for(gpu: str | HardwareProfile, path: Path | None = None) -
     return transfer_task_calibration(reference, hardware)
 
 
+def rest_power_frac(calibration: TaskCalibration) -> float:
+    """The GPU's power with no work and no model loaded, over its TDP: the idle power of
+    the node's other GPUs where the calibration fitted one, else (conservatively) the
+    working floor."""
+    node = calibration.data_support.get("node_idle_power_frac")
+    return float(node) if node is not None else calibration.params.idle_power_frac
+
+
 def estimate_with(
-    compute: Any, calibration: TaskCalibration, *, batch: int = 1, task: str | None = None
+    compute: Any,
+    calibration: TaskCalibration,
+    *,
+    batch: int = 1,
+    task: str | None = None,
+    harness: HarnessCost | None = None,
 ) -> TaskEstimate:
-    """``estimate_task`` with a calibration's parameters on its GPU."""
+    """``estimate_task`` with a calibration's parameters on its GPU; ``harness`` changes
+    the host part for a benchmark that runs no pipeline (``genwatt.predict.harness``)."""
     kind = _host_kind(task or compute.task)
+    hardware = get_profile(calibration.gpu)
     return estimate_task(
         compute,
-        get_profile(calibration.gpu),
+        hardware,
         calibration.params,
         batch=batch,
         host_kind=kind,
         image_pixels=image_pixels(getattr(compute, "inputs", {}) or {}),
+        host_delta_s=harness.loop_delta_s if harness else 0.0,
+        rest_s=harness.preprocess_s if harness else 0.0,
+        rest_power_w=rest_power_frac(calibration) * hardware.tdp_w,
     )
 
 

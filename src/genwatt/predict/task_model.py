@@ -22,6 +22,10 @@ audio features; post-processing) and a fixed per-call pipeline overhead:
 
     latency = sum of t_phase + batch x (t_host(kind) + pixels x t_pixel) + t_call
 
+A benchmark that does not run a pipeline changes the host part: ``host_delta_s`` per
+query (the GPU at its floor) and ``rest_s`` per query of preprocessing done before the
+model is loaded, at the GPU's rest power (``genwatt.predict.harness``).
+
 Batch size is an input: FLOPs and bytes of activations grow with it (the ``compute``
 passed in is for the whole batch), kernels and weight reads do not, so the
 launch-bound part is shared by the batch's queries.
@@ -212,6 +216,8 @@ def phase_times(
 
 
 HOST_PHASE = "host"  # per-query pre/post-processing and the per-call overhead
+# A dataset preprocessed before the model is loaded (AI Energy Score's phase name).
+PREPROCESS_PHASE = "preprocess_dataset"
 # The phases of ``generate``: each of their forwards is a step with its own Python.
 STEP_PHASES = ("prefill", "decode")
 
@@ -296,6 +302,9 @@ def estimate_task(
     batch: int = 1,
     host_kind: HostKind = "text",
     image_pixels: float = 0.0,
+    host_delta_s: float = 0.0,
+    rest_s: float = 0.0,
+    rest_power_w: float = 0.0,
 ) -> TaskEstimate:
     """Latency, GPU and whole-machine energy, and the floor of one call of ``batch``
     queries whose compute (for the whole batch) is ``compute``.
@@ -304,7 +313,13 @@ def estimate_task(
     input kinds to it); ``image_pixels`` the pixels the host handles per query: the
     input image's plus the processed image's
     (``genwatt.predict.task_calibration.image_pixels``).
+
+    ``host_delta_s`` changes the host time per query (a harness other than a pipeline;
+    the host phase never goes below zero); ``rest_s`` adds a ``preprocess_dataset``
+    phase of that many seconds per query at ``rest_power_w``.
     """
+    if rest_s < 0 or rest_power_w < 0:
+        raise ValueError("rest_s and rest_power_w must be 0 or more")
     if batch < 1:
         raise ValueError(f"batch must be 1 or more, got {batch}")
     precision = precision_of(compute.dtype)
@@ -323,9 +338,12 @@ def estimate_task(
         busy_total += t.busy_s
         flops += phase.flops
     host_s = batch * (params.host_s(host_kind) + image_pixels * params.host_pixel_s)
-    host_s += params.call_s
+    host_s = max(0.0, host_s + params.call_s + batch * host_delta_s)
     latency[HOST_PHASE] = host_s
     energy[HOST_PHASE] = idle_w * host_s
+    if rest_s > 0:
+        latency[PREPROCESS_PHASE] = batch * rest_s
+        energy[PREPROCESS_PHASE] = rest_power_w * batch * rest_s
     total_s = sum(latency.values())
     gpu_j = sum(energy.values())
     return TaskEstimate(

@@ -10,7 +10,9 @@ figure is labelled ``predicted``.
 With ``protocol`` the prediction is for a run of that protocol on the model's task: its
 batch size, precision and the typical inputs of its datasets, stated in the output;
 per-1,000-query figures are on the protocol's basis (GPU only for AI Energy Score, the
-whole machine for Power Hungry Processing).
+whole machine for Power Hungry Processing), and the queries are driven as the protocol's
+own benchmark drives them (``genwatt.predict.harness``; AI Energy Score generates
+greedily too).
 
 The uncertainty band is the spread of the calibration's leave-one-model-out errors: the
 10th to 90th percentile of predicted over measured energy on queries of models the fit
@@ -26,11 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from genwatt.errors import ConfigError
+from genwatt.flops.task_inputs import generation_settings
 from genwatt.models.tasks.catalog import get_task
 from genwatt.models.tasks.protocols import get_protocol, protocol_dtype
 from genwatt.models.tasks.registry import get_task_model
 from genwatt.models.tasks.spec import TaskModelSpec
 from genwatt.predict.hardware import get_profile
+from genwatt.predict.harness import ENERGY_STAR, HARNESSES, PIPELINE, energy_star_cost
+from genwatt.predict.typical_compute import protocol_beams
 from genwatt.units import j_to_wh
 
 PROVENANCE = "predicted"
@@ -66,6 +71,7 @@ class TaskPrediction:
     notes: tuple[str, ...] = ()
     provenance: str = PROVENANCE
     settings: dict[str, Any] = field(default_factory=dict)
+    harness: str = PIPELINE
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: joules and seconds, plus Wh per 1,000 queries at the edges."""
@@ -77,6 +83,7 @@ class TaskPrediction:
             "batch": self.batch,
             "dtype": self.dtype,
             "protocol": self.protocol,
+            "harness": self.harness,
             "settings": dict(self.settings),
             "latency_s": self.latency_s,
             "energy_gpu_j": self.energy_gpu_j,
@@ -182,6 +189,12 @@ def cached_compute(spec: TaskModelSpec, task: str, **settings: Any) -> Any:
     return compute
 
 
+def processed_pixels(inputs: dict[str, Any]) -> float:
+    """The model's input image in pixels (height x width), 0 without one."""
+    hw = inputs.get("model_image_hw")
+    return float(hw[0]) * float(hw[1]) if hw else 0.0
+
+
 def _check_task(spec: TaskModelSpec, task: str | None) -> str:
     if spec.is_diffusion:
         raise ConfigError(
@@ -209,13 +222,17 @@ def predict_task(
     dtype: str | None = None,
     protocol: str | None = None,
     calibration: Path | None = None,
+    harness: str | None = None,
 ) -> TaskPrediction:
     """Latency and energy of one query of ``model`` on ``gpu``, predicted.
 
     Unset inputs take the task's typical query (its anchor datasets' mean sizes) and its
     fixed generation length. ``protocol`` fixes batch size and precision as that protocol
     runs them. Raises ``ConfigError`` for an unknown model, task or GPU, or an input the
-    model does not take.
+    model does not take. ``harness`` is how the queries are driven: ``"pipeline"`` (a
+    transformers pipeline per query, as genwatt's suite and Power Hungry Processing run
+    them) or ``"energy-star"`` (AI Energy Score's harness, ``genwatt.predict.harness``);
+    unset, the protocol's own (a pipeline without a protocol).
     """
     from genwatt.predict.task_calibration import estimate_with, task_calibration_for
 
@@ -223,12 +240,20 @@ def predict_task(
     name = _check_task(spec, task)
     hardware = get_profile(gpu)
     notes: list[str] = []
-    if protocol is not None:
-        chosen = get_protocol(protocol)
+    chosen = get_protocol(protocol) if protocol is not None else None
+    overrides: dict[str, Any] = {}
+    if chosen is not None:
         if batch not in chosen.batch_sizes and chosen.fixed:
             raise ConfigError(f"--protocol {protocol} runs batch size 1; drop --batch {batch}.")
         dtype = protocol_dtype(chosen, name, dtype)
         notes.append(f"{chosen.name}: {chosen.description}; the task's typical query")
+        beams = protocol_beams(chosen, spec, name)
+        if beams is not None:
+            overrides["beams"] = beams
+            notes.append(
+                f"{chosen.name} generates greedily (one beam, no sampling), not with the "
+                f"{generation_settings(spec, name)[1]} beams the model's pipeline uses"
+            )
     if batch < 1:
         raise ConfigError(f"--batch must be 1 or more, got {batch}.")
     compute = cached_compute(
@@ -240,9 +265,23 @@ def predict_task(
         image_hw=image_hw,
         audio_s=audio_s,
         dtype=dtype,
+        **overrides,
     )
     cal = task_calibration_for(hardware, calibration)
-    est = estimate_with(compute, cal, batch=batch, task=name)
+    driven_by = harness or (chosen.harness if chosen is not None else PIPELINE)
+    if driven_by not in HARNESSES:
+        raise ConfigError(f"--harness must be one of {', '.join(HARNESSES)}, got {harness!r}.")
+    cost = None
+    if driven_by == ENERGY_STAR:
+        cost = energy_star_cost(name, processed_pixels(compute.inputs))
+        notes.append(
+            "driven as AI Energy Score does (optimum-benchmark's energy_star harness), not "
+            "by a pipeline: the dataset is preprocessed first (GPU at rest), then "
+            "model.forward/generate per query; host time per query "
+            f"{cost.loop_delta_s * 1e3:+.2f} ms against a pipeline, "
+            f"{cost.preprocess_s * 1e3:.2f} ms of preprocessing ({cost.source})"
+        )
+    est = estimate_with(compute, cal, batch=batch, task=name, harness=cost)
     low, high, band = error_band(cal)
     notes.extend(compute.notes)
     return TaskPrediction(
@@ -264,4 +303,5 @@ def predict_task(
         band_source=band,
         notes=tuple(notes),
         settings=dict(compute.inputs),
+        harness=driven_by,
     )

@@ -21,7 +21,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from genwatt.models.tasks.protocols import PROTOCOLS, protocol_dtype
+from genwatt.flops.task_inputs import generation_settings
+from genwatt.models.tasks.protocols import PROTOCOLS, Protocol, protocol_dtype
 from genwatt.models.tasks.registry import list_task_models
 from genwatt.models.tasks.spec import TaskModelSpec
 
@@ -33,21 +34,29 @@ def compute_key(spec: TaskModelSpec, task: str, settings: dict[str, Any]) -> str
     return json.dumps([spec.repo_id, task, settings], sort_keys=True, default=str)
 
 
-def typical_settings(task: str) -> list[dict[str, Any]]:
-    """The settings of a typical query: batch 1, default sizes, each precision a protocol
-    may fix for ``task`` (None: the model's own)."""
-    dtypes = dict.fromkeys([None, *(protocol_dtype(p, task, None) for p in PROTOCOLS.values())])
-    return [
-        {
-            "batch": 1,
-            "input_tokens": None,
-            "new_tokens": None,
-            "image_hw": None,
-            "audio_s": None,
-            "dtype": dtype,
-        }
-        for dtype in dtypes
-    ]
+def protocol_beams(protocol: Protocol | None, spec: TaskModelSpec, task: str) -> int | None:
+    """1 where ``protocol`` generates greedily and ``spec`` would otherwise search over
+    beams on ``task``; None (the model's own) everywhere else. Only an override enters a
+    count's settings, so counts without one keep their keys."""
+    if protocol is None or not protocol.greedy:
+        return None
+    new_tokens, beams = generation_settings(spec, task)
+    return 1 if new_tokens is not None and beams > 1 else None
+
+
+def typical_settings(spec: TaskModelSpec, task: str) -> list[dict[str, Any]]:
+    """The settings of a typical query: batch 1, default sizes, and each precision (None:
+    the model's own) and beam override a protocol may fix for ``spec`` on ``task``."""
+    base = {"batch": 1, "input_tokens": None, "new_tokens": None, "image_hw": None, "audio_s": None}
+    variants: list[dict[str, Any]] = [{**base, "dtype": None}]
+    for protocol in PROTOCOLS.values():
+        settings = {**base, "dtype": protocol_dtype(protocol, task, None)}
+        beams = protocol_beams(protocol, spec, task)
+        if beams is not None:
+            settings["beams"] = beams
+        if settings not in variants:
+            variants.append(settings)
+    return variants
 
 
 @cache
@@ -68,7 +77,7 @@ def count_all() -> dict[str, dict[str, Any]]:
         if spec.is_diffusion:
             continue
         for task in spec.tasks:
-            for settings in typical_settings(task):
+            for settings in typical_settings(spec, task):
                 counts[compute_key(spec, task, settings)] = task_compute(
                     spec, task, **settings
                 ).to_dict()

@@ -51,3 +51,32 @@ def test_unknown_protocol_names_the_known_ones() -> None:
 def test_batch_sizes_must_be_positive() -> None:
     with pytest.raises(ConfigError):
         check_batch_sizes(get_protocol("genwatt"), (0,))
+
+
+def test_ai_energy_score_generates_greedily_through_the_pipeline() -> None:
+    """The suite's AI Energy Score runs pass one beam and no sampling to the pipeline, and
+    the pipeline honours it: BART-CNN's decoder runs on one row, not its 4 beams."""
+    import torch
+
+    from genwatt.models.tasks.build import build_task_pipeline
+    from genwatt.models.tasks.calls import model_generation_kwargs
+    from genwatt.models.tasks.protocols import get_protocol
+    from genwatt.models.tasks.registry import get_task_model
+
+    assert get_protocol("ai-energy-score").greedy
+    assert not get_protocol("power-hungry-processing").greedy
+    spec = get_task_model("facebook/bart-large-cnn")
+    pipe = build_task_pipeline(spec, "summarization", "tiny", dtype=torch.float32)
+    rows: list[int] = []
+    hook = pipe.model.get_decoder().register_forward_hook(
+        lambda module, args, kwargs, out: rows.append(int(kwargs["input_ids"].shape[0])),
+        with_kwargs=True,
+    )
+    try:
+        for greedy in (False, True):
+            kwargs = model_generation_kwargs(spec, "summarization", 3, greedy=greedy)
+            pipe("a short article about the weather in the hills today", **kwargs)
+    finally:
+        hook.remove()
+    assert rows[0] == 4  # the checkpoint's beams
+    assert rows[-1] == 1  # greedy

@@ -2,15 +2,18 @@
 
 ``ai-energy-score`` reproduces Hugging Face's AI Energy Score
 (shared/reference/ai_energy_score_protocol.md): batch size 1, FP32 except text
-generation in FP16, 1,000 queries after 10 warm-up runs, the fixed generation lengths
-of the catalog, and a score of GPU energy only (preprocess + forward, or prefill +
-decode). ``power-hungry-processing`` reproduces Luccioni, Jernite and Strubell (FAccT
-2024): batch size 1, 1,000 queries, the whole machine's energy (CodeCarbon in machine
-mode counted GPU, CPU and RAM). The paper states no warm-up; genwatt runs AI Energy
-Score's 10 so that a first call's one-off costs (allocator growth, kernel selection) do
-not land on the first query. ``genwatt`` (the default) reports both energies side by
-side, takes any batch sizes, and runs 100 queries unless told otherwise: per-query
-energy is a mean, and its spread over the queries is stored with it.
+generation in FP16, 1,000 queries after 10 warm-up runs, the fixed generation lengths of
+the catalog, and a score of GPU energy only (preprocess + forward, or prefill + decode);
+it generates greedily, as optimum-benchmark's ``energy_star`` scenario does (one beam,
+no sampling, whatever the checkpoint's generation config says: BART-CNN's 4 beams and
+the speech pipeline's 5 become 1). ``power-hungry-processing`` reproduces Luccioni,
+Jernite and Strubell (FAccT 2024): batch size 1, 1,000 queries, the whole machine's
+energy (CodeCarbon in machine mode counted GPU, CPU and RAM). The paper states no
+warm-up; genwatt runs AI Energy Score's 10 so that a first call's one-off costs (allocator
+growth, kernel selection) do not land on the first query. ``genwatt`` (the default)
+reports both energies side by side, takes any batch sizes, and runs 100 queries unless
+told otherwise: per-query energy is a mean, and its spread over the queries is stored
+with it.
 """
 
 from __future__ import annotations
@@ -45,6 +48,14 @@ class Protocol:
     dtype: str | None
     text_generation_dtype: str | None
     description: str
+    # How the protocol's own benchmark drives a model: "pipeline" (a transformers
+    # pipeline per query) or "energy-star" (optimum-benchmark's scenario: the dataset
+    # preprocessed first, then model.forward / generate per query). What a prediction
+    # for the protocol models (``genwatt.predict.harness``).
+    harness: str = "pipeline"
+    # Generation with one beam and no sampling whatever the checkpoint's generation
+    # config says (optimum-benchmark's energy_star passes num_beams=1, do_sample=False).
+    greedy: bool = False
 
 
 PROTOCOLS: dict[str, Protocol] = {
@@ -75,6 +86,8 @@ PROTOCOLS: dict[str, Protocol] = {
             dtype="float32",
             text_generation_dtype="float16",
             description="AI Energy Score: batch 1, FP32 (text generation FP16), GPU energy",
+            harness="energy-star",
+            greedy=True,
         ),
         Protocol(
             name="power-hungry-processing",

@@ -17,6 +17,7 @@ from genwatt.errors import ConfigError
 from genwatt.meter.meter import Meter
 from genwatt.meter.phases import PhaseBreakdown, breakdown
 from genwatt.models.tasks.calls import model_generation_kwargs
+from genwatt.models.tasks.protocols import get_protocol
 from genwatt.models.tasks.spec import TaskModelSpec
 from genwatt.run.suite.plan import SuiteConfig
 from genwatt.run.suite.query import MASK_PLACEHOLDER, Query
@@ -101,7 +102,12 @@ class TransformersTaskWorkload:
         }
         if config.generates:
             kwargs.update(
-                model_generation_kwargs(config.model, config.task.name, config.new_tokens)
+                model_generation_kwargs(
+                    config.model,
+                    config.task.name,
+                    config.new_tokens,
+                    greedy=get_protocol(config.protocol).greedy,
+                )
             )
         # num_workers 0: preprocessing in this process, inside the meter's windows.
         return {**kwargs, "batch_size": config.batch_size, "num_workers": 0}

@@ -1,0 +1,86 @@
+"""AI Energy Score's harness against a pipeline: the shipped measurement, how the
+predictor uses it, and the greedy generation the protocol fixes."""
+
+from __future__ import annotations
+
+import pytest
+
+from genwatt.predict.harness import ENERGY_STAR, energy_star_cost, measured_harness
+from genwatt.predict.task_model import HOST_PHASE, PREPROCESS_PHASE
+from genwatt.predict.task_predictor import predict_task
+
+
+def test_the_shipped_measurement_says_how_it_was_made_and_covers_text_and_images() -> None:
+    data = measured_harness()
+    assert "benchmarks/harness_overhead.py" in data["command"]
+    tasks = {c["task"] for c in data["cases"]}
+    assert {"text-classification", "image-classification", "object-detection"} <= tasks
+    for case in data["cases"]:
+        # Every figure is a time per query: positive, and under a second on any CPU.
+        for key in ("pipeline_s", "loop_s", "preprocess_s", "forward_s"):
+            assert 0 < case[key] < 1.0, (case["task"], key)
+
+
+def test_text_tasks_take_their_own_costs_or_text_classifications() -> None:
+    data = {c["task"]: c for c in measured_harness()["cases"]}
+    qa = data["question-answering"]
+    assert energy_star_cost("question-answering").loop_delta_s == pytest.approx(
+        qa["loop_host_s"] - qa["pipeline_host_s"]
+    )
+    fill, classify = energy_star_cost("fill-mask"), energy_star_cost("text-classification")
+    assert "text-classification" in fill.source
+    assert (fill.loop_delta_s, fill.preprocess_s) == (
+        classify.loop_delta_s,
+        classify.preprocess_s,
+    )
+
+
+def test_image_costs_grow_with_the_processed_image() -> None:
+    small = energy_star_cost("image-classification", 224 * 224)
+    large = energy_star_cost("object-detection", 800 * 1066)
+    assert large.preprocess_s > small.preprocess_s
+    assert large.loop_delta_s > small.loop_delta_s
+    assert "processed pixels" in large.source
+
+
+def test_audio_is_not_measured_and_says_so() -> None:
+    cost = energy_star_cost("automatic-speech-recognition")
+    assert (cost.loop_delta_s, cost.preprocess_s) == (0.0, 0.0)
+    assert "not measured" in cost.source
+
+
+def test_ai_energy_score_predicts_its_harness_and_power_hungry_processing_a_pipeline() -> None:
+    aies = predict_task("facebook/detr-resnet-50", "h100-sxm", protocol="ai-energy-score")
+    php = predict_task("facebook/detr-resnet-50", "h100-sxm", protocol="power-hungry-processing")
+    assert any(ENERGY_STAR.replace("-", "_") in n for n in aies.notes)
+    assert not any("energy_star" in n for n in php.notes)
+    assert PREPROCESS_PHASE in aies.estimate["latency_by_phase_s"]
+    assert PREPROCESS_PHASE not in php.estimate["latency_by_phase_s"]
+    # The forward is the same; only the host work differs, by the measured amount.
+    assert aies.estimate["latency_by_phase_s"]["forward"] == pytest.approx(
+        php.estimate["latency_by_phase_s"]["forward"]
+    )
+    hw = aies.compute["inputs"]["model_image_hw"]
+    expected = energy_star_cost("object-detection", hw[0] * hw[1])
+    assert aies.estimate["latency_by_phase_s"][HOST_PHASE] == pytest.approx(
+        php.estimate["latency_by_phase_s"][HOST_PHASE] + expected.loop_delta_s
+    )
+    # Preprocessing runs before the model is loaded: at the GPU's rest power, below the
+    # working floor the rest of the query draws.
+    rest_w = aies.estimate["energy_by_phase_j"][PREPROCESS_PHASE] / expected.preprocess_s
+    assert 0 < rest_w < aies.estimate["power_w"]["idle"]
+
+
+def test_ai_energy_score_generates_greedily_where_the_checkpoint_searches_beams() -> None:
+    aies = predict_task("facebook/bart-large-cnn", "h100-sxm", protocol="ai-energy-score")
+    php = predict_task("facebook/bart-large-cnn", "h100-sxm", protocol="power-hungry-processing")
+    assert aies.compute["inputs"]["beams"] == 1
+    assert php.compute["inputs"]["beams"] == 4
+    assert any("greedily" in n for n in aies.notes)
+    decode = "decode"
+    assert (
+        aies.compute["phases"][decode]["activation_bytes"]
+        < php.compute["phases"][decode]["activation_bytes"]
+    )
+    gpt2 = predict_task("openai-community/gpt2", "h100-sxm", protocol="ai-energy-score")
+    assert not any("greedily" in n for n in gpt2.notes)  # greedy already: nothing to say
