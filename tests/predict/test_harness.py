@@ -43,6 +43,12 @@ def test_image_costs_grow_with_the_processed_image() -> None:
     assert "processed pixels" in large.source
 
 
+def test_captioning_takes_the_image_line_not_a_text_tasks_costs() -> None:
+    caption = energy_star_cost("image-to-text", 384 * 384)
+    assert "processed pixels" in caption.source
+    assert caption.preprocess_s > energy_star_cost("text-classification").preprocess_s
+
+
 def test_audio_is_not_measured_and_says_so() -> None:
     cost = energy_star_cost("automatic-speech-recognition")
     assert (cost.loop_delta_s, cost.preprocess_s) == (0.0, 0.0)

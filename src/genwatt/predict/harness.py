@@ -24,10 +24,10 @@ difference keeps the prediction independent of how the fit split a pipeline quer
 between kernel launches and host work.
 
 Text tasks take their own measured costs, or text classification's where the benchmark
-did not measure them. Image costs grow with the processed image (Arrow holds float32
-pixels, written once and read back per query): a line through the measured image tasks
-in processed pixels. Audio is not measured; its costs are taken as a pipeline's (zero
-change), and the prediction says so.
+did not measure them. Image costs (image captioning's too) grow with the processed image
+(Arrow holds float32 pixels, written once and read back per query): a line through the
+measured image tasks in processed pixels. Audio is not measured; its costs are taken as
+a pipeline's (zero change), and the prediction says so.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from genwatt.models.tasks.catalog import get_task
+
 HARNESS_DATA = (
     Path(__file__).resolve().parent / "calibrations" / "tasks" / "energy_star_harness.json"
 )
@@ -45,6 +47,7 @@ HARNESS_DATA = (
 PIPELINE = "pipeline"
 ENERGY_STAR = "energy-star"
 HARNESSES = (PIPELINE, ENERGY_STAR)
+# The image tasks the benchmark measures; every image task takes the line through them.
 IMAGE_TASKS = ("image-classification", "object-detection")
 FALLBACK_TEXT_TASK = "text-classification"
 
@@ -88,7 +91,8 @@ def energy_star_cost(task: str, processed_pixels: float = 0.0) -> HarnessCost:
     data = measured_harness()
     cases = {c["task"]: c for c in data["cases"]}
     where = f"measured on a {data['cpu']} by benchmarks/harness_overhead.py"
-    if task in IMAGE_TASKS:
+    kind = get_task(task).inputs
+    if kind == "image":  # classification, detection and captioning alike
         images = [c for c in data["cases"] if c["task"] in IMAGE_TASKS]
         delta = _line(
             [(c["processed_pixels"], c["loop_host_s"] - c["pipeline_host_s"]) for c in images],
@@ -102,7 +106,7 @@ def energy_star_cost(task: str, processed_pixels: float = 0.0) -> HarnessCost:
             max(0.0, preprocess),
             f"image tasks' line in processed pixels through {len(images)} tasks {where}",
         )
-    if task == "automatic-speech-recognition":
+    if kind == "audio":
         return HarnessCost(
             0.0, 0.0, "not measured for audio: a pipeline's host time is used as it is"
         )
