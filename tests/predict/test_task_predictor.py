@@ -107,3 +107,21 @@ def test_a_counted_query_is_cached_on_disk_and_read_back_identical(
         path.write_text("{not json")  # a damaged cache entry is counted again, not trusted
     third = predict_task("openai-community/gpt2", "h100-sxm", input_tokens=77, new_tokens=3)
     assert third.compute == first.compute
+
+
+def test_ai_energy_score_predicts_the_typical_query_of_its_own_datasets() -> None:
+    aies = predict_task("google/vit-base-patch16-224", "h100-sxm", protocol="ai-energy-score")
+    php = predict_task(
+        "google/vit-base-patch16-224", "h100-sxm", protocol="power-hungry-processing"
+    )
+    assert "Food-101" in " ".join(aies.notes) and "CIFAR-10" in " ".join(php.notes)
+    aies_hw, php_hw = aies.settings["image_hw"], php.settings["image_hw"]
+    assert aies_hw[0] * aies_hw[1] > php_hw[0] * php_hw[1]  # Food-101 and Beans, not CIFAR
+    given = predict_task(
+        "google/vit-base-patch16-224",
+        "h100-sxm",
+        protocol="ai-energy-score",
+        image_hw=(224, 224),
+    )
+    assert list(given.settings["image_hw"]) == [224, 224]
+    assert any("the sizes given" in n for n in given.notes)

@@ -75,3 +75,17 @@ def test_a_typical_prediction_needs_no_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_a_protocol_with_its_own_datasets_adds_a_count_of_their_typical_query() -> None:
+    from genwatt.models.tasks.workloads import typical_query
+
+    vit = get_task_model("google/vit-base-patch16-224")
+    aies = [s for s in typical_settings(vit, "image-classification") if "workload" in s]
+    assert [s["workload"] for s in aies] == ["ai-energy-score"]
+    bert = get_task_model("google-bert/bert-base-uncased")  # fill-mask: the same datasets' sizes
+    assert all("workload" not in s for s in typical_settings(bert, "fill-mask"))
+    # arXiv papers are truncated at the model's input limit before the mix is averaged.
+    capped = typical_query("summarization", "ai-energy-score", cap=1024)["text"]
+    assert capped < typical_query("summarization", "ai-energy-score")["text"]
+    assert capped == pytest.approx((1024 + 94 * 4 / 3 + 1024) / 3, rel=0.01)

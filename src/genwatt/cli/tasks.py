@@ -94,6 +94,14 @@ def tasks(
     out = console(piped_width=140)
     out.print(table)
     if task is not None:  # one task: where its built-in queries' sizes come from
-        from genwatt.models.tasks.workloads import WORKLOAD_STATS
+        from genwatt.models.tasks.workloads import PROTOCOL_WORKLOADS, WORKLOAD_STATS
 
         out.print("\n".join(WORKLOAD_STATS[task].describe()), highlight=False, markup=False)
+        for protocol, mixes in PROTOCOL_WORKLOADS.items():
+            if task in mixes:
+                lines = mixes[task].describe()
+                out.print(
+                    "\n".join([f"under --protocol {protocol}: {lines[0]}", *lines[1:]]),
+                    highlight=False,
+                    markup=False,
+                )

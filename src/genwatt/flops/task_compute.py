@@ -53,13 +53,15 @@ def task_compute(
     dtype: str | None = None,
     weights: str = "random",
     beams: int | None = None,
+    workload: str | None = None,
 ) -> TaskCompute:
     """The compute of one call of ``spec``'s pipeline on ``task`` with ``batch`` queries.
 
     Unset sizes are the task's typical query; ``new_tokens`` defaults to the task's
     fixed length; ``dtype`` to the precision the model runs in (``spec.torch_dtype``).
     ``weights="tiny"`` counts the tiny form (for checks against a real run); ``beams``
-    overrides the checkpoint's beam search (1: greedy, as AI Energy Score generates).
+    overrides the checkpoint's beam search (1: greedy, as AI Energy Score generates);
+    ``workload`` names the protocol whose datasets the typical query is drawn from.
     """
     from genwatt.flops.task_drivers import count_call
 
@@ -75,6 +77,7 @@ def task_compute(
         audio_s=audio_s,
         weights=weights,
         beams=beams,
+        workload=workload,
     )
     dtype_name = _dtype_name(dtype or spec.torch_dtype)
     phases, notes, params = count_call(spec, shape, weights, dtype_name)

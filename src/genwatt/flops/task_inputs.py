@@ -134,11 +134,16 @@ def template_tokens(template: str) -> float:
     return len(words) * TOKENS_PER_WORD
 
 
-def _text_parts(task: str, input_tokens: float | None) -> dict[str, float]:
-    """The text tokens of each part of one query: the typical query, or ``input_tokens``
-    shared between its parts in the typical proportions."""
-    parts = typical_query(task)
+def _text_parts(
+    task: str, input_tokens: float | None, workload: str | None, limit: int | None
+) -> dict[str, float]:
+    """The text tokens of each part of one query: the typical query of ``workload``'s
+    datasets (each dataset's mean truncated at ``limit`` where the query is one text),
+    or ``input_tokens`` shared between its parts in the typical proportions."""
+    parts = typical_query(task, workload)
     if input_tokens is None:
+        if len(parts) == 1 and limit is not None:
+            return typical_query(task, workload, cap=limit)
         return parts
     if input_tokens <= 0:
         raise ConfigError(f"input_tokens must be positive, got {input_tokens}.")
@@ -196,11 +201,12 @@ def _text_shape(
     input_tokens: float | None,
     new_tokens: int | None,
     notes: list[str],
+    workload: str | None = None,
 ) -> tuple[int, int, int, dict[str, Any]]:
     """(tokens per sequence, rows per query, calls per batch, what was assumed)."""
-    parts = _text_parts(task, input_tokens)
     scheme = spec.tokenizer
     limit = max_input_tokens(spec, weights)
+    parts = _text_parts(task, input_tokens, workload, limit)
     assumed: dict[str, Any] = {"input_tokens": round(sum(parts.values()), 2)}
     template = _is_multi_purpose_prompt(spec, task)
     if template is not None:
@@ -295,9 +301,9 @@ def processed_image_hw(processor: ProcessorSpec, image_hw: tuple[int, int]) -> t
     raise ConfigError(f"No closed form for the resize of {name} with {dict(config)}.")
 
 
-def _default_image_hw(task: str) -> tuple[int, int]:
+def _default_image_hw(task: str, workload: str | None = None) -> tuple[int, int]:
     """The typical image of ``task``'s datasets: landscape, mean short x mean long side."""
-    parts = typical_query(task)
+    parts = typical_query(task, workload)
     return max(1, round(parts["short_side"])), max(1, round(parts["long_side"]))
 
 
@@ -332,9 +338,11 @@ def query_shape(
     audio_s: float | None = None,
     weights: str = "random",
     beams: int | None = None,
+    workload: str | None = None,
 ) -> QueryShape:
     """What one call of ``spec``'s pipeline on ``task`` with ``batch`` queries feeds the
-    model; unset sizes are the task's typical query, unset ``beams`` the checkpoint's or
+    model; unset sizes are the task's typical query (over the datasets protocol
+    ``workload`` draws from; None: the default mix), unset ``beams`` the checkpoint's or
     pipeline's own."""
     task_spec = get_task(task)
     if task_spec.name not in spec.tasks:
@@ -367,7 +375,7 @@ def query_shape(
         hw = tuple(int(v) for v in image_hw) if image_hw is not None else None
         if hw is not None and (len(hw) != 2 or min(hw) < 1):
             raise ConfigError(f"image_hw is (height, width) in pixels, got {image_hw}.")
-        original = hw or _default_image_hw(task_spec.name)
+        original = hw or _default_image_hw(task_spec.name, workload)
         processor = _processor(spec, weights)
         if processor is None:
             raise ConfigError(f"{spec.repo_id} has no image processor.")
@@ -377,7 +385,9 @@ def query_shape(
     if kind == "audio":
         _reject("input_tokens", input_tokens, spec, task, "a clip of audio")
         _reject("image_hw", image_hw, spec, task, "a clip of audio")
-        seconds = float(audio_s) if audio_s is not None else typical_query(task)["duration_s"]
+        seconds = (
+            float(audio_s) if audio_s is not None else typical_query(task, workload)["duration_s"]
+        )
         if seconds <= 0:
             raise ConfigError(f"audio_s must be positive, got {audio_s}.")
         processor = _processor(spec, weights)
@@ -408,7 +418,7 @@ def query_shape(
     _reject("image_hw", image_hw, spec, task, "text")
     _reject("audio_s", audio_s, spec, task, "text")
     tokens, rows, calls, assumed = _text_shape(
-        spec, task_spec.name, weights, input_tokens, new, notes
+        spec, task_spec.name, weights, input_tokens, new, notes, workload
     )
     inputs = {**assumed, "model_tokens": tokens, **_gen(new, beams)}
     return QueryShape(

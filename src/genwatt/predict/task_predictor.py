@@ -33,9 +33,10 @@ from genwatt.models.tasks.catalog import get_task
 from genwatt.models.tasks.protocols import get_protocol, protocol_dtype
 from genwatt.models.tasks.registry import get_task_model
 from genwatt.models.tasks.spec import TaskModelSpec
+from genwatt.models.tasks.workloads import workload_stats
 from genwatt.predict.hardware import get_profile
 from genwatt.predict.harness import ENERGY_STAR, HARNESSES, PIPELINE, energy_star_cost
-from genwatt.predict.typical_compute import protocol_beams
+from genwatt.predict.typical_compute import protocol_overrides
 from genwatt.units import j_to_wh
 
 PROVENANCE = "predicted"
@@ -246,10 +247,14 @@ def predict_task(
         if batch not in chosen.batch_sizes and chosen.fixed:
             raise ConfigError(f"--protocol {protocol} runs batch size 1; drop --batch {batch}.")
         dtype = protocol_dtype(chosen, name, dtype)
-        notes.append(f"{chosen.name}: {chosen.description}; the task's typical query")
-        beams = protocol_beams(chosen, spec, name)
-        if beams is not None:
-            overrides["beams"] = beams
+        sizes_given = any(v is not None for v in (input_tokens, image_hw, audio_s))
+        overrides = protocol_overrides(chosen, spec, name, sizes_given=sizes_given)
+        datasets = ", ".join(workload_stats(name, chosen.name).dataset_names)
+        notes.append(
+            f"{chosen.name}: {chosen.description}; "
+            + ("the sizes given" if sizes_given else f"the typical query of {datasets}")
+        )
+        if "beams" in overrides:
             notes.append(
                 f"{chosen.name} generates greedily (one beam, no sampling), not with the "
                 f"{generation_settings(spec, name)[1]} beams the model's pipeline uses"

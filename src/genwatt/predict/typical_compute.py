@@ -25,6 +25,7 @@ from genwatt.flops.task_inputs import generation_settings
 from genwatt.models.tasks.protocols import PROTOCOLS, Protocol, protocol_dtype
 from genwatt.models.tasks.registry import list_task_models
 from genwatt.models.tasks.spec import TaskModelSpec
+from genwatt.models.tasks.workloads import has_own_workload
 
 SHIPPED = Path(__file__).resolve().parent / "calibrations" / "tasks" / "typical_task_compute.json"
 
@@ -44,16 +45,33 @@ def protocol_beams(protocol: Protocol | None, spec: TaskModelSpec, task: str) ->
     return 1 if new_tokens is not None and beams > 1 else None
 
 
+def protocol_overrides(
+    protocol: Protocol | None, spec: TaskModelSpec, task: str, *, sizes_given: bool
+) -> dict[str, Any]:
+    """What ``protocol`` changes in a count of ``spec`` on ``task`` beyond its precision:
+    one beam where it generates greedily, and the datasets of its typical query where
+    it draws ``task``'s queries from its own (unless the caller gave the sizes). Only
+    overrides enter a count's settings, so other counts keep their keys."""
+    overrides: dict[str, Any] = {}
+    beams = protocol_beams(protocol, spec, task)
+    if beams is not None:
+        overrides["beams"] = beams
+    if protocol is not None and not sizes_given and has_own_workload(protocol.name, task):
+        overrides["workload"] = protocol.name
+    return overrides
+
+
 def typical_settings(spec: TaskModelSpec, task: str) -> list[dict[str, Any]]:
     """The settings of a typical query: batch 1, default sizes, and each precision (None:
-    the model's own) and beam override a protocol may fix for ``spec`` on ``task``."""
+    the model's own) and override a protocol may fix for ``spec`` on ``task``."""
     base = {"batch": 1, "input_tokens": None, "new_tokens": None, "image_hw": None, "audio_s": None}
     variants: list[dict[str, Any]] = [{**base, "dtype": None}]
     for protocol in PROTOCOLS.values():
-        settings = {**base, "dtype": protocol_dtype(protocol, task, None)}
-        beams = protocol_beams(protocol, spec, task)
-        if beams is not None:
-            settings["beams"] = beams
+        settings = {
+            **base,
+            "dtype": protocol_dtype(protocol, task, None),
+            **protocol_overrides(protocol, spec, task, sizes_given=False),
+        }
         if settings not in variants:
             variants.append(settings)
     return variants

@@ -219,3 +219,33 @@ def test_bad_task_or_count_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="0 or more"):
         builtin_queries("fill-mask", -1)
     assert len(builtin_queries("fill-mask", 0)) == 0
+
+
+def test_ai_energy_score_draws_from_its_own_datasets_where_they_differ() -> None:
+    """Food-101 and Beans replace CIFAR under AI Energy Score; other protocols and the
+    tasks it shares datasets for keep the default mix."""
+    aies = builtin_queries("image-classification", 60, 0, "ai-energy-score")
+    sizes = [q.image.size for q in aies]
+    assert all(s == (500, 500) for s in sizes[2::3])  # Beans
+    assert all(max(s) == 512 for s in sizes[1::3])  # Food-101, at most 512 on the long side
+    php = builtin_queries("image-classification", 60, 0, "power-hungry-processing")
+    assert [q.image.size for q in php] == [
+        q.image.size for q in builtin_queries("image-classification", 60)
+    ]
+    qa = [q.context for q in builtin_queries("question-answering", 9, 0, "ai-energy-score")]
+    assert qa == [q.context for q in builtin_queries("question-answering", 9)]
+
+
+def test_every_protocol_mix_is_cited_and_names_the_protocols_datasets() -> None:
+    from genwatt.models.tasks.workloads import PROTOCOL_WORKLOADS
+
+    protocol_doc = {
+        "ai-energy-score": ("Tweet Eval", "Yelp", "ArXiv", "UltraChat", "Food-101", "Beans")
+    }
+    for protocol, mixes in PROTOCOL_WORKLOADS.items():
+        named = {a.dataset for stats in mixes.values() for a in stats.anchors}
+        assert set(protocol_doc[protocol]) <= named
+        for task, stats in mixes.items():
+            assert stats.task == task and stats.unit == WORKLOAD_STATS[task].unit
+            assert all(anchor.source for anchor in stats.anchors)
+            json.dumps(workload_summary(task, protocol))

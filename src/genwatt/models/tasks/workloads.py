@@ -99,6 +99,54 @@ _COCO_CAPTIONS = AnchorSizes(
     "the spread and range (the collection asked for at least 8 words)",
 )
 
+_IMDB = AnchorSizes(
+    "IMDB",
+    {"text": Lengths(230, 0.75, 10, 2470)},
+    "Maas et al. 2011, 50,000 movie reviews",
+    "mean about 230 words, median about 174, longest about 2,470, as word "
+    "counts of the reviews are commonly reported; the paper gives none",
+)
+_CNN_DAILYMAIL = AnchorSizes(
+    "CNN/DailyMail",
+    {"text": Lengths(781, 0.5, 50, 2800)},
+    'See et al. 2017, "Get To The Point", section 4: articles of 781 tokens '
+    "on average (summaries 56)",
+    "the spread and range",
+)
+_SAMSUM = AnchorSizes(
+    "SAMSum",
+    {"text": Lengths(94, 0.6, 10, 800)},
+    "Gliwa et al. 2019, SAMSum: messenger-like dialogues of 3-30 utterances",
+    "about 94 words a dialogue as commonly reported; not checked here",
+)
+_WIKITEXT = AnchorSizes(
+    "WikiText",
+    {"text": Lengths(130, 0.6, 10, 512)},
+    "Merity et al. 2016, WikiText-103: Wikipedia articles, one paragraph a row",
+    "about 130 words a paragraph, an estimate: no per-paragraph mean was at hand",
+)
+_OSCAR = AnchorSizes(
+    "OSCAR",
+    {"text": Lengths(300, 0.8, 20, 512)},
+    "Ortiz Suarez et al. 2019, OSCAR: Common Crawl web documents",
+    "about 300 words a document, an estimate: no published mean was at hand",
+)
+_IMAGENET = AnchorSizes(
+    "ImageNet",
+    {
+        "long_side": Lengths(400, 0.2, 80, 2500),
+        "short_side": Lengths(350, 0.2, 60, 2000),
+    },
+    "Russakovsky et al. 2015, ILSVRC: Flickr photos of varying size",
+    "about 400x350 px on average, the commonly quoted figure (469x387 is also "
+    "quoted for the training set); the spreads are estimates",
+    portrait=0.2,
+)
+_PROMPT_CAP_NOTE = (
+    "Prompts are capped at 512 tokens so that every registered model (GPT-2 "
+    "has 1,024 positions) holds the prompt and the new tokens."
+)
+
 WORKLOAD_STATS: dict[str, WorkloadStats] = {
     s.task: s
     for s in (
@@ -106,13 +154,7 @@ WORKLOAD_STATS: dict[str, WorkloadStats] = {
             "text-classification",
             "tokens",
             (
-                AnchorSizes(
-                    "IMDB",
-                    {"text": Lengths(230, 0.75, 10, 2470)},
-                    "Maas et al. 2011, 50,000 movie reviews",
-                    "mean about 230 words, median about 174, longest about 2,470, as word "
-                    "counts of the reviews are commonly reported; the paper gives none",
-                ),
+                _IMDB,
                 AnchorSizes(
                     "SST-2",
                     {"text": Lengths(19, 0.45, 2, 56)},
@@ -191,19 +233,8 @@ WORKLOAD_STATS: dict[str, WorkloadStats] = {
             "summarization",
             "tokens",
             (
-                AnchorSizes(
-                    "CNN/DailyMail",
-                    {"text": Lengths(781, 0.5, 50, 2800)},
-                    'See et al. 2017, "Get To The Point", section 4: articles of 781 tokens '
-                    "on average (summaries 56)",
-                    "the spread and range",
-                ),
-                AnchorSizes(
-                    "SAMSum",
-                    {"text": Lengths(94, 0.6, 10, 800)},
-                    "Gliwa et al. 2019, SAMSum: messenger-like dialogues of 3-30 utterances",
-                    "about 94 words a dialogue as commonly reported; not checked here",
-                ),
+                _CNN_DAILYMAIL,
+                _SAMSUM,
                 AnchorSizes(
                     "XSum",
                     {"text": Lengths(431, 0.6, 20, 3000)},
@@ -217,45 +248,22 @@ WORKLOAD_STATS: dict[str, WorkloadStats] = {
             "text-generation",
             "tokens",
             (
-                AnchorSizes(
-                    "WikiText",
-                    {"text": Lengths(130, 0.6, 10, 512)},
-                    "Merity et al. 2016, WikiText-103: Wikipedia articles, one paragraph a row",
-                    "about 130 words a paragraph, an estimate: no per-paragraph mean was at hand",
-                ),
+                _WIKITEXT,
                 AnchorSizes(
                     "BookCorpus",
                     {"text": Lengths(13, 0.58, 3, 100)},
                     "Zhu et al. 2015, Table 2: mean 13 words a sentence, median 11",
                     "the longest sentence",
                 ),
-                AnchorSizes(
-                    "OSCAR",
-                    {"text": Lengths(300, 0.8, 20, 512)},
-                    "Ortiz Suarez et al. 2019, OSCAR: Common Crawl web documents",
-                    "about 300 words a document, an estimate: no published mean was at hand",
-                ),
+                _OSCAR,
             ),
-            note=(
-                "Prompts are capped at 512 tokens so that every registered model (GPT-2 "
-                "has 1,024 positions) holds the prompt and the new tokens."
-            ),
+            note=_PROMPT_CAP_NOTE,
         ),
         WorkloadStats(
             "image-classification",
             "pixels",
             (
-                AnchorSizes(
-                    "ImageNet",
-                    {
-                        "long_side": Lengths(400, 0.2, 80, 2500),
-                        "short_side": Lengths(350, 0.2, 60, 2000),
-                    },
-                    "Russakovsky et al. 2015, ILSVRC: Flickr photos of varying size",
-                    "about 400x350 px on average, the commonly quoted figure (469x387 is also "
-                    "quoted for the training set); the spreads are estimates",
-                    portrait=0.2,
-                ),
+                _IMAGENET,
                 AnchorSizes(
                     "CIFAR-10",
                     {"long_side": Lengths(32, 0.0, 32, 32), "short_side": Lengths(32, 0.0, 32, 32)},
@@ -314,21 +322,142 @@ WORKLOAD_STATS: dict[str, WorkloadStats] = {
 }
 
 
-def typical_query(task: str) -> dict[str, float]:
+# AI Energy Score draws some tasks' queries from other datasets than Power Hungry
+# Processing (shared/reference/ai_energy_score_protocol.md lists them); where their sizes
+# differ, its runs and predictions take these mixes. Tasks not listed keep the mixes
+# above: their AI Energy Score datasets are of the same kind and size, as each note says.
+AI_ENERGY_SCORE_STATS: dict[str, WorkloadStats] = {
+    s.task: s
+    for s in (
+        WorkloadStats(
+            "text-classification",
+            "tokens",
+            (
+                _IMDB,
+                AnchorSizes(
+                    "Tweet Eval",
+                    {"text": Lengths(20, 0.4, 2, 60)},
+                    "Barbieri et al. 2020, TweetEval (Findings of EMNLP): SemEval tweets, "
+                    "written under Twitter's 140-character limit",
+                    "about 20 words a tweet, from the character limit; no published mean "
+                    "was at hand",
+                ),
+                AnchorSizes(
+                    "Yelp",
+                    {"text": Lengths(151.9, 0.8, 1, 1000)},
+                    'Yang et al. 2016, "Hierarchical Attention Networks for Document '
+                    'Classification", Table 1: Yelp 2015 reviews, 151.9 words on average',
+                    "the spread and range",
+                ),
+            ),
+        ),
+        WorkloadStats(
+            "summarization",
+            "tokens",
+            (
+                _CNN_DAILYMAIL,
+                _SAMSUM,
+                AnchorSizes(
+                    "ArXiv",
+                    {"text": Lengths(4938, 0.6, 300, 30000)},
+                    'Cohan et al. 2018, "A Discourse-Aware Attention Model for Abstractive '
+                    'Summarization of Long Documents", Table 1: arXiv papers of 4,938 words '
+                    "on average",
+                    "the spread and range",
+                ),
+            ),
+            note="The model's tokenizer truncates articles past its maximum input.",
+        ),
+        WorkloadStats(
+            "text-generation",
+            "tokens",
+            (
+                _WIKITEXT,
+                _OSCAR,
+                AnchorSizes(
+                    "UltraChat",
+                    {"text": Lengths(70, 0.7, 5, 512)},
+                    "Ding et al. 2023, UltraChat: multi-turn instructional dialogues; a "
+                    "query is a user's turn",
+                    "about 70 words a user turn, an estimate: the paper gives lengths per "
+                    "dialogue, not per turn",
+                ),
+            ),
+            note=_PROMPT_CAP_NOTE,
+        ),
+        WorkloadStats(
+            "image-classification",
+            "pixels",
+            (
+                _IMAGENET,
+                AnchorSizes(
+                    "Food-101",
+                    {
+                        "long_side": Lengths(512, 0.0, 512, 512),
+                        "short_side": Lengths(384, 0.15, 200, 512),
+                    },
+                    "Bossard et al. 2014, Food-101: images rescaled to at most 512 px on "
+                    "the long side",
+                    "the short side's mean (384 px, a 4:3 photo) and its spread",
+                    portrait=0.2,
+                ),
+                AnchorSizes(
+                    "Beans",
+                    {
+                        "long_side": Lengths(500, 0.0, 500, 500),
+                        "short_side": Lengths(500, 0.0, 500, 500),
+                    },
+                    "Makerere AI Lab 2020, Beans (bean leaf photos), 500x500 px as its "
+                    "dataset card states",
+                ),
+            ),
+            note="The image processor resizes every image; size changes preprocessing only.",
+        ),
+    )
+}
+
+# The mixes a protocol draws from where they are not ``WORKLOAD_STATS``'.
+PROTOCOL_WORKLOADS: dict[str, dict[str, WorkloadStats]] = {
+    "ai-energy-score": AI_ENERGY_SCORE_STATS,
+}
+
+
+def workload_stats(task: str, protocol: str | None = None) -> WorkloadStats:
+    """The dataset mix of ``task``'s queries under ``protocol`` (None, or a protocol that
+    draws from the same datasets: the default mix)."""
+    name = get_task(task).name
+    return PROTOCOL_WORKLOADS.get(protocol or "", {}).get(name) or WORKLOAD_STATS[name]
+
+
+def has_own_workload(protocol: str | None, task: str) -> bool:
+    """Whether ``protocol`` draws ``task``'s queries from a mix of its own."""
+    return get_task(task).name in PROTOCOL_WORKLOADS.get(protocol or "", {})
+
+
+def typical_query(
+    task: str, protocol: str | None = None, cap: float | None = None
+) -> dict[str, float]:
     """The mean size of each part of ``task``'s queries over its anchor datasets in equal
-    shares: tokens for text (words x ``TOKENS_PER_WORD``), pixels, seconds."""
-    stats = WORKLOAD_STATS[get_task(task).name]
+    shares (``protocol``'s mix where it has one): tokens for text (words x
+    ``TOKENS_PER_WORD``), pixels, seconds.
+
+    ``cap`` limits each dataset's mean before the mix is taken (a model's input limit in
+    tokens: a tokenizer truncates arXiv papers to it, so they add the limit to the
+    mean, not their own length).
+    """
+    stats = workload_stats(task, protocol)
+    scale = TOKENS_PER_WORD if stats.unit == "tokens" else 1.0
     parts: dict[str, list[float]] = {}
     for anchor in stats.anchors:
         for name, lengths in anchor.parts.items():
-            parts.setdefault(name, []).append(lengths.mean)
-    scale = TOKENS_PER_WORD if stats.unit == "tokens" else 1.0
-    return {name: scale * sum(v) / len(v) for name, v in parts.items()}
+            size = scale * lengths.mean
+            parts.setdefault(name, []).append(size if cap is None else min(size, cap))
+    return {name: sum(v) / len(v) for name, v in parts.items()}
 
 
-def workload_summary(task: str) -> dict[str, Any]:
+def workload_summary(task: str, protocol: str | None = None) -> dict[str, Any]:
     """The built-in workload of ``task`` as plain data (for ``--json`` listings)."""
-    stats = WORKLOAD_STATS[get_task(task).name]
+    stats = workload_stats(task, protocol)
     return {
         "task": stats.task,
         "unit": stats.unit,

@@ -47,22 +47,24 @@ class QuerySource:
         self.seed = seed
 
     @cache  # noqa: B019 - one source per suite run; it lives as long as the run
-    def _queries(self, task: str, count: int, seed: int) -> Sequence[Query]:
+    def _queries(self, task: str, count: int, seed: int, protocol: str) -> Sequence[Query]:
         if self.data is None:
             from genwatt.run.suite.inputs import builtin_queries
 
-            # Lazy: each query's image or audio is made when the pipeline reaches it.
-            return builtin_queries(task, count, seed)
+            # Lazy: each query's image or audio is made when the pipeline reaches it;
+            # sized like the datasets the protocol draws the task's queries from.
+            return builtin_queries(task, count, seed, protocol)
         from genwatt.run.suite.user_data import load_user_queries
 
         return load_user_queries(task, self.data, count, seed)
 
     def __call__(self, config: SuiteConfig, count: int, *, warmup: bool = False) -> Sequence[Query]:
+        task, protocol = config.task.name, config.protocol
         if warmup:
             if self.data is not None:  # the user's own queries warm up on their first ones
-                return self._queries(config.task.name, config.queries, self.seed)[:count]
-            return self._queries(config.task.name, count, self.seed + WARMUP_SEED_OFFSET)
-        return self._queries(config.task.name, count, self.seed)
+                return self._queries(task, config.queries, self.seed, protocol)[:count]
+            return self._queries(task, count, self.seed + WARMUP_SEED_OFFSET, protocol)
+        return self._queries(task, count, self.seed, protocol)
 
 
 def run_suite(

@@ -42,9 +42,9 @@ from genwatt.errors import ConfigError
 from genwatt.models.tasks.catalog import get_task
 from genwatt.models.tasks.workloads import (
     TOKENS_PER_WORD,
-    WORKLOAD_STATS,
     AnchorSizes,
     Lengths,
+    workload_stats,
 )
 from genwatt.models.tokenizer import plain_tokens
 from genwatt.run.suite.query import MASK_PLACEHOLDER, Query
@@ -163,15 +163,19 @@ class QuerySequence(Sequence[Query]):
         return f"QuerySequence({len(self)} queries)"
 
 
-def builtin_queries(task: str, count: int, seed: int = 0) -> QuerySequence:
+def builtin_queries(
+    task: str, count: int, seed: int = 0, protocol: str | None = None
+) -> QuerySequence:
     """``count`` built-in queries of ``task``, the same for the same seed, made on access.
 
-    Query ``i`` depends on ``(seed, task, i)`` only. Sizes follow ``WORKLOAD_STATS``.
+    Query ``i`` depends on ``(seed, task, i)`` only. Sizes follow the datasets
+    ``protocol`` draws ``task``'s queries from (``workloads.workload_stats``: AI Energy
+    Score's own mix where it has one, else ``WORKLOAD_STATS``).
     """
     spec = get_task(task)
     if count < 0:
         raise ConfigError(f"The number of queries must be 0 or more, not {count}.")
-    stats = WORKLOAD_STATS[spec.name]
+    stats = workload_stats(spec.name, protocol)
     salt = zlib.crc32(spec.name.encode())
     if spec.name == "text-to-video":
         return _video_queries(count, np.random.default_rng((seed, salt)))
