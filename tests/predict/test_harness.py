@@ -90,3 +90,20 @@ def test_ai_energy_score_generates_greedily_where_the_checkpoint_searches_beams(
     )
     gpt2 = predict_task("openai-community/gpt2", "h100-sxm", protocol="ai-energy-score")
     assert not any("greedily" in n for n in gpt2.notes)  # greedy already: nothing to say
+
+
+def test_the_ai_energy_score_summary_splits_the_total_as_its_files_do() -> None:
+    generating = predict_task("openai-community/gpt2", "h100-sxm", protocol="ai-energy-score")
+    summary = generating.to_dict()["ai_energy_score_summary"]
+    parts = summary["preprocess_wh"] + summary["prefill_wh"] + summary["decode_wh"]
+    assert parts == pytest.approx(summary["total"])
+    assert summary["total"] == pytest.approx(generating.to_dict()["energy_gpu_wh_per_1000"])
+    assert summary["provenance"] == "predicted" and "forward_wh" not in summary
+    forward = predict_task("dslim/bert-base-NER", "h100-sxm", protocol="ai-energy-score")
+    summary = forward.to_dict()["ai_energy_score_summary"]
+    assert summary["preprocess_wh"] + summary["forward_wh"] == pytest.approx(summary["total"])
+    assert "decode_wh" not in summary
+    piped = predict_task(
+        "dslim/bert-base-NER", "h100-sxm", protocol="ai-energy-score", harness="pipeline"
+    )
+    assert "ai_energy_score_summary" not in piped.to_dict()

@@ -36,6 +36,7 @@ from genwatt.models.tasks.spec import TaskModelSpec
 from genwatt.models.tasks.workloads import workload_stats
 from genwatt.predict.hardware import get_profile
 from genwatt.predict.harness import ENERGY_STAR, HARNESSES, PIPELINE, energy_star_cost
+from genwatt.predict.task_model import HOST_PHASE, PREPROCESS_PHASE
 from genwatt.predict.typical_compute import protocol_overrides
 from genwatt.units import j_to_wh
 
@@ -103,7 +104,36 @@ class TaskPrediction:
         }
         if basis in ("machine", "both") and self.energy_machine_j is not None:
             data["energy_wh_per_1000"] = j_to_wh(self.energy_machine_j) * PER
+        if self.harness == ENERGY_STAR:
+            data["ai_energy_score_summary"] = ai_energy_score_summary(
+                self.estimate["energy_by_phase_j"], self.batch
+            )
         return data
+
+
+def ai_energy_score_summary(energy_by_phase_j: dict[str, float], batch: int) -> dict[str, Any]:
+    """The predicted GPU energy in the shape of AI Energy Score's ``GPU_ENERGY_SUMMARY.json``
+    (Wh per 1,000 queries): ``preprocess_wh``, then ``forward_wh``, or ``prefill_wh`` and
+    ``decode_wh`` for a generating model, and ``total``.
+
+    Its prefill run is ``generate`` with one new token (the encoder, the first forward
+    and the per-query host work) and its decode the full run less that, so the host time
+    lands in prefill; in a forward task, in forward.
+    """
+
+    def wh(*names: str) -> float:
+        return j_to_wh(sum(energy_by_phase_j.get(n, 0.0) for n in names)) * PER / batch
+
+    summary: dict[str, Any] = {"unit": "Wh per 1,000 queries"}
+    summary["preprocess_wh"] = wh(PREPROCESS_PHASE)
+    if "decode" in energy_by_phase_j or "prefill" in energy_by_phase_j:
+        summary["prefill_wh"] = wh("encode", "prefill", HOST_PHASE)
+        summary["decode_wh"] = wh("decode")
+    else:
+        summary["forward_wh"] = wh(*(n for n in energy_by_phase_j if n != PREPROCESS_PHASE))
+    summary["total"] = wh(*energy_by_phase_j)
+    summary["provenance"] = PROVENANCE
+    return summary
 
 
 def _quantile(values: list[float], q: float) -> float:
