@@ -57,8 +57,62 @@ def _median_per_query(run: Any, queries: int, repeats: int) -> float:
     return statistics.median(times)
 
 
-def measure_case(task: str, model_id: str, queries: int, repeats: int) -> dict[str, Any]:
+IMAGE_TASKS = ("image-classification", "object-detection")
+
+
+def energy_star_parts(task: str, pipe: Any, raw: list[Any]) -> tuple[Any, Any, Any]:
+    """What optimum-benchmark's ``energy_star`` preprocessing does for ``task``, with the
+    pipeline's own tokenizer or image processor: (the raw queries as a
+    ``datasets.Dataset``, the batched function its ``map`` runs, the same for one query
+    as tensors). Text is truncated at 512 tokens, as the suite's longest inputs need.
+    Tasks: text classification, token classification, question answering, fill-mask,
+    summarization, text generation, image classification, object detection."""
     import datasets
+
+    if task in IMAGE_TASKS:
+        processor = pipe.image_processor
+        table = datasets.Dataset.from_dict(
+            {"image": raw}, features=datasets.Features({"image": datasets.Image()})
+        )
+
+        def preprocess(batch: dict[str, list[Any]]) -> Any:
+            return processor([image.convert("RGB") for image in batch["image"]])
+
+        return table, preprocess, lambda image: processor(image, return_tensors="pt")
+    tokenizer = pipe.tokenizer
+    if task == "question-answering":
+        table = datasets.Dataset.from_dict(
+            {"question": [r["question"] for r in raw], "context": [r["context"] for r in raw]}
+        )
+
+        def preprocess_pair(batch: dict[str, list[Any]]) -> Any:
+            return tokenizer(
+                batch["question"], batch["context"], truncation="only_second", max_length=512
+            )
+
+        def one_pair(r: dict[str, str]) -> Any:
+            return tokenizer(
+                r["question"],
+                r["context"],
+                truncation="only_second",
+                max_length=512,
+                return_tensors="pt",
+            )
+
+        return table, preprocess_pair, one_pair
+    table = datasets.Dataset.from_dict({"text": raw})
+
+    def preprocess_text(batch: dict[str, list[Any]]) -> Any:
+        return tokenizer(batch["text"], truncation=True, max_length=512)
+
+    return (
+        table,
+        preprocess_text,
+        lambda t: tokenizer(t, truncation=True, max_length=512, return_tensors="pt"),
+    )
+
+
+def measure_case(task: str, model_id: str, queries: int, repeats: int) -> dict[str, Any]:
     import torch
 
     from genwatt.models.tasks.build import build_task_pipeline, pipeline_parts
@@ -72,53 +126,17 @@ def measure_case(task: str, model_id: str, queries: int, repeats: int) -> dict[s
     mask = getattr(getattr(pipe, "tokenizer", None), "mask_token", None)
     raw = [pipeline_input(task, spec, q, mask) for q in builtin_queries(task, queries, seed=0)]
 
-    if task in ("image-classification", "object-detection"):
+    if task in IMAGE_TASKS:
         # The real checkpoint's processor (the tiny form's makes tiny images): the host
         # work is the real one's, the forward the tiny model's, measured and subtracted.
-        processor = pipeline_parts(spec, "random")["image_processor"]
-        pipe.image_processor = processor
-        table = datasets.Dataset.from_dict(
-            {"image": raw}, features=datasets.Features({"image": datasets.Image()})
-        )
-
-        def preprocess(batch: dict[str, list[Any]]) -> Any:
-            return processor([image.convert("RGB") for image in batch["image"]])
-
-        single = [processor(image, return_tensors="pt") for image in raw]
-        pixels = statistics.mean(x["pixel_values"][0, 0].numel() for x in single)
-    else:
-        tokenizer = pipe.tokenizer
-        if task == "question-answering":
-            table = datasets.Dataset.from_dict(
-                {"question": [r["question"] for r in raw], "context": [r["context"] for r in raw]}
-            )
-
-            def preprocess(batch: dict[str, list[Any]]) -> Any:
-                return tokenizer(
-                    batch["question"], batch["context"], truncation="only_second", max_length=512
-                )
-
-            single = [
-                tokenizer(
-                    r["question"],
-                    r["context"],
-                    truncation="only_second",
-                    max_length=512,
-                    return_tensors="pt",
-                )
-                for r in raw
-            ]
-            pixels = 0.0
-        else:
-            table = datasets.Dataset.from_dict({"text": raw})
-
-            def preprocess(batch: dict[str, list[Any]]) -> Any:
-                return tokenizer(batch["text"], truncation=True, max_length=512)
-
-            single = [
-                tokenizer(t, truncation=True, max_length=512, return_tensors="pt") for t in raw
-            ]
-        pixels = 0.0
+        pipe.image_processor = pipeline_parts(spec, "random")["image_processor"]
+    table, preprocess, one = energy_star_parts(task, pipe, raw)
+    single = [one(x) for x in raw]
+    pixels = (
+        statistics.mean(x["pixel_values"][0, 0].numel() for x in single)
+        if task in IMAGE_TASKS
+        else 0.0
+    )
     model_keys = set(single[0].keys())
 
     def forward_only() -> None:
