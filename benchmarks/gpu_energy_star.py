@@ -113,7 +113,9 @@ def measure(task: str, model_id: str, queries: int, weights: str, device: str) -
                 with meter.window("generate") as generate:
                     for i in range(queries):
                         model.generate(
-                            **row(i), max_new_tokens=new_tokens, min_new_tokens=new_tokens,
+                            **row(i),
+                            max_new_tokens=new_tokens,
+                            min_new_tokens=new_tokens,
                             **settings,
                         )
                 phases |= {"prefill": prefill.result, "generate": generate.result}
