@@ -146,6 +146,7 @@ def stand_in(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         energy_machine_j = None
         error_low_frac = 0.25
         error_high_frac = 0.5
+        notes = ()
 
         def to_dict(self) -> dict[str, Any]:
             return {"energy_gpu_j": 2.0, "provenance": "predicted"}

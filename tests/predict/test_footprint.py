@@ -194,6 +194,7 @@ class StandInPrediction:
     error_high_frac: float | None
     latency_s: float = 0.01
     provenance: str = "predicted"
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"energy_gpu_j": self.energy_gpu_j, "provenance": self.provenance}
@@ -223,6 +224,8 @@ def test_a_task_model_goes_to_the_task_predictor_with_its_settings(task_predicto
     assert call["model"] == DISTILBERT and call["gpu"] == "h100-sxm"
     assert call["batch"] == 8 and call["input_tokens"] == 128
     assert call["protocol"] == "ai-energy-score" and call["new_tokens"] is None
+    # A service runs a pipeline, not the benchmark's harness, whatever the protocol.
+    assert call["harness"] == "pipeline"
     assert basis.energy_j == 2.0 and basis.scope == "gpu"
     assert basis.low_j == pytest.approx(1.4) and basis.high_j == pytest.approx(2.8)
     machine = qe.predicted_query_energy("distilbert-sst2", scope="machine")
@@ -418,3 +421,14 @@ def test_less_than_a_household_year_reads_in_days() -> None:
     texts = {e.key: e.text() for e in result.equivalents}
     assert texts["us_households"] == "2 days of a US household's electricity"
     assert "microwave_min" not in texts  # minutes of a microwave mean little at this scale
+
+
+def test_a_services_footprint_is_driven_as_a_pipeline_and_keeps_the_predictors_notes() -> None:
+    """With the real task predictor: the protocol's settings and datasets, a pipeline's
+    host costs (not AI Energy Score's Arrow round trip), and the notes that say so."""
+    basis = qe.predicted_query_energy(
+        "facebook/detr-resnet-50", "h100-sxm", protocol="ai-energy-score"
+    )
+    assert basis.detail["harness"] == "pipeline"
+    assert "preprocess_dataset" not in basis.detail["estimate"]["latency_by_phase_s"]
+    assert any("ai-energy-score" in n for n in basis.notes)

@@ -258,8 +258,17 @@ def _predicted_task(
     scope: str | None,
     calibration: Path | None = None,
 ) -> QueryEnergy:
+    # A service drives its model as a pipeline does, not through a benchmark's harness
+    # (AI Energy Score's round trip of preprocessed images through Arrow is not a
+    # service's cost): a protocol fixes settings and datasets here, never the harness.
     prediction = _predict_task(
-        name, gpu, task=task, batch=batch, calibration=calibration, **settings
+        name,
+        gpu,
+        task=task,
+        batch=batch,
+        calibration=calibration,
+        harness="pipeline",
+        **settings,
     )
     machine_j = _finite_or_none(getattr(prediction, "energy_machine_j", None))
     if scope == "machine":
@@ -297,6 +306,7 @@ def _predicted_task(
         range_note=range_note,
         settings={k: v for k, v in asked.items() if v is not None},
         detail=prediction.to_dict(),
+        notes=tuple(prediction.notes),
     )
 
 
