@@ -15,13 +15,16 @@ host work, and is measured and subtracted), this times per query on this CPU:
 - ``pipeline_s``: a call of the task's pipeline; ``pipeline_host_s`` = that less the
   forward alone on the same inputs;
 - ``preprocess_s``: the dataset's batched preprocessing, over the number of queries;
-- ``loop_host_s``: one energy_star step (slice, move, forward) less the forward alone.
+- ``loop_host_s``: one energy_star step's host work (slice the row, move its tensors),
+  timed alone; ``loop_less_forward_s`` is the whole step less the forward, for
+  comparison (noisier: a difference of two sub-millisecond figures).
 
     .venv/bin/python benchmarks/harness_overhead.py --queries 200 --image-queries 40 \\
-        --out benchmarks/results/harness-overhead-cpu.json --write
+        --runs 3 --out benchmarks/results/harness-overhead-cpu.json --write
 
-Timings on a shared machine vary by about 15 % between processes; each figure is the
-median of ``--repeats`` passes over the queries.
+Timings on a shared machine vary by about 15 % between processes, and by more between
+passes minutes apart; each figure is the median of ``--runs`` passes, each the median of
+``--repeats`` loops over the queries, and every pass's value is kept beside it.
 """
 
 from __future__ import annotations
@@ -169,6 +172,13 @@ def measure_case(task: str, model_id: str, queries: int, repeats: int) -> dict[s
                 inputs = {k: v.to("cpu") for k, v in inputs.items() if k in model_keys}
                 model(**inputs)
 
+    def energy_star_rows() -> None:
+        # The loop's host work alone (slice and move), timed directly rather than as the
+        # loop less the forward: two sub-millisecond figures' difference is mostly noise.
+        data = prepared["data"]
+        for i in range(queries):
+            {k: v.to("cpu") for k, v in data[i : i + 1].items() if k in model_keys}
+
     forward_only()  # warm-up
     pipeline_calls()
     preprocess_dataset()
@@ -177,6 +187,7 @@ def measure_case(task: str, model_id: str, queries: int, repeats: int) -> dict[s
     pipeline_s = _median_per_query(pipeline_calls, queries, repeats)
     preprocess_s = _median_per_query(preprocess_dataset, queries, repeats)
     loop_s = _median_per_query(energy_star_loop, queries, repeats)
+    rows_s = _median_per_query(energy_star_rows, queries, repeats)
     return {
         "task": task,
         "model": model_id,
@@ -187,9 +198,22 @@ def measure_case(task: str, model_id: str, queries: int, repeats: int) -> dict[s
         "pipeline_host_s": pipeline_s - forward_s,
         "preprocess_s": preprocess_s,
         "loop_s": loop_s,
-        "loop_host_s": loop_s - forward_s,
+        "loop_host_s": rows_s,
+        "loop_less_forward_s": loop_s - forward_s,
         "processed_pixels": pixels,
     }
+
+
+def _median_case(passes: list[dict[str, Any]]) -> dict[str, Any]:
+    """One case's figures over the passes: the median of each timing, every pass's
+    values kept beside it."""
+    first = passes[0]
+    timings = [k for k, v in first.items() if k.endswith("_s") and isinstance(v, float)]
+    merged = dict(first)
+    for key in timings:
+        merged[key] = statistics.median(p[key] for p in passes)
+    merged["passes"] = {key: [p[key] for p in passes] for key in timings}
+    return merged
 
 
 def cpu_name() -> str:
@@ -207,7 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=200, help="per text task")
     parser.add_argument("--image-queries", type=int, default=40, help="per image task")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="timed loops per pass")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=3,
+        help="whole passes over the cases; each figure is their median (this shared "
+        "machine's speed drifts by tens of per cent between passes)",
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
         "--write",
@@ -223,19 +254,22 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     datasets.disable_progress_bars()
-    rows = []
-    for task, model_id in CASES:
-        image = task in ("image-classification", "object-detection")
-        queries = args.image_queries if image else args.queries
-        row = measure_case(task, model_id, queries, args.repeats)
-        rows.append(row)
-        print(
-            f"{task:22s} pipeline host {row['pipeline_host_s'] * 1e3:6.2f} ms  "
-            f"energy_star loop host {row['loop_host_s'] * 1e3:6.2f} ms  "
-            f"preprocess {row['preprocess_s'] * 1e3:6.2f} ms  "
-            f"(forward {row['forward_s'] * 1e3:5.2f} ms)",
-            flush=True,
-        )
+    passes: list[list[dict[str, Any]]] = []
+    for run in range(args.runs):
+        rows = []
+        for task, model_id in CASES:
+            queries = args.image_queries if task in IMAGE_TASKS else args.queries
+            row = measure_case(task, model_id, queries, args.repeats)
+            rows.append(row)
+            print(
+                f"pass {run + 1}: {task:22s} pipeline host {row['pipeline_host_s'] * 1e3:6.2f} "
+                f"ms  energy_star loop host {row['loop_host_s'] * 1e3:6.2f} ms  "
+                f"preprocess {row['preprocess_s'] * 1e3:6.2f} ms  "
+                f"(forward {row['forward_s'] * 1e3:5.2f} ms)",
+                flush=True,
+            )
+        passes.append(rows)
+    rows = [_median_case([p[i] for p in passes]) for i in range(len(CASES))]
     result = {
         "command": "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *sys.argv[1:]]),
         "cpu": cpu_name(),
