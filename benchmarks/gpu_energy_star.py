@@ -32,7 +32,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness_overhead import IMAGE_TASKS, energy_star_parts
+from harness_overhead import (
+    IMAGE_TASKS,
+    energy_star_dataset,
+    energy_star_parts,
+    energy_star_row,
+)
 
 # (task, model): small models of the tasks energy_star_parts prepares, each a few
 # seconds per 100 queries on an H100.
@@ -88,18 +93,12 @@ def measure(task: str, model_id: str, queries: int, weights: str, device: str) -
         table, preprocess, _ = energy_star_parts(task, pipe, raw)
         # As energy_star: the dataset first, with no model on the GPU yet.
         with meter.window("preprocess_dataset") as pre:
-            data = table.map(
-                preprocess,
-                batched=True,
-                writer_batch_size=50,
-                remove_columns=table.column_names,
-                load_from_cache_file=False,
-            ).with_format("torch")
+            data = energy_star_dataset(table, preprocess)
         model = pipe.model.to(device).eval()
         keys = set(data.column_names)
 
         def row(i: int) -> dict[str, Any]:
-            return {k: v.to(device) for k, v in data[i : i + 1].items() if k in keys}
+            return energy_star_row(data, i, keys, device)
 
         phases: dict[str, Any] = {"preprocess_dataset": pre.result}
         with torch.inference_mode():
