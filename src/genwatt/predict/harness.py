@@ -33,6 +33,7 @@ a pipeline's (zero change), and the prediction says so.
 from __future__ import annotations
 
 import json
+import statistics
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -72,15 +73,13 @@ def measured_harness() -> dict[str, Any]:
 
 
 def _line(points: list[tuple[float, float]], x: float) -> float:
-    """The straight line through ``points`` (least squares) at ``x``; a constant for one."""
-    if len(points) == 1:
-        return points[0][1]
-    n = len(points)
-    mx = sum(p[0] for p in points) / n
-    my = sum(p[1] for p in points) / n
-    sxx = sum((p[0] - mx) ** 2 for p in points)
-    slope = sum((p[0] - mx) * (p[1] - my) for p in points) / sxx if sxx > 0 else 0.0
-    return my + slope * (x - mx)
+    """The least-squares line through ``points`` at ``x``; their mean where they share
+    one abscissa (a single point included)."""
+    xs, ys = zip(*points, strict=True)
+    if len(set(xs)) < 2:
+        return statistics.fmean(ys)
+    slope, intercept = statistics.linear_regression(xs, ys)
+    return intercept + slope * x
 
 
 def energy_star_cost(task: str, processed_pixels: float = 0.0) -> HarnessCost:
@@ -88,7 +87,7 @@ def energy_star_cost(task: str, processed_pixels: float = 0.0) -> HarnessCost:
     ``processed_pixels`` is the model's input image (height x width) for image tasks."""
     data = measured_harness()
     cases = {c["task"]: c for c in data["cases"]}
-    where = f"measured on a {data['cpu']} by benchmarks/harness_overhead.py"
+    where = f"measured by benchmarks/harness_overhead.py on {data['cpu']}"
     kind = get_task(task).inputs
     if kind == "image":  # classification, detection and captioning alike
         images = [c for c in data["cases"] if c["processed_pixels"] > 0]

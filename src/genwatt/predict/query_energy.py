@@ -26,6 +26,7 @@ from genwatt.labels import settings_label
 from genwatt.meter.aggregate import weakest
 from genwatt.meter.phases import GENERATION
 from genwatt.meter.result import Provenance, WindowResult
+from genwatt.predict.harness import PIPELINE
 from genwatt.units import j_to_wh
 
 if TYPE_CHECKING:
@@ -267,7 +268,7 @@ def _predicted_task(
         task=task,
         batch=batch,
         calibration=calibration,
-        harness="pipeline",
+        harness=PIPELINE,
         **settings,
     )
     machine_j = _finite_or_none(getattr(prediction, "energy_machine_j", None))
