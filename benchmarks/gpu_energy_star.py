@@ -81,7 +81,7 @@ def measure(task: str, model_id: str, queries: int, weights: str, device: str) -
     protocol = get_protocol("ai-energy-score")
     dtype = protocol_dtype(protocol, task, None) if weights != "tiny" else "float32"
     generates = get_task(task).generates
-    new_tokens = get_task(task).new_tokens
+    new_tokens = protocol.new_tokens_for(task) or get_task(task).new_tokens
     meter = Meter(synchronize=True)
     with meter:
         pipe = build_task_pipeline(spec, task, weights=weights, device="cpu", dtype=dtype)

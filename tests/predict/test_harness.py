@@ -107,3 +107,19 @@ def test_the_ai_energy_score_summary_splits_the_total_as_its_files_do() -> None:
         "dslim/bert-base-NER", "h100-sxm", protocol="ai-energy-score", harness="pipeline"
     )
     assert "ai_energy_score_summary" not in piped.to_dict()
+
+
+def test_ai_energy_score_predicts_its_benchmark_s_generation_length() -> None:
+    """Whisper under AI Energy Score decodes optimum-benchmark's 100 tokens, said in the
+    notes; a length the user gives wins; the pipeline protocols keep the catalog's 26."""
+    aies = predict_task("openai/whisper-tiny", "h100-sxm", protocol="ai-energy-score")
+    php = predict_task("openai/whisper-tiny", "h100-sxm", protocol="power-hungry-processing")
+    asked = predict_task(
+        "openai/whisper-tiny", "h100-sxm", protocol="ai-energy-score", new_tokens=26
+    )
+    assert aies.compute["inputs"]["new_tokens"] == 100
+    assert php.compute["inputs"]["new_tokens"] == 26
+    assert asked.compute["inputs"]["new_tokens"] == 26
+    assert any("100 tokens per query" in n for n in aies.notes)
+    assert not any("tokens per query" in n for n in asked.notes)
+    assert aies.energy_gpu_j > asked.energy_gpu_j  # the same harness, 74 more steps

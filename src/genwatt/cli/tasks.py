@@ -16,6 +16,7 @@ from genwatt.models.tasks.registry import list_task_models
 def task_rows(task: str | None = None) -> list[dict[str, Any]]:
     """One row per task: its input, quality metric, generation length, built-in workload
     (the anchor datasets its query sizes follow, with their sources) and models."""
+    from genwatt.models.tasks.protocols import PROTOCOLS
     from genwatt.models.tasks.workloads import workload_summary
 
     rows = []
@@ -29,6 +30,12 @@ def task_rows(task: str | None = None) -> list[dict[str, Any]]:
                 "inputs": spec.inputs,
                 "quality": spec.quality,
                 "new_tokens": spec.new_tokens,
+                # protocol -> the length it fixes instead of the catalog's
+                "protocol_new_tokens": {
+                    p.name: p.new_tokens_for(spec.name)
+                    for p in PROTOCOLS.values()
+                    if p.new_tokens_for(spec.name) is not None
+                },
                 "steps": spec.steps,
                 "anchor_datasets": list(spec.anchor_datasets),
                 "workload": workload_summary(spec.name),
@@ -80,6 +87,8 @@ def tasks(
             if row["steps"]
             else "-"
         )
+        for protocol, tokens in row["protocol_new_tokens"].items():
+            length += f" ({tokens} under {protocol})"
         for i, model in enumerate(row["models"]):
             table.add_row(
                 row["task"] if i == 0 else "",

@@ -278,7 +278,10 @@ def predict_task(
             raise ConfigError(f"--protocol {protocol} runs batch size 1; drop --batch {batch}.")
         dtype = protocol_dtype(chosen, name, dtype)
         sizes_given = any(v is not None for v in (input_tokens, image_hw, audio_s))
-        overrides = protocol_overrides(chosen, spec, name, sizes_given=sizes_given)
+        overrides = protocol_overrides(
+            chosen, spec, name, sizes_given=sizes_given, new_tokens_given=new_tokens is not None
+        )
+        new_tokens = overrides.pop("new_tokens", new_tokens)
         datasets = ", ".join(workload_stats(name, chosen.name).dataset_names)
         notes.append(
             f"{chosen.name}: {chosen.description}; "
@@ -288,6 +291,11 @@ def predict_task(
             notes.append(
                 f"{chosen.name} generates greedily (one beam, no sampling), not with the "
                 f"{generation_settings(spec, name)[1]} beams the model's pipeline uses"
+            )
+        if new_tokens is not None and new_tokens == chosen.new_tokens_for(name):
+            notes.append(
+                f"{chosen.name} generates {new_tokens} tokens per query on {name} (its "
+                f"benchmark's fixed length), not the catalog's {generation_settings(spec, name)[0]}"
             )
     if batch < 1:
         raise ConfigError(f"--batch must be 1 or more, got {batch}.")

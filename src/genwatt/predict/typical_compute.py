@@ -46,16 +46,26 @@ def protocol_beams(protocol: Protocol | None, spec: TaskModelSpec, task: str) ->
 
 
 def protocol_overrides(
-    protocol: Protocol | None, spec: TaskModelSpec, task: str, *, sizes_given: bool
+    protocol: Protocol | None,
+    spec: TaskModelSpec,
+    task: str,
+    *,
+    sizes_given: bool,
+    new_tokens_given: bool = False,
 ) -> dict[str, Any]:
     """What ``protocol`` changes in a count of ``spec`` on ``task`` beyond its precision:
-    one beam where it generates greedily, and the datasets of its typical query where
-    it draws ``task``'s queries from its own (unless the caller gave the sizes). Only
+    one beam where it generates greedily, its own generation length where it fixes one
+    (unless the caller gave the length), and the datasets of its typical query where it
+    draws ``task``'s queries from its own (unless the caller gave the sizes). Only
     overrides enter a count's settings, so other counts keep their keys."""
     overrides: dict[str, Any] = {}
     beams = protocol_beams(protocol, spec, task)
     if beams is not None:
         overrides["beams"] = beams
+    if protocol is not None and not new_tokens_given:
+        fixed = protocol.new_tokens_for(task)
+        if fixed is not None and generation_settings(spec, task)[0] is not None:
+            overrides["new_tokens"] = fixed
     if protocol is not None and not sizes_given and has_own_workload(protocol.name, task):
         overrides["workload"] = protocol.name
     return overrides

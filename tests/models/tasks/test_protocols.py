@@ -80,3 +80,31 @@ def test_ai_energy_score_generates_greedily_through_the_pipeline() -> None:
         hook.remove()
     assert rows[0] == 4  # the checkpoint's beams
     assert rows[-1] == 1  # greedy
+
+
+def test_ai_energy_score_fixes_its_benchmark_s_length_where_the_catalog_differs() -> None:
+    """optimum-benchmark generates 100 tokens for the tasks AI Energy Score's configs
+    leave at its default (speech recognition, captioning); the rest keep the catalog's."""
+    aies = get_protocol("ai-energy-score")
+    assert aies.new_tokens_for("automatic-speech-recognition") == 100
+    assert aies.new_tokens_for("image-to-text") == 100
+    assert aies.new_tokens_for("text-generation") is None
+    for name in ("genwatt", "power-hungry-processing"):
+        assert get_protocol(name).new_tokens_for("image-to-text") is None
+
+
+def test_the_suite_plans_the_protocol_s_length_unless_asked_for_another() -> None:
+    from genwatt.run.suite.plan import plan_suite
+
+    def tokens(protocol: str, asked: int | None = None) -> int | None:
+        (config,) = plan_suite(
+            get_protocol(protocol),
+            tasks=["automatic-speech-recognition"],
+            models=["openai/whisper-tiny"],
+            new_tokens=asked,
+        )
+        return config.new_tokens
+
+    assert tokens("ai-energy-score") == 100
+    assert tokens("genwatt") == 26  # the catalog's
+    assert tokens("ai-energy-score", asked=8) == 8

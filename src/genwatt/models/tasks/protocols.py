@@ -3,8 +3,8 @@
 ``ai-energy-score`` reproduces Hugging Face's AI Energy Score
 (shared/reference/ai_energy_score_protocol.md): batch size 1, FP32 except text
 generation in FP16, 1,000 queries after 10 warm-up runs, the fixed generation lengths of
-the catalog, and a score of GPU energy only (preprocess + forward, or prefill + decode);
-it generates greedily, as optimum-benchmark's ``energy_star`` scenario does (one beam,
+the catalog except where its benchmark forces another (``generation_lengths``), and a
+score of GPU energy only (preprocess + forward, or prefill + decode); it generates greedily, as optimum-benchmark's ``energy_star`` scenario does (one beam,
 no sampling, whatever the checkpoint's generation config says: BART-CNN's 4 beams and
 the speech pipeline's 5 become 1). ``power-hungry-processing`` reproduces Luccioni,
 Jernite and Strubell (FAccT 2024): batch size 1, 1,000 queries, the whole machine's
@@ -56,6 +56,23 @@ class Protocol:
     # Generation with one beam and no sampling whatever the checkpoint's generation
     # config says (optimum-benchmark's energy_star passes num_beams=1, do_sample=False).
     greedy: bool = False
+    # (task, tokens) pairs: tasks whose generation length the protocol's benchmark fixes
+    # at another value than the catalog's.
+    generation_lengths: tuple[tuple[str, int], ...] = ()
+
+    def new_tokens_for(self, task: str) -> int | None:
+        """The tokens every query of ``task`` generates under this protocol, where it
+        fixes a length of its own (None: the catalog's)."""
+        return dict(self.generation_lengths).get(task)
+
+
+# optimum-benchmark 0.6.0's energy_star scenario generates exactly 100 new tokens
+# (``TEXT_GENERATION_DEFAULT_KWARGS``: max_new_tokens = min_new_tokens = 100) for every
+# task it drives through ``generate``, image-to-text and speech recognition included,
+# unless a task's config sets its own; AI Energy Score's configs set lengths for text
+# generation, summarization and T5 only (shared/reference/ai_energy_score_protocol.md).
+# With random weights (``no_weights``) nothing stops earlier.
+ENERGY_STAR_DEFAULT_NEW_TOKENS = 100
 
 
 PROTOCOLS: dict[str, Protocol] = {
@@ -88,6 +105,10 @@ PROTOCOLS: dict[str, Protocol] = {
             description="AI Energy Score: batch 1, FP32 (text generation FP16), GPU energy",
             harness="energy-star",
             greedy=True,
+            generation_lengths=(
+                ("automatic-speech-recognition", ENERGY_STAR_DEFAULT_NEW_TOKENS),
+                ("image-to-text", ENERGY_STAR_DEFAULT_NEW_TOKENS),
+            ),
         ),
         Protocol(
             name="power-hungry-processing",

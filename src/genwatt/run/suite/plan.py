@@ -110,15 +110,18 @@ def _models_for(task: TaskSpec, names: list[str] | None) -> list[TaskModelSpec]:
     return [m for m in chosen if task.name in m.tasks]
 
 
-def _new_tokens(task: TaskSpec, model: TaskModelSpec, asked: int | None) -> int | None:
-    """Tokens each query generates: None for models that generate no text."""
+def _new_tokens(
+    task: TaskSpec, model: TaskModelSpec, asked: int | None, protocol: Protocol
+) -> int | None:
+    """Tokens each query generates: None for models that generate no text; else the
+    user's, the protocol's own length for the task, or the catalog's."""
     if model.is_diffusion or model.decoder is None:
         return None
     if model.kind == "multi-purpose":
         return asked or MULTI_PURPOSE_NEW_TOKENS
     if task.new_tokens is None:
         return None
-    return asked or task.new_tokens
+    return asked or protocol.new_tokens_for(task.name) or task.new_tokens
 
 
 def _dtype(
@@ -171,7 +174,7 @@ def plan_suite(
             seen.add(label)
             if weights == "pretrained" and model.diffusion_model is None and not model.repo_id:
                 raise ConfigError(f"{label} has no pretrained weights")
-            tokens = _new_tokens(task, model, new_tokens)
+            tokens = _new_tokens(task, model, new_tokens, protocol)
             count, warmup = protocol_queries(protocol, model.is_diffusion)
             for size in sizes:
                 plan.append(
