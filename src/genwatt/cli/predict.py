@@ -21,23 +21,6 @@ from genwatt.predict.sweep import parse_sweep, predict_sweep
 from genwatt.units import format_energy_j
 
 
-def _is_task_model(model: str) -> bool:
-    """Whether ``model`` is one of the suite's non-diffusion models (task predictor)."""
-    from genwatt.errors import ConfigError
-    from genwatt.models.registry import get_model
-    from genwatt.models.tasks.registry import get_task_model
-
-    try:
-        get_model(model)
-        return False  # the diffusion registry knows it: the diffusion predictor
-    except ConfigError:
-        pass
-    try:
-        return not get_task_model(model).is_diffusion
-    except ConfigError:
-        return False
-
-
 def predict(
     model: str = opt.MODEL,
     gpu: str = opt.GPU,
@@ -70,10 +53,13 @@ def predict(
     json_out: bool = opt.JSON_OUT,
 ) -> None:
     """Predict latency and energy of one generation or query (provenance: predicted)."""
+    from genwatt.predict.route import predictor_route
+
     carbon = CarbonSetting.resolve(country, pue, cloud=cloud)
-    if _is_task_model(model):
+    route, name = predictor_route(model)
+    if route == "task":
         _predict_task(
-            model,
+            name,
             gpu,
             task=task,
             batch=batch,
@@ -98,7 +84,7 @@ def predict(
         from genwatt.errors import ConfigError
 
         raise ConfigError(
-            f"{model} is a diffusion model: --task, --input-tokens, --new-tokens, --image-size, "
+            f"{name} is a diffusion model: --task, --input-tokens, --new-tokens, --image-size, "
             "--audio-seconds, --protocol and --harness are for the suite's models "
             "(`genwatt tasks`)."
         )

@@ -201,8 +201,9 @@ def workload_for(
     spec = get_model(model) if isinstance(model, str) else model
     if spec.task == "text":
         raise ConfigError(
-            f"{spec.name} generates text; `genwatt predict` covers diffusion models "
-            "(image and video) only."
+            f"{spec.name} generates text; this predictor covers diffusion models (image "
+            "and video): predict it with the task predictor (`genwatt predict --model "
+            f"{spec.repo_id or spec.name}`, genwatt.predict.task_predictor.predict_task)."
         )
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"batch size must be a whole number >= 1, got {batch_size!r}.")

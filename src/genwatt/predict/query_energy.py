@@ -165,29 +165,6 @@ def _diffusion_band(calibration: Calibration) -> tuple[float, float, str] | None
     return None
 
 
-def _resolve_route(model: str) -> tuple[str, str]:
-    """("diffusion", name) or ("task", repo id): which predictor covers ``model``.
-
-    The suite's registry is asked first (its text-to-image and text-to-video entries
-    point at the diffusion registry); a name only the diffusion registry knows (a tiny
-    form) goes to the diffusion predictor. Unknown everywhere: the suite's error, which
-    suggests close names.
-    """
-    from genwatt.models.registry import get_model
-    from genwatt.models.tasks import get_task_model
-
-    try:
-        spec = get_task_model(model)
-    except ConfigError as exc:
-        try:
-            return "diffusion", get_model(model).name
-        except ConfigError:
-            raise exc from None
-    if spec.diffusion_model is not None:
-        return "diffusion", spec.diffusion_model
-    return "task", spec.repo_id
-
-
 def _predicted_diffusion(
     name: str,
     gpu: str,
@@ -347,7 +324,9 @@ def predicted_query_energy(
     _check_scope(scope)
     if batch is not None and (isinstance(batch, bool) or batch < 1):
         raise FootprintError(f"batch must be a whole number >= 1, got {batch!r}")
-    route, name = _resolve_route(model)
+    from genwatt.predict.route import predictor_route
+
+    route, name = predictor_route(model)
     diffusion = {
         "num_frames": num_frames,
         "height": height,
