@@ -16,6 +16,7 @@ from genwatt.carbon.setting import CarbonSetting
 from genwatt.cli import predict_options as opt
 from genwatt.cli.sweep_options import CLOUD, COUNTRY, PUE
 from genwatt.formatting import mass_g, seconds, si
+from genwatt.predict.diffusion_protocol import protocol_fields
 from genwatt.predict.predictor import predict as run_predict
 from genwatt.predict.sweep import parse_sweep, predict_sweep
 from genwatt.units import format_energy_j
@@ -76,18 +77,28 @@ def predict(
             diffusion=(frames, height, width, steps, guidance, sweep),
         )
         return
-    if (
-        any(v is not None for v in (task, input_tokens, new_tokens, image_size, audio_seconds))
-        or protocol
-        or harness
-    ):
+    if any(v is not None for v in (input_tokens, new_tokens, image_size, audio_seconds, harness)):
         from genwatt.errors import ConfigError
 
         raise ConfigError(
-            f"{name} is a diffusion model: --task, --input-tokens, --new-tokens, --image-size, "
-            "--audio-seconds, --protocol and --harness are for the suite's models "
-            "(`genwatt tasks`)."
+            f"{name} is a diffusion model: --input-tokens, --new-tokens, --image-size, "
+            "--audio-seconds and --harness are for the suite's other models; give --frames, "
+            "--height, --width, --steps or --guidance."
         )
+    run = None
+    if task is not None or protocol is not None:
+        from genwatt.predict.diffusion_protocol import diffusion_run
+
+        run = diffusion_run(
+            name,
+            task=task,
+            protocol=protocol,
+            batch=batch,
+            steps=steps,
+            dtype=dtype,
+            guidance=guidance,
+        )
+        steps, dtype, guidance = run.steps, run.dtype, run.guidance
     settings: dict[str, Any] = {
         "num_frames": frames,
         "height": height,
@@ -95,6 +106,7 @@ def predict(
         "steps": steps,
         "guidance": guidance,
         "batch_size": batch,
+        "dtype": dtype,
     }
     if sweep:
         result = predict_sweep(
@@ -116,8 +128,11 @@ def predict(
             _print_carbon(carbon, "per row: JSON `co2e_g`")
         return
 
-    prediction = run_predict(model, gpu, calibration=calibration, **settings)
+    prediction = run_predict(name, gpu, calibration=calibration, **settings)
     data = prediction.to_dict()
+    if run is not None:
+        data |= protocol_fields(run, data["energy_gpu_j"], data["latency_s"], batch)
+        data["notes"] = [*run.notes, *data["notes"]]
     data |= {"co2e_g": carbon.co2e_g(data["energy_gpu_j"]), "carbon": carbon.to_dict()}
     if json_out:
         typer.echo(json.dumps(data, indent=2))
@@ -256,6 +271,8 @@ def _print_prediction(p: dict[str, Any]) -> None:
     what += f"{c['width']}x{c['height']}, {c['steps']} steps, guidance {c['guidance']:g}"
     if c.get("batch_size", 1) != 1:
         what += f", batch {c['batch_size']}"
+    if c.get("dtype"):
+        what += f", {c['dtype']}"
     table = Table(title=escape(what), title_justify="left")
     for column in ("component", "FLOPs", "latency s", "energy", "provenance"):
         table.add_column(
@@ -277,6 +294,14 @@ def _print_prediction(p: dict[str, Any]) -> None:
         provenance_text(p["provenance"]),
     )
     out.print(table)
+    if p.get("task"):
+        line = f"{p['task']}"
+        if p.get("protocol"):
+            line += f" under {p['protocol']}"
+        line += f": per 1,000 queries GPU {si(p['energy_gpu_wh_per_1000'])}Wh"
+        if p.get("energy_wh_per_1000") is not None:
+            line += f", whole machine {si(p['energy_wh_per_1000'])}Wh"
+        out.print(escape(line))
     out.print(
         f"physical floor {format_energy_j(p['energy_floor_j'])} (every FLOP at peak bf16 and "
         f"TDP); prediction is {p['above_floor']:.2f}x the floor; mean power "

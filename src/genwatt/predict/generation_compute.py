@@ -115,7 +115,7 @@ def precision_of(dtype: str | None, *, convolutional: bool = False) -> Precision
         return "bf16"
     if dtype in ("float32", "fp32"):
         return "tf32" if convolutional else "fp32"
-    raise ValueError(f"unknown dtype {dtype!r}")
+    raise ConfigError(f"unknown dtype {dtype!r}; use float32, bfloat16 or float16.")
 
 
 def _component_dtype(spec: ModelSpec, role: str) -> str:
@@ -132,12 +132,14 @@ def stage_from_flops(
     *,
     steps: int | None = None,
     decode: bool = True,
+    dtype: str | None = None,
 ) -> Stage:
     """A ``Stage`` from a ``genwatt.flops.GenerationFlops``.
 
     ``steps`` overrides the number of denoising steps actually run (a refinement pass
     with ``denoise_strength`` runs fewer than it is asked for); ``decode=False`` drops
-    the VAE decode (a pass that returns latents).
+    the VAE decode (a pass that returns latents); ``dtype`` holds every component in one
+    precision (a pipeline loaded with ``torch_dtype``), None each component's own.
     """
     forward = generation.denoiser_forward
     passes = int(generation.passes_per_step)
@@ -160,9 +162,9 @@ def stage_from_flops(
         calls=run_steps * calls_per_step,
         steps=run_steps,
         vae_decode_flops=float(generation.vae_decode) if decode else 0.0,
-        denoiser_precision=precision_of(_component_dtype(spec, "denoiser")),
-        text_encoder_precision=precision_of(_component_dtype(spec, "text_encoder")),
-        vae_precision=precision_of(_component_dtype(spec, "vae"), convolutional=True),
+        denoiser_precision=precision_of(dtype or _component_dtype(spec, "denoiser")),
+        text_encoder_precision=precision_of(dtype or _component_dtype(spec, "text_encoder")),
+        vae_precision=precision_of(dtype or _component_dtype(spec, "vae"), convolutional=True),
     )
 
 
@@ -191,12 +193,14 @@ def workload_for(
     guidance: float | None = None,
     max_text_tokens: int | None = None,
     batch_size: int = 1,
+    dtype: str | None = None,
 ) -> Workload:
     """The workload of one generation with a registered model (one pipeline call).
 
     Parameters are checked and rounded exactly as the pipeline would (the registry's
     ``resolve_params``); ``ConfigError`` names the values that would work. A guidance
     scale must be finite: NaN passes every bound and would predict an unguided run.
+    ``dtype`` holds the whole pipeline in one precision (None: each component's own).
     """
     spec = get_model(model) if isinstance(model, str) else model
     if spec.task == "text":
@@ -216,7 +220,12 @@ def workload_for(
         guidance=finite_or_none(guidance, "guidance"),
         max_text_tokens=max_text_tokens,
     )
+    if dtype is not None:
+        precision_of(dtype)  # an unknown dtype fails here, before any counting
     stage = stage_from_flops(
-        "generate", spec, generation_flops(spec, params, batch_size=batch_size)
+        "generate", spec, generation_flops(spec, params, batch_size=batch_size), dtype=dtype
     )
-    return Workload(spec.name, (stage,), config_of(params, batch_size), params.notes)
+    config = config_of(params, batch_size)
+    if dtype is not None:
+        config["dtype"] = dtype
+    return Workload(spec.name, (stage,), config, params.notes)

@@ -119,12 +119,15 @@ def predict(
     max_text_tokens: int | None = None,
     batch_size: int = 1,
     calibration: Calibration | Path | None = None,
+    dtype: str | None = None,
 ) -> Prediction:
     """Latency and GPU energy of one generation of ``model`` on ``gpu``, predicted.
 
     Unset settings take the model's defaults; the pipeline's rounding applies (and is
     noted). ``calibration`` overrides the shipped one (a ``Calibration`` or a JSON path).
-    Raises ``ConfigError`` for an unknown model or GPU or an impossible setting.
+    ``dtype`` holds the whole pipeline in one precision (None: the registry's, per
+    component). Raises ``ConfigError`` for an unknown model or GPU or an impossible
+    setting.
     """
     hardware = get_profile(gpu)
     workload = workload_for(
@@ -136,5 +139,6 @@ def predict(
         guidance=guidance,
         max_text_tokens=max_text_tokens,
         batch_size=batch_size,
+        dtype=dtype,
     )
     return predict_workload(workload, hardware, calibration=calibration)

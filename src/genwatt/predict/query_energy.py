@@ -31,6 +31,7 @@ from genwatt.units import j_to_wh
 
 if TYPE_CHECKING:
     from genwatt.predict.calibration import Calibration
+    from genwatt.predict.diffusion_protocol import DiffusionRun
     from genwatt.store.records import RunRecord
 
 Scope = Literal["gpu", "machine"]
@@ -172,16 +173,31 @@ def _predicted_diffusion(
     settings: Mapping[str, Any],
     calibration: Calibration | Path | None,
     scope: str | None,
+    run: DiffusionRun | None = None,
 ) -> QueryEnergy:
+    """The diffusion predictor's figure per image or clip; under a protocol (``run``) its
+    settings, and the whole machine's energy where the protocol scores it."""
+    from genwatt.predict.diffusion_protocol import protocol_fields
     from genwatt.predict.predictor import predict
 
-    if scope == "machine":
+    machine = run is not None and run.machine_energy
+    if scope == "machine" and not machine:
         raise FootprintError(
             f"the diffusion predictor gives GPU energy only, not the whole machine's, for "
-            f"{name}; drop --scope machine, or use --from-store with runs that metered it"
+            f"{name}; drop --scope machine, ask for a whole-machine --protocol, or use "
+            "--from-store with runs that metered it"
         )
     prediction = predict(name, gpu, batch_size=batch, calibration=calibration, **settings)
+    detail = prediction.to_dict()
+    chosen: Scope = "gpu"
     per_query = prediction.energy_gpu_j / batch
+    notes: tuple[str, ...] = ()
+    if run is not None:
+        detail |= protocol_fields(run, prediction.energy_gpu_j, prediction.latency_s, batch)
+        notes = run.notes
+        if scope == "machine":
+            chosen = "machine"
+            per_query = detail["energy_machine_j"] / batch
     band = _diffusion_band(prediction.calibration)
     summary = prediction.calibration.summary()
     if band is None:
@@ -199,13 +215,13 @@ def _predicted_diffusion(
         low_j=low,
         high_j=high,
         provenance=PREDICTED,
-        scope="gpu",
+        scope=chosen,
         source=f"predicted by genwatt's diffusion predictor on {prediction.hardware.name} "
         f"(calibration: {summary['source']})",
         range_note=range_note,
         settings={**prediction.workload.config},
-        detail=prediction.to_dict(),
-        notes=tuple(prediction.workload.notes) + tuple(prediction.warnings),
+        detail=detail,
+        notes=notes + tuple(prediction.workload.notes) + tuple(prediction.warnings),
     )
 
 
@@ -342,14 +358,23 @@ def predicted_query_energy(
         "protocol": protocol,
     }
     if route == "diffusion":
-        wrong = [k for k, v in task_settings.items() if v is not None]
+        wrong = [k for k, v in task_settings.items() if v is not None and k != "protocol"]
         if wrong:
             raise FootprintError(
                 f"{name} is a diffusion model: {', '.join(wrong)} do not apply to it; "
                 "give --frames, --height, --width, --steps or --guidance instead"
             )
+        run = None
+        if task is not None or protocol is not None:
+            from genwatt.predict.diffusion_protocol import diffusion_run
+
+            run = diffusion_run(
+                name, task=task, protocol=protocol, batch=batch or 1, steps=steps,
+                guidance=guidance,
+            )  # fmt: skip
+            diffusion |= {"steps": run.steps, "guidance": run.guidance, "dtype": run.dtype}
         given = {k: v for k, v in diffusion.items() if v is not None}
-        return _predicted_diffusion(name, gpu, batch or 1, given, calibration, scope)
+        return _predicted_diffusion(name, gpu, batch or 1, given, calibration, scope, run)
     wrong = [k for k, v in diffusion.items() if v is not None]
     if wrong:
         raise FootprintError(

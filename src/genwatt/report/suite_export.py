@@ -195,6 +195,7 @@ def benchmark_report(entry: dict[str, Any], record: RunRecord, group: SuiteGroup
         "dtype": config.get("dtype"),
         "new_tokens": config.get("new_tokens"),
         "steps": config.get("steps"),
+        "guidance": config.get("guidance"),
         "data": config.get("data"),
         "protocol": group.protocol,
         "energy_wh_per_1000": entry["energy_wh_per_1000"],

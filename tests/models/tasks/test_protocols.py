@@ -108,3 +108,22 @@ def test_the_suite_plans_the_protocol_s_length_unless_asked_for_another() -> Non
     assert tokens("ai-energy-score") == 100
     assert tokens("genwatt") == 26  # the catalog's
     assert tokens("ai-energy-score", asked=8) == 8
+
+
+def test_ai_energy_score_calls_a_distilled_model_s_pipeline_at_its_class_guidance() -> None:
+    from genwatt.run.suite.plan import plan_suite
+
+    def config(protocol: str, weights: str = "random"):  # type: ignore[no-untyped-def]
+        (one,) = plan_suite(
+            get_protocol(protocol),
+            tasks=["text-to-image"],
+            models=["stabilityai/sdxl-turbo"],
+            weights=weights,
+        )
+        return one
+
+    aies = config("ai-energy-score")
+    assert aies.guidance == 5.0 and aies.key.endswith("|g5")
+    assert aies.as_config()["guidance"] == 5.0
+    own = config("genwatt")
+    assert own.guidance is None and "|g" not in own.key  # keys stored before stay valid

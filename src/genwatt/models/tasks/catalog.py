@@ -8,7 +8,9 @@ no length for captioning and speech recognition, so genwatt takes the mean answe
 length of the reference data: COCO captions average 10.5 words (Chen et al. 2015,
 "Microsoft COCO Captions", arXiv 1504.00325), about 12 tokens; LibriSpeech test-clean
 holds 52,576 words in 2,620 utterances (Panayotov et al. 2015), 20 words each, about 26
-Whisper tokens at 1.3 tokens a word. Text-to-video runs the model's own default steps.
+Whisper tokens at 1.3 tokens a word (AI Energy Score's own benchmark generates 100 for
+both: ``protocols.Protocol.generation_lengths``). Text-to-video runs the model's own
+default steps.
 """
 
 from __future__ import annotations

@@ -4,9 +4,12 @@
 (shared/reference/ai_energy_score_protocol.md): batch size 1, FP32 except text
 generation in FP16, 1,000 queries after 10 warm-up runs, the fixed generation lengths of
 the catalog except where its benchmark forces another (``generation_lengths``), and a
-score of GPU energy only (preprocess + forward, or prefill + decode); it generates greedily, as optimum-benchmark's ``energy_star`` scenario does (one beam,
-no sampling, whatever the checkpoint's generation config says: BART-CNN's 4 beams and
-the speech pipeline's 5 become 1). ``power-hungry-processing`` reproduces Luccioni,
+score of GPU energy only (preprocess + forward, or prefill + decode). As
+optimum-benchmark's ``energy_star`` scenario does, it generates greedily (one beam, no
+sampling, whatever the checkpoint's generation config says: BART-CNN's 4 beams and the
+speech pipeline's 5 become 1) and calls diffusion pipelines with the steps only
+(guidance at the pipeline class's default, not a distilled model card's 0).
+``power-hungry-processing`` reproduces Luccioni,
 Jernite and Strubell (FAccT 2024): batch size 1, 1,000 queries, the whole machine's
 energy (CodeCarbon in machine mode counted GPU, CPU and RAM). The paper states no
 warm-up; genwatt runs AI Energy Score's 10 so that a first call's one-off costs (allocator
@@ -59,6 +62,11 @@ class Protocol:
     # (task, tokens) pairs: tasks whose generation length the protocol's benchmark fixes
     # at another value than the catalog's.
     generation_lengths: tuple[tuple[str, int], ...] = ()
+    # Diffusion pipelines called with the steps only, so that guidance is the pipeline
+    # class's default, not the model card's (``genwatt.models.call_defaults``):
+    # optimum-benchmark's energy_star passes num_inference_steps and
+    # num_images_per_prompt alone.
+    pipeline_guidance: bool = False
 
     def new_tokens_for(self, task: str) -> int | None:
         """The tokens every query of ``task`` generates under this protocol, where it
@@ -109,6 +117,7 @@ PROTOCOLS: dict[str, Protocol] = {
                 ("automatic-speech-recognition", ENERGY_STAR_DEFAULT_NEW_TOKENS),
                 ("image-to-text", ENERGY_STAR_DEFAULT_NEW_TOKENS),
             ),
+            pipeline_guidance=True,
         ),
         Protocol(
             name="power-hungry-processing",

@@ -44,26 +44,29 @@ class SuiteConfig:
     data: str  # "builtin" or the user's --data
     seed: int
     protocol: str
+    # A diffusion pipeline's guidance where the protocol sets one the registry's default
+    # does not hold (None: the model's own).
+    guidance: float | None = None
 
     @property
     def key(self) -> str:
         """Identifies the configuration within a suite in the store."""
-        return "|".join(
-            str(v)
-            for v in (
-                self.task.name,
-                self.label,
-                f"b{self.batch_size}",
-                self.weights,
-                self.device,
-                self.dtype or "auto",
-                f"q{self.queries}",
-                f"t{self.new_tokens}",
-                f"s{self.steps}",
-                self.data,
-                f"seed{self.seed}",
-            )
-        )
+        parts = [
+            self.task.name,
+            self.label,
+            f"b{self.batch_size}",
+            self.weights,
+            self.device,
+            self.dtype or "auto",
+            f"q{self.queries}",
+            f"t{self.new_tokens}",
+            f"s{self.steps}",
+            self.data,
+            f"seed{self.seed}",
+        ]
+        if self.guidance is not None:  # only then: earlier keys stay as they were
+            parts.append(f"g{self.guidance:g}")
+        return "|".join(str(v) for v in parts)
 
     @property
     def generates(self) -> bool:
@@ -88,6 +91,7 @@ class SuiteConfig:
             "warmup": self.warmup,
             "new_tokens": self.new_tokens,
             "steps": self.steps,
+            "guidance": self.guidance,
             "data": self.data,
             "seed": self.seed,
             "protocol": self.protocol,
@@ -122,6 +126,17 @@ def _new_tokens(
     if task.new_tokens is None:
         return None
     return asked or protocol.new_tokens_for(task.name) or task.new_tokens
+
+
+def _guidance(protocol: Protocol, model: TaskModelSpec, weights: str) -> float | None:
+    """The pipeline class's own guidance where ``protocol`` calls pipelines without one
+    and the model's card sets another (None: the model's own)."""
+    if not protocol.pipeline_guidance or model.diffusion_model is None:
+        return None
+    from genwatt.models import get_model, spec_for_weights
+    from genwatt.models.call_defaults import call_default_guidance
+
+    return call_default_guidance(spec_for_weights(get_model(model.diffusion_model), weights))
 
 
 def _dtype(
@@ -193,6 +208,7 @@ def plan_suite(
                         data=data or "builtin",
                         seed=seed,
                         protocol=protocol.name,
+                        guidance=_guidance(protocol, model, weights),
                     )
                 )
     if models and not plan:

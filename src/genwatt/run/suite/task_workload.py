@@ -157,7 +157,7 @@ class DiffusionTaskWorkload:
 
         from genwatt.models import pipeline_call_kwargs, resolve_params
 
-        params = resolve_params(self.spec, steps=config.steps)
+        params = resolve_params(self.spec, steps=config.steps, guidance=config.guidance)
         calls = []
         for start in range(0, len(queries), config.batch_size):
             prompts = [q.text or "" for q in queries[start : start + config.batch_size]]
