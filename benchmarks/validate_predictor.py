@@ -477,8 +477,10 @@ LIMITS = [
     "- **Selection optimism.** The form is chosen on the same leave-one-configuration-"
     "out folds that report its error, so the chosen form's error is slightly optimistic; "
     "the held-out-sweep table is the sterner test.",
-    "- **Other GPUs are not validated.** Their predictions carry the H100 efficiencies "
-    "over by datasheet peak and TDP; no measurement here tests that.",
+    "- **Other GPUs and precisions.** Their predictions carry the H100 efficiencies "
+    "over by datasheet peak and TDP; the video data cannot test that. The next section "
+    "does, on an A100 in FP32 (Power Hungry Processing's text-to-image runs), with no "
+    "parameter refitted.",
 ]
 
 
@@ -516,13 +518,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         calibration.save(shipped_path(REFERENCE_GPU))
         print(f"wrote {shipped_path(REFERENCE_GPU)}")
     args.doc.parent.mkdir(parents=True, exist_ok=True)
-    # Keep the task model's section, which python -m genwatt.predict.task_calibration writes.
-    from genwatt.predict.task_calibration import DOC_BEGIN, DOC_END
+    # Keep the sections other modules write: the diffusion predictor on another GPU
+    # (python -m genwatt.predict.diffusion_transfer) and the task model's
+    # (python -m genwatt.predict.task_calibration).
+    from genwatt.predict import diffusion_transfer, task_calibration
 
     old = args.doc.read_text() if args.doc.exists() else ""
     kept = ""
-    if DOC_BEGIN in old and DOC_END in old:
-        kept = "\n" + DOC_BEGIN + old.split(DOC_BEGIN, 1)[1].split(DOC_END, 1)[0] + DOC_END + "\n"
+    for module in (diffusion_transfer, task_calibration):
+        begin, end = module.DOC_BEGIN, module.DOC_END
+        if begin in old and end in old:
+            kept += "\n" + begin + old.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
     args.doc.write_text(build_doc(observations, calibration, folder) + kept)
     print(f"wrote {args.doc}")
     cv = calibration.cv or {}

@@ -1,11 +1,13 @@
 """The model's arithmetic against numbers worked out by hand."""
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from genwatt.predict.generation_compute import Stage, Workload
-from genwatt.predict.hardware import HardwareProfile
+from genwatt.predict.hardware import HardwareProfile, get_profile
 from genwatt.predict.model import (
     FORMS,
     ModelParams,
@@ -15,7 +17,12 @@ from genwatt.predict.model import (
     get_form,
 )
 
-# A round-number GPU: 100 TFLOP/s bf16, 10 TFLOP/s fp32, 50 TF32, 500 W.
+# The ridge point (bf16 FLOP/s per byte/s) attention's N_half is stated at: the H100's.
+_H100 = get_profile("h100-sxm")
+REFERENCE_RIDGE = _H100.peak_bf16_flops / _H100.memory_bandwidth_bps
+
+# A round-number GPU: 100 TFLOP/s bf16, 10 TFLOP/s fp32, 50 TF32, 500 W; its bandwidth
+# puts its bf16 ridge point at the reference's, so that N_half applies as it stands.
 GPU = HardwareProfile(
     name="test-gpu",
     display_name="Test GPU",
@@ -23,7 +30,7 @@ GPU = HardwareProfile(
     peak_bf16_flops=100e12,
     peak_fp32_flops=10e12,
     peak_tf32_flops=50e12,
-    memory_bandwidth_bps=1e12,
+    memory_bandwidth_bps=100e12 / REFERENCE_RIDGE,
     memory_gb=10,
     tdp_w=500,
     citation="made up for tests (2025)",
@@ -65,6 +72,16 @@ def test_latency_by_hand() -> None:
     assert t["vae_decode"] == pytest.approx(25e12 / (50e12 * 0.5))  # TF32 peak: 1 s
     assert t["overhead"] == pytest.approx(20 * 0.01 + 2.0)
     assert est.latency_s == pytest.approx(0.2 + 34.0 + 1.0 + 2.2)
+
+
+def test_attention_s_ramp_follows_the_ridge_point_of_the_precision() -> None:
+    """In FP32 the ridge point is a tenth of bf16's here (10 vs 100 TFLOP/s, one
+    bandwidth): N_half shrinks by as much, 10,000 -> 1,000 tokens."""
+    fp32 = Workload("test-model", (replace(STAGE, denoiser_precision="fp32"),))
+    t = estimate(fp32, GPU, PARAMS).latency_by_component_s
+    attention = 20 * 30e12 / (10e12 * 0.5 * 10_000 / (10_000 + 1_000))
+    dense = 20 * 20e12 / (10e12 * 0.4)
+    assert t["denoise"] == pytest.approx(attention + dense)
 
 
 def test_energy_is_power_times_time_by_component() -> None:

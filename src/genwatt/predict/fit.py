@@ -28,7 +28,15 @@ from typing import Any
 from genwatt.errors import ConfigError
 from genwatt.predict.calibration import Calibration
 from genwatt.predict.hardware import HardwareProfile, get_profile, profile_for_device
-from genwatt.predict.model import FORMS, POSITIVE, ModelForm, ModelParams, estimate, get_form
+from genwatt.predict.model import (
+    FORMS,
+    POSITIVE,
+    ModelForm,
+    ModelParams,
+    estimate,
+    get_form,
+    ridge_ratio,
+)
 from genwatt.predict.observations import CsvLayout, Observation, load, store_gpu_names
 from genwatt.predict.video_energy_budget import CSV_LAYOUTS
 
@@ -177,8 +185,10 @@ class _Design:
                         i,
                         st.text_encoder_flops / hardware.peak_flops(st.text_encoder_precision),
                         attention,
-                        attention / st.tokens if st.tokens else 0.0,
-                        st.forwards * st.dense_flops_per_forward / peak,
+                        attention / st.tokens * ridge_ratio(hardware, st.denoiser_precision)
+                        if st.tokens
+                        else 0.0,
+                        st.dense_seconds_at_peak(hardware),
                         st.vae_decode_flops / hardware.peak_flops(st.vae_precision),
                         st.calls,
                     )

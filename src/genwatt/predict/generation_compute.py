@@ -25,11 +25,12 @@ from genwatt.models import get_model, resolve_params
 from genwatt.models.params import ResolvedParams
 from genwatt.models.spec import ModelSpec
 from genwatt.numbers import finite_or_none
-from genwatt.predict.hardware import Precision
+from genwatt.predict.hardware import HardwareProfile, Precision
 
 # The denoiser parts (keys of ForwardFlops.by_part) that run in attention kernels and
 # grow with the square of the sequence; everything else is a dense matmul or conv.
 ATTENTION_PARTS = ("attention_scores", "cross_attention_scores")
+CONV_PART = "conv"  # the denoiser's convolutions (``ForwardFlops.by_part``)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,20 @@ class Stage:
     denoiser_precision: Precision = "bf16"
     text_encoder_precision: Precision = "bf16"
     vae_precision: Precision = "bf16"
+    # The part of ``dense_flops_per_forward`` in convolutions (a UNet's), and the rate
+    # they run at (None: the denoiser's). In FP32 it differs: cuDNN runs convolutions on
+    # the TF32 tensor cores, while matmuls stay on the FP32 units.
+    conv_flops_per_forward: float = 0.0
+    conv_precision: Precision | None = None
+
+    def dense_seconds_at_peak(self, hardware: HardwareProfile) -> float:
+        """The dense layers' seconds over every forward at their precisions' datasheet
+        peaks (the fitted efficiency divides it)."""
+        conv = min(self.conv_flops_per_forward, self.dense_flops_per_forward)
+        rest = self.dense_flops_per_forward - conv
+        conv_peak = hardware.peak_flops(self.conv_precision or self.denoiser_precision)
+        rest_s = rest / hardware.peak_flops(self.denoiser_precision)
+        return self.forwards * (rest_s + (conv / conv_peak if conv else 0.0))
 
     @property
     def denoise_flops(self) -> float:
@@ -151,6 +166,8 @@ def stage_from_flops(
     per_forward = float(generation.denoise) / forwards_planned if planned_steps else 0.0
     batch_factor = per_forward / forward.total if forward.total else 0.0
     attention = batch_factor * sum(float(forward.by_part.get(p, 0.0)) for p in ATTENTION_PARTS)
+    conv = batch_factor * float(forward.by_part.get(CONV_PART, 0.0))
+    denoiser_dtype = dtype or _component_dtype(spec, "denoiser")
     calls_per_step = 1 if (spec.cfg_batched or passes == 1) else passes
     return Stage(
         name=name,
@@ -162,9 +179,11 @@ def stage_from_flops(
         calls=run_steps * calls_per_step,
         steps=run_steps,
         vae_decode_flops=float(generation.vae_decode) if decode else 0.0,
-        denoiser_precision=precision_of(dtype or _component_dtype(spec, "denoiser")),
+        denoiser_precision=precision_of(denoiser_dtype),
         text_encoder_precision=precision_of(dtype or _component_dtype(spec, "text_encoder")),
         vae_precision=precision_of(dtype or _component_dtype(spec, "vae"), convolutional=True),
+        conv_flops_per_forward=conv,
+        conv_precision=precision_of(denoiser_dtype, convolutional=True) if conv else None,
     )
 
 

@@ -9,9 +9,14 @@ For each stage (one pipeline call) of a workload,
 where R is the datasheet peak for the component's precision, A and D the attention-score
 and dense FLOPs of one denoiser forward, N its token count, and
 
-    e_attn(N) = e_attn_max x N / (N + N_half)
+    e_attn(N) = e_attn_max x N / (N + N_half x rho)
 
-because flash-attention kernels fill the GPU better as sequences grow. Energy is
+because flash-attention kernels fill the GPU better as sequences grow. The term this
+adds, linear in N, is the attention's per-token memory traffic (Q, K, V and O), which
+does not speed up with the peak: ``rho`` is the GPU's ridge point at the denoiser's
+precision (peak FLOP/s over memory bandwidth) over the H100 SXM's at bf16, where the
+shipped fit was made (1 for every point it saw; 0.07 for an H100 in FP32, where a
+4,096-token UNet attention runs near the FP32 units' peak rather than at a fifth of it). Energy is
 
     E = P_denoise x (denoiser compute time) + P_aux x (everything else),
 
@@ -33,7 +38,7 @@ from types import MappingProxyType
 from typing import Any
 
 from genwatt.predict.generation_compute import Stage, Workload
-from genwatt.predict.hardware import HardwareProfile
+from genwatt.predict.hardware import HardwareProfile, Precision
 
 
 @dataclass(frozen=True)
@@ -182,11 +187,26 @@ class StageTimes:
         return self.text_encoder_s + self.denoise_s + self.vae_decode_s + self.overhead_s
 
 
-def attention_efficiency(tokens: float, params: ModelParams) -> float:
-    """e_attn(N) = e_attn_max x N / (N + N_half)."""
+# The hardware and precision ``attention_half_tokens`` is stated at (see the docstring).
+RIDGE_REFERENCE = ("h100-sxm", "bf16")
+
+
+def ridge_ratio(hardware: HardwareProfile, precision: Precision) -> float:
+    """rho: ``hardware``'s ridge point at ``precision`` over the reference's."""
+    from genwatt.predict.hardware import get_profile
+
+    name, ref_precision = RIDGE_REFERENCE
+    ref = get_profile(name)
+    ref_ridge = ref.peak_flops(ref_precision) / ref.memory_bandwidth_bps  # type: ignore[arg-type]
+    return hardware.peak_flops(precision) / hardware.memory_bandwidth_bps / ref_ridge
+
+
+def attention_efficiency(tokens: float, params: ModelParams, rho: float = 1.0) -> float:
+    """e_attn(N) = e_attn_max x N / (N + N_half x rho)."""
     if params.attention_half_tokens <= 0 or tokens <= 0:
         return params.attention_efficiency
-    return params.attention_efficiency * tokens / (tokens + params.attention_half_tokens)
+    half = params.attention_half_tokens * rho
+    return params.attention_efficiency * tokens / (tokens + half)
 
 
 def _seconds(flops: float, peak_flops: float, efficiency: float) -> float:
@@ -204,11 +224,11 @@ def stage_times(stage: Stage, hardware: HardwareProfile, params: ModelParams) ->
         attention_s=_seconds(
             stage.forwards * stage.attention_flops_per_forward,
             peak,
-            attention_efficiency(stage.tokens, params),
+            attention_efficiency(
+                stage.tokens, params, ridge_ratio(hardware, stage.denoiser_precision)
+            ),
         ),
-        dense_s=_seconds(
-            stage.forwards * stage.dense_flops_per_forward, peak, params.dense_efficiency
-        ),
+        dense_s=stage.dense_seconds_at_peak(hardware) / params.dense_efficiency,
         vae_decode_s=_seconds(
             stage.vae_decode_flops, hardware.peak_flops(stage.vae_precision), params.aux_efficiency
         ),
