@@ -12,10 +12,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SUBDIR = Path("shared/reference/video_energy_budget")
+PHP_SUBDIR = Path("shared/reference/power_hungry_processing")
 
 
-def reference_dir() -> Path | None:
-    for candidate in (REPO / SUBDIR, REPO / ".." / SUBDIR):
+def reference_dir(subdir: Path = SUBDIR) -> Path | None:
+    for candidate in (REPO / subdir, REPO / ".." / subdir):
         if candidate.is_dir():
             return candidate.resolve()
     return None
@@ -30,4 +31,13 @@ def video_reference() -> Path:
             f"reference data not found at {REPO / SUBDIR} or {REPO.parent / SUBDIR}; "
             "clone shared/ beside the repository to run this test"
         )
+    return found
+
+
+@pytest.fixture
+def php_reference() -> Path:
+    """shared/reference/power_hungry_processing, or a skip saying where it was sought."""
+    found = reference_dir(PHP_SUBDIR)
+    if found is None:
+        pytest.skip(f"{PHP_SUBDIR} not found inside or beside the repository")
     return found

@@ -11,16 +11,6 @@ from genwatt.predict.hardware import get_profile
 from genwatt.predict.model import ModelParams, attention_efficiency, ridge_ratio
 from genwatt.predict.predictor import predict
 
-REPO = Path(__file__).resolve().parents[2]
-SUBDIR = Path("shared/reference/power_hungry_processing")
-
-
-def _reference() -> Path:
-    for candidate in (REPO / SUBDIR, REPO.parent / SUBDIR):
-        if candidate.is_dir():
-            return candidate
-    pytest.skip(f"{SUBDIR} not found inside or beside the repository")
-
 
 def test_the_ridge_ratio_is_one_where_the_fit_was_made_and_follows_the_datasheet() -> None:
     h100, a100 = get_profile("h100-sxm"), get_profile("a100-sxm-80gb")
@@ -55,8 +45,10 @@ def test_a_unet_s_convolutions_run_at_tf32_in_fp32_and_nothing_changes_in_bf16()
     assert wan.conv_flops_per_forward == 0.0  # a transformer: no denoiser convolutions
 
 
-def test_power_hungry_processing_s_text_to_image_runs_predicted_without_a_refit() -> None:
-    points, left_out = transfer.transfer_points(_reference())
+def test_power_hungry_processing_s_text_to_image_runs_predicted_without_a_refit(
+    php_reference: Path,
+) -> None:
+    points, left_out = transfer.transfer_points(php_reference)
     checkpoints = {p.checkpoint for p in points}
     assert {
         "runwayml/stable-diffusion-v1-5",

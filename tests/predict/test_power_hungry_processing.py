@@ -11,9 +11,6 @@ import pytest
 from genwatt.errors import ConfigError
 from genwatt.predict import power_hungry_processing as php
 
-REPO = Path(__file__).resolve().parents[2]
-SUBDIR = Path("shared/reference/power_hungry_processing")
-
 COLUMNS = [
     "timestamp",
     "project_name",
@@ -197,16 +194,8 @@ def test_unknown_dataset_sizes_are_refused() -> None:
         php.dataset_sizes("text-classification", "yelp")
 
 
-def _reference() -> Path:
-    for candidate in (REPO / SUBDIR, REPO.parent / SUBDIR):
-        if candidate.is_dir():
-            return candidate
-    pytest.skip(f"{SUBDIR} not found inside or beside the repository")
-
-
-def test_the_studys_data_supports_what_the_docstring_says() -> None:
-    folder = _reference()
-    runs = php.read_runs(folder)
+def test_the_studys_data_supports_what_the_docstring_says(php_reference: Path) -> None:
+    runs = php.read_runs(php_reference)
     assert len(runs) == 4170
     # CPU and RAM energies are constants x nearly the same window ...
     gaps = sorted(
