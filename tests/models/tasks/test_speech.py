@@ -322,11 +322,11 @@ def test_tiny_query_is_fast(spec: TaskModelSpec, tiny_pipelines: dict[str, Any])
     kwargs = generation_kwargs(TASK, NEW_TOKENS)
     pipe(_clip(7.4), **kwargs)  # LibriSpeech test-clean's mean utterance, about 7.4 s
     times = []
-    for seed in range(3):
+    for seed in range(5):  # the best of five: a busy machine slows some calls
         start = time.process_time()
         pipe(_clip(7.4, seed), **kwargs)
         times.append(time.process_time() - start)
-    assert min(times) < TINY_QUERY_S
+    assert min(times) < TINY_QUERY_S, f"{spec.repo_id}: {min(times):.3f} s per query"
 
 
 # ------------------------------------------------------------- pretrained loading
