@@ -96,18 +96,21 @@ def test_ai_energy_score_fixes_its_benchmark_s_length_where_the_catalog_differs(
 def test_the_suite_plans_the_protocol_s_length_unless_asked_for_another() -> None:
     from genwatt.run.suite.plan import plan_suite
 
-    def tokens(protocol: str, asked: int | None = None) -> int | None:
+    def tokens(protocol: str, asked: int | None = None, weights: str = "random") -> int | None:
         (config,) = plan_suite(
             get_protocol(protocol),
             tasks=["automatic-speech-recognition"],
             models=["openai/whisper-tiny"],
             new_tokens=asked,
+            weights=weights,
         )
         return config.new_tokens
 
     assert tokens("ai-energy-score") == 100
     assert tokens("genwatt") == 26  # the catalog's
     assert tokens("ai-energy-score", asked=8) == 8
+    # The tiny Whisper's decoder holds 64 positions: its form keeps the catalog's length.
+    assert tokens("ai-energy-score", weights="tiny") == 26
 
 
 def test_ai_energy_score_calls_a_distilled_model_s_pipeline_at_its_class_guidance() -> None:

@@ -135,3 +135,22 @@ def test_ctrl_c_inside_the_pipeline_closes_every_window(tmp_path: Path, cpu_mete
             runner.run()
         assert len(store.runs(sweep="s")) == 1
     assert cpu_meter.open_windows == []
+
+
+def test_ai_energy_score_runs_every_generating_task_s_tiny_forms(
+    tmp_path: Path, one_torch_thread: None
+) -> None:
+    """The protocol's own lengths (100 tokens for speech and captioning) and guidance do
+    not reach a tiny form that cannot take them: every configuration runs."""
+    from genwatt.run.suite.execute import run_suite
+
+    tasks = ["automatic-speech-recognition", "image-to-text", "text-to-image"]
+    models = ["openai/whisper-tiny", "microsoft/git-base", "stabilityai/sd-turbo"]
+    outcome, summary = run_suite(
+        protocol="ai-energy-score",
+        tasks=tasks,
+        models=models,
+        store=tmp_path / "s.db",
+        queries=1,
+    )
+    assert (outcome.ran, outcome.failed) == (3, 0), summary

@@ -115,17 +115,20 @@ def _models_for(task: TaskSpec, names: list[str] | None) -> list[TaskModelSpec]:
 
 
 def _new_tokens(
-    task: TaskSpec, model: TaskModelSpec, asked: int | None, protocol: Protocol
+    task: TaskSpec, model: TaskModelSpec, asked: int | None, protocol: Protocol, weights: str
 ) -> int | None:
     """Tokens each query generates: None for models that generate no text; else the
-    user's, the protocol's own length for the task, or the catalog's."""
+    user's, the protocol's own length for the task, or the catalog's. Tiny forms keep
+    the catalog's: their decoders hold fewer positions (the tiny Whisper's 64 cannot
+    take AI Energy Score's 100 tokens) and their figures stand for no length anyway."""
     if model.is_diffusion or model.decoder is None:
         return None
     if model.kind == "multi-purpose":
         return asked or MULTI_PURPOSE_NEW_TOKENS
     if task.new_tokens is None:
         return None
-    return asked or protocol.new_tokens_for(task.name) or task.new_tokens
+    fixed = None if weights == "tiny" else protocol.new_tokens_for(task.name)
+    return asked or fixed or task.new_tokens
 
 
 def _guidance(protocol: Protocol, model: TaskModelSpec, weights: str) -> float | None:
@@ -189,7 +192,7 @@ def plan_suite(
             seen.add(label)
             if weights == "pretrained" and model.diffusion_model is None and not model.repo_id:
                 raise ConfigError(f"{label} has no pretrained weights")
-            tokens = _new_tokens(task, model, new_tokens, protocol)
+            tokens = _new_tokens(task, model, new_tokens, protocol, weights)
             count, warmup = protocol_queries(protocol, model.is_diffusion)
             for size in sizes:
                 plan.append(
