@@ -50,13 +50,12 @@ def test_fp32_costs_more_than_bf16_and_runs_at_the_fp32_rate() -> None:
 
 
 def test_genwatt_predict_gives_the_protocol_s_figures_per_1000(genwatt) -> None:
-    result = genwatt("predict", "--model", "stabilityai/sdxl-turbo", "--protocol",
-                     "ai-energy-score", "--json")  # fmt: skip
+    args = ("--model", "stabilityai/sdxl-turbo", "--protocol", "ai-energy-score", "--json")
+    result = genwatt("predict", *args)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert (data["task"], data["protocol"], data["provenance"]) == (
-        "text-to-image", "ai-energy-score", "predicted",
-    )  # fmt: skip
+    expected = ("text-to-image", "ai-energy-score", "predicted")
+    assert (data["task"], data["protocol"], data["provenance"]) == expected
     assert (data["config"]["steps"], data["config"]["guidance"]) == (30, 5.0)
     assert data["energy_gpu_wh_per_1000"] == pytest.approx(data["energy_gpu_wh"] * 1000)
     assert "energy_wh_per_1000" not in data  # a GPU-only protocol

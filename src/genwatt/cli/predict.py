@@ -16,7 +16,6 @@ from genwatt.carbon.setting import CarbonSetting
 from genwatt.cli import predict_options as opt
 from genwatt.cli.sweep_options import CLOUD, COUNTRY, PUE
 from genwatt.formatting import mass_g, seconds, si
-from genwatt.predict.diffusion_protocol import protocol_fields
 from genwatt.predict.predictor import predict as run_predict
 from genwatt.predict.sweep import parse_sweep, predict_sweep
 from genwatt.units import format_energy_j
@@ -87,7 +86,7 @@ def predict(
         )
     run = None
     if task is not None or protocol is not None:
-        from genwatt.predict.diffusion_protocol import diffusion_run
+        from genwatt.predict.diffusion_protocol import diffusion_run, protocol_fields
 
         run = diffusion_run(
             name,

@@ -21,9 +21,8 @@ from genwatt.models.tasks.protocols import Protocol, get_protocol, protocol_dtyp
 from genwatt.models.tasks.registry import list_task_models
 from genwatt.models.tasks.spec import TaskModelSpec
 from genwatt.predict.task_model import DEFAULT_HOST_POWER_SOURCE, TaskModelParams
+from genwatt.predict.task_predictor import PER
 from genwatt.units import j_to_wh
-
-PER = 1000  # the protocols' figures are per 1,000 queries
 
 
 @dataclass(frozen=True)
@@ -92,11 +91,11 @@ def diffusion_run(
     task_spec = get_task(chosen)
     run_steps = steps or task_spec.steps
     run_dtype = protocol_dtype(fixed, chosen, dtype)
+    steps_text = f"{run_steps} steps" if run_steps else "the model's own steps"
+    dtype_text = run_dtype or "the model's own precision"
     notes = [
-        f"{fixed.name}: {fixed.description}; "
-        + (f"{run_steps} steps" if run_steps else "the model's own steps")
-        + f", {run_dtype or 'the model' + chr(39) + 's own precision'}, as `genwatt suite "
-        f"--protocol {fixed.name}` runs {chosen}"
+        f"{fixed.name}: {fixed.description}; {steps_text}, {dtype_text}, as "
+        f"`genwatt suite --protocol {fixed.name}` runs {chosen}"
     ]
     run_guidance = guidance
     if run_guidance is None and fixed.pipeline_guidance:

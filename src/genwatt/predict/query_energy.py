@@ -369,9 +369,13 @@ def predicted_query_energy(
             from genwatt.predict.diffusion_protocol import diffusion_run
 
             run = diffusion_run(
-                name, task=task, protocol=protocol, batch=batch or 1, steps=steps,
+                name,
+                task=task,
+                protocol=protocol,
+                batch=batch or 1,
+                steps=steps,
                 guidance=guidance,
-            )  # fmt: skip
+            )
             diffusion |= {"steps": run.steps, "guidance": run.guidance, "dtype": run.dtype}
         given = {k: v for k, v in diffusion.items() if v is not None}
         return _predicted_diffusion(name, gpu, batch or 1, given, calibration, scope, run)
