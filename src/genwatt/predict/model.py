@@ -15,8 +15,9 @@ because flash-attention kernels fill the GPU better as sequences grow. The term 
 adds, linear in N, is the attention's per-token memory traffic (Q, K, V and O), which
 does not speed up with the peak: ``rho`` is the GPU's ridge point at the denoiser's
 precision (peak FLOP/s over memory bandwidth) over the H100 SXM's at bf16, where the
-shipped fit was made (1 for every point it saw; 0.07 for an H100 in FP32, where a
-4,096-token UNet attention runs near the FP32 units' peak rather than at a fifth of it). Energy is
+shipped fit was made. It is 1 for every point that fit saw, and 0.07 for an H100 in
+FP32, where a 4,096-token UNet attention then runs at 80 % of e_attn_max rather than
+20 %. Energy is
 
     E = P_denoise x (denoiser compute time) + P_aux x (everything else),
 
