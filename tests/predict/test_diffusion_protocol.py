@@ -59,6 +59,7 @@ def test_genwatt_predict_gives_the_protocol_s_figures_per_1000(genwatt) -> None:
     assert (data["config"]["steps"], data["config"]["guidance"]) == (30, 5.0)
     assert data["energy_gpu_wh_per_1000"] == pytest.approx(data["energy_gpu_wh"] * 1000)
     assert "energy_wh_per_1000" not in data  # a GPU-only protocol
+    assert data["extrapolation"] and any("runs in fp32" in w for w in data["warnings"])
     args = ("--model", "sdxl-base-1.0", "--protocol", "power-hungry-processing", "--json")
     php = json.loads(genwatt("predict", *args).stdout)
     host_wh = HOST_POWER_W * php["latency_s"] / 3600
@@ -71,6 +72,12 @@ def test_footprint_prices_a_diffusion_model_under_a_protocol() -> None:
     gpu = predicted_query_energy("sdxl-turbo", protocol="ai-energy-score")
     assert gpu.scope == "gpu" and gpu.settings["steps"] == 30
     assert any("model card's 0" in n for n in gpu.notes)
+    # FP32: outside the bf16 fit's cross-validated error, so no range is claimed.
+    assert gpu.low_j is None and gpu.high_j is None
+    assert "covers no fp32 run" in gpu.range_note
+    assert any("runs in fp32" in n for n in gpu.notes)
+    own = predicted_query_energy("sdxl-turbo", task="text-to-image")  # bf16, as fitted
+    assert own.low_j is not None and own.low_j < own.energy_j < own.high_j
     machine = predicted_query_energy(
         "sdxl-turbo", protocol="power-hungry-processing", scope="machine"
     )

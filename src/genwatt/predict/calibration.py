@@ -173,10 +173,32 @@ def _axis_text(axis: str, value: float) -> str:
     return f"{value / 1e6:.3g} Mpx" if axis == "pixels" else f"{value:,.0f}"
 
 
+def uncalibrated_precision(workload: Workload, calibration: Calibration) -> str | None:
+    """A denoiser precision of ``workload`` that none of the calibration's data ran in
+    (FP32 against a bf16 fit), else None; None too where the data are not kept."""
+    seen = {
+        stage.get("denoiser_precision", "bf16")
+        for obs in calibration.observations
+        for stage in obs.get("workload", {}).get("stages", [])
+    }
+    for stage in workload.stages:
+        if seen and stage.denoiser_precision not in seen:
+            return stage.denoiser_precision
+    return None
+
+
 def extrapolation_warnings(workload: Workload, calibration: Calibration) -> list[str]:
     """One line per axis on which ``workload`` lies outside the calibration's data."""
     ranges = calibration.data_ranges()
     warnings: list[str] = []
+    precision = uncalibrated_precision(workload, calibration)
+    if precision is not None:
+        warnings.append(
+            f"the denoiser runs in {precision}, which no calibration point ran in: the fit's "
+            "efficiencies and powers are carried over, outside its cross-validated error "
+            "(checked on an A100 in FP32: docs/validation.md, 'The diffusion predictor on "
+            "another GPU and precision')"
+        )
     for axis, value in workload_axes(workload).items():
         if axis not in ranges:
             continue

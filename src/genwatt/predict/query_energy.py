@@ -177,6 +177,7 @@ def _predicted_diffusion(
 ) -> QueryEnergy:
     """The diffusion predictor's figure per image or clip; under a protocol (``run``) its
     settings, and the whole machine's energy where the protocol scores it."""
+    from genwatt.predict.calibration import uncalibrated_precision
     from genwatt.predict.diffusion_protocol import protocol_fields
     from genwatt.predict.predictor import predict
 
@@ -200,7 +201,14 @@ def _predicted_diffusion(
             per_query = detail["energy_machine_j"] / batch
     band = _diffusion_band(prediction.calibration)
     summary = prediction.calibration.summary()
-    if band is None:
+    precision = uncalibrated_precision(prediction.workload, prediction.calibration)
+    if precision is not None:
+        low = high = None
+        range_note = (
+            f"unknown: the {prediction.hardware.name} calibration's cross-validated error "
+            f"covers no {precision} run (see docs/validation.md for a check of that transfer)"
+        )
+    elif band is None:
         low = high = None
         range_note = (
             f"unknown: the {prediction.hardware.name} calibration has no cross-validated "
