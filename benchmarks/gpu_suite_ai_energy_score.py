@@ -64,13 +64,7 @@ def _predictions(model: str, task: str, gpu: str) -> dict[str, float | str]:
         from genwatt.units import j_to_wh
 
         run = diffusion_run(spec.diffusion_model, task=task, protocol="ai-energy-score")
-        p = predict(
-            spec.diffusion_model,
-            profile.name,
-            steps=run.steps,
-            guidance=run.guidance,
-            dtype=run.dtype,
-        )
+        p = predict(spec.diffusion_model, profile.name, **run.settings)
         out["pipeline"] = out["energy-star"] = j_to_wh(p.energy_gpu_j) * 1000
         return out
     for harness in ("pipeline", "energy-star"):

@@ -97,7 +97,6 @@ def predict(
             dtype=dtype,
             guidance=guidance,
         )
-        steps, dtype, guidance = run.steps, run.dtype, run.guidance
     settings: dict[str, Any] = {
         "num_frames": frames,
         "height": height,
@@ -106,6 +105,7 @@ def predict(
         "guidance": guidance,
         "batch_size": batch,
         "dtype": dtype,
+        **(run.settings if run is not None else {}),
     }
     if sweep:
         result = predict_sweep(

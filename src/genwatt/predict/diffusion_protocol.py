@@ -37,6 +37,12 @@ class DiffusionRun:
     notes: tuple[str, ...]
 
     @property
+    def settings(self) -> dict[str, Any]:
+        """What it fixes, as the diffusion predictor's keyword arguments (None: the
+        model's own)."""
+        return {"steps": self.steps, "guidance": self.guidance, "dtype": self.dtype}
+
+    @property
     def machine_energy(self) -> bool:
         """Whether the protocol scores the whole machine's energy (then the prediction
         adds the host, ``host_power_w``)."""

@@ -384,7 +384,7 @@ def predicted_query_energy(
                 steps=steps,
                 guidance=guidance,
             )
-            diffusion |= {"steps": run.steps, "guidance": run.guidance, "dtype": run.dtype}
+            diffusion |= run.settings
         given = {k: v for k, v in diffusion.items() if v is not None}
         return _predicted_diffusion(name, gpu, batch or 1, given, calibration, scope, run)
     wrong = [k for k, v in diffusion.items() if v is not None]
